@@ -1,0 +1,42 @@
+import { serve } from "./serve.js";
+import { BUILD } from "../server/build-info.js";
+
+const HELP = `flotilla — one OpenAI- and Ollama-compatible gateway for a fleet of inference servers
+
+Usage:
+  flotilla serve [options]     start the gateway (default: port 8080, data in ./data)
+  flotilla version             print the version
+  flotilla help                this text
+
+serve options (each also as FLOTILLA_* env, e.g. FLOTILLA_PORT):
+  --config FILE          YAML config file (defaults < file < env < flags)
+  --port N               listen port (8080)
+  --host H               listen address (0.0.0.0)
+  --data-dir D           data directory (./data)
+  --server URL[,kind]    add a server; repeatable; kind ollama|openai, probed when absent
+  --metrics-port N       also serve /metrics on this port (METRICS_PORT)
+  --ollama-port N        also serve the whole API on this port, e.g. 11434
+  --auth-proxy key|open  open: inference endpoints need no key (admin ones still do)
+  --database-url URL     PostgreSQL instead of SQLite (DATABASE_URL)
+  --log-level L          fatal|error|warn|info|debug|trace|silent
+`;
+
+export async function runCli(argv: string[]): Promise<number | void> {
+  const [command = "serve", ...rest] = argv;
+  switch (command) {
+    case "serve":
+      return serve(rest);
+    case "version":
+    case "--version":
+      process.stdout.write(`flotilla ${BUILD.version}\n`);
+      return 0;
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(HELP);
+      return 0;
+    default:
+      process.stderr.write(`flotilla: unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}

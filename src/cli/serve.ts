@@ -1,0 +1,62 @@
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig, type ConfigFlags } from "../config/index.js";
+import { startGateway } from "../server/gateway.js";
+
+const OPTIONS = {
+  config: { type: "string" },
+  port: { type: "string" },
+  host: { type: "string" },
+  "data-dir": { type: "string" },
+  server: { type: "string", multiple: true },
+  "metrics-port": { type: "string" },
+  "ollama-port": { type: "string" },
+  "auth-proxy": { type: "string" },
+  "database-url": { type: "string" },
+  "log-level": { type: "string" },
+} as const;
+
+export async function serve(argv: string[]): Promise<number | void> {
+  let flags: ConfigFlags;
+  try {
+    flags = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values as ConfigFlags;
+  } catch (err) {
+    process.stderr.write(`flotilla serve: ${(err as Error).message}\n`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig(flags);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`flotilla: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const gateway = await startGateway(config);
+  const out = process.stdout;
+  out.write(`flotilla listening on ${gateway.url}\n`);
+  if (gateway.generatedAdminKey) {
+    out.write(
+      `\nAdmin API key (shown this once; only its hash is stored):\n\n    ${gateway.generatedAdminKey}\n\n` +
+        `Use it as "Authorization: Bearer <key>". Set FLOTILLA_ADMIN_KEY to choose your own.\n\n`,
+    );
+  }
+  const nodes = gateway.fleet.fleet.all();
+  if (nodes.length === 0) out.write("no servers configured: add them with --server URL, a config file, or POST /admin/servers\n");
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      out.write(`${signal}: finishing in-flight requests, then stopping\n`);
+      gateway.close().then(resolve, (err: unknown) => {
+        process.stderr.write(`flotilla: error while stopping: ${(err as Error).message}\n`);
+        resolve();
+      });
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+}

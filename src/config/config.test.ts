@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { ConfigError, loadConfig } from "./index.js";
+
+function yamlFile(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), "flotilla-config-")), "flotilla.yaml");
+  writeFileSync(file, text);
+  return file;
+}
+
+test("defaults give port 8080, data in ./data and key-protected inference", () => {
+  const config = loadConfig({}, {});
+  assert.equal(config.port, 8080);
+  assert.equal(config.data_dir, "./data");
+  assert.equal(config.auth.proxy, "key");
+  assert.equal(config.routing.first_byte_timeout_ms, 90_000);
+  assert.ok(Object.isFrozen(config.routing));
+});
+
+test("file < env < flags, each layer overriding the one before", () => {
+  const file = yamlFile("port: 9000\nhost: 127.0.0.1\nrouting:\n  max_attempts: 2\n  queue_max: 5\n");
+  const config = loadConfig(
+    { config: file, port: "9100" },
+    { FLOTILLA_PORT: "9050", FLOTILLA_ROUTING__QUEUE_MAX: "7", DATABASE_URL: "postgres://x@127.0.0.1/db" },
+  );
+  assert.equal(config.port, 9100);
+  assert.equal(config.host, "127.0.0.1");
+  assert.equal(config.routing.max_attempts, 2);
+  assert.equal(config.routing.queue_max, 7);
+  assert.equal(config.database_url, "postgres://x@127.0.0.1/db");
+});
+
+test("servers from the file keep their names; --server flags get host:port names and an optional kind", () => {
+  const file = yamlFile("servers:\n  - name: gpu1\n    url: http://10.0.0.5:11434/\n    kind: ollama\n    max_concurrency: 4\n");
+  assert.deepEqual(loadConfig({ config: file }, {}).servers, [
+    { name: "gpu1", url: "http://10.0.0.5:11434", kind: "ollama", max_concurrency: 4 },
+  ]);
+  const flagged = loadConfig({ server: ["http://127.0.0.1:8000,openai", "http://gpu2:11434"] }, {}).servers;
+  assert.deepEqual(flagged, [
+    { name: "127.0.0.1:8000", url: "http://127.0.0.1:8000", kind: "openai" },
+    { name: "gpu2:11434", url: "http://gpu2:11434" },
+  ]);
+});
+
+test("every bad key is named at once", () => {
+  const file = yamlFile("port: lots\nservers:\n  - url: ftp://x\n  - name: a\n    url: http://a:1\n    colour: red\nauth:\n  proxy: maybe\n");
+  assert.throws(
+    () => loadConfig({ config: file }, {}),
+    (err: ConfigError) => {
+      const text = err.problems.join("\n");
+      for (const key of ["port", "servers[0].url", "servers[1]", "auth.proxy"]) assert.match(text, new RegExp(key.replace(/[[\].]/g, "\\$&")));
+      return true;
+    },
+  );
+});
+
+test("duplicate server names and unreadable files are reported", () => {
+  const file = yamlFile("servers:\n  - name: a\n    url: http://x:1\n  - name: a\n    url: http://y:1\n");
+  assert.throws(() => loadConfig({ config: file }, {}), /servers\[1\]\.name: "a" is used by another server/);
+  assert.throws(() => loadConfig({ config: "/nonexistent/flotilla.yaml" }, {}), /ENOENT/);
+});
+
+test("OLLAMA_ADMIN_TOKEN is an alias of the admin key and *_FILE reads a mounted secret", () => {
+  assert.equal(loadConfig({}, { OLLAMA_ADMIN_TOKEN: "token-12345" }).admin_key, "token-12345");
+  const secret = yamlFile("from-a-file-123\n");
+  assert.equal(loadConfig({}, { FLOTILLA_ADMIN_KEY_FILE: secret }).admin_key, "from-a-file-123");
+});

@@ -1,0 +1,58 @@
+import { EventEmitter } from "node:events";
+import { ServerNode, type ServerSpec } from "./node.js";
+
+export interface FleetEvents {
+  /** A node was added, changed, removed, went up or down, or its models changed. */
+  change: [node: ServerNode];
+  removed: [name: string];
+}
+
+/** The set of nodes, by name. Routing reads it; polling and the admin API write it. */
+export class Fleet extends EventEmitter<FleetEvents> {
+  private readonly nodes = new Map<string, ServerNode>();
+  /** Snapshot array for the hot path, rebuilt only when membership changes. */
+  private list: ServerNode[] = [];
+
+  all(): readonly ServerNode[] {
+    return this.list;
+  }
+
+  get(name: string): ServerNode | undefined {
+    return this.nodes.get(name);
+  }
+
+  /** Adds a node or updates its spec; a changed URL starts a fresh node (new pool, unknown state). */
+  upsert(spec: ServerSpec): ServerNode {
+    const existing = this.nodes.get(spec.name);
+    if (existing && existing.spec.url === spec.url) {
+      existing.spec = spec;
+      if (spec.kind) existing.kind = spec.kind;
+      this.emit("change", existing);
+      return existing;
+    }
+    if (existing) void existing.close();
+    const node = new ServerNode(spec);
+    this.nodes.set(spec.name, node);
+    this.list = [...this.nodes.values()];
+    this.emit("change", node);
+    return node;
+  }
+
+  remove(name: string): boolean {
+    const node = this.nodes.get(name);
+    if (!node) return false;
+    this.nodes.delete(name);
+    this.list = [...this.nodes.values()];
+    void node.close();
+    this.emit("removed", name);
+    return true;
+  }
+
+  changed(node: ServerNode): void {
+    this.emit("change", node);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.list.map((n) => n.close()));
+  }
+}

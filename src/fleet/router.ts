@@ -1,0 +1,149 @@
+import type { ServerKind } from "../config/index.js";
+import type { Fleet } from "./fleet.js";
+import { baseModelKey, modelKey } from "./model-name.js";
+import type { ServerNode } from "./node.js";
+
+export interface RouteRequest {
+  model: string;
+  /** X-Ollama-Pin-Server: only this server. */
+  pin?: string;
+  /** Conversation key: the server that served it before goes first while it has room. */
+  session?: string;
+  /** Servers already tried for this request. */
+  exclude?: ReadonlySet<string>;
+  /** Only servers of this kind (Ollama-only operations). */
+  kind?: ServerKind;
+}
+
+export interface Choice {
+  node: ServerNode;
+  /** The model name as this server spells it. */
+  upstreamModel: string;
+  /** Set when the quantization fallback picked another variant of the model. */
+  fallbackFrom?: string;
+}
+
+export type Candidates =
+  | { ok: true; choices: Choice[] }
+  | { ok: false; reason: "unknown_model" | "unavailable" | "pin_unknown" | "pin_unavailable" };
+
+export interface RouterOptions {
+  fallbackQuantization: boolean;
+  affinity: boolean;
+}
+
+const AFFINITY_MAX = 10_000;
+
+/**
+ * Orders the servers that can answer a model: loaded first, then most free
+ * VRAM, then least busy, then fastest; ties rotate.
+ */
+export class Router {
+  private rotation = 0;
+  private readonly sessions = new Map<string, string>();
+
+  constructor(
+    private readonly fleet: Fleet,
+    private readonly options: RouterOptions,
+  ) {}
+
+  candidates(req: RouteRequest): Candidates {
+    const key = modelKey(req.model);
+    if (req.pin !== undefined) return this.pinned(req, key);
+    let found = this.eligible(req, key, false);
+    if (found.usable.length === 0 && this.options.fallbackQuantization) {
+      const fallback = this.eligible(req, baseModelKey(req.model), true);
+      if (fallback.usable.length > 0) found = fallback;
+    }
+    if (found.usable.length === 0) return { ok: false, reason: found.known ? "unavailable" : "unknown_model" };
+    const matchKey = found.fallback ? baseModelKey(req.model) : key;
+    const choices = this.order(found.usable, key).map((node) => choiceFor(node, matchKey, req.model, found.fallback));
+    this.preferSession(choices, req.session);
+    return { ok: true, choices };
+  }
+
+  /** Records which server answered a conversation, for its prompt cache. */
+  remember(session: string | undefined, server: string): void {
+    if (!session || !this.options.affinity) return;
+    if (this.sessions.size >= AFFINITY_MAX && !this.sessions.has(session)) {
+      this.sessions.delete(this.sessions.keys().next().value as string);
+    }
+    this.sessions.delete(session);
+    this.sessions.set(session, server);
+  }
+
+  private pinned(req: RouteRequest, key: string): Candidates {
+    const node = this.fleet.get(req.pin as string);
+    if (!node) return { ok: false, reason: "pin_unknown" };
+    if (!node.up || (req.kind && node.kind !== req.kind) || req.exclude?.has(node.name)) {
+      return { ok: false, reason: "pin_unavailable" };
+    }
+    return { ok: true, choices: [choiceFor(node, key, req.model, false)] };
+  }
+
+  private eligible(req: RouteRequest, key: string, byBase: boolean) {
+    const usable: ServerNode[] = [];
+    let known = false;
+    for (const node of this.fleet.all()) {
+      const has = byBase ? baseMatch(node, key) !== undefined : node.hasModel(key);
+      if (!has) continue;
+      known = true;
+      if (!node.up || node.spec.drained || req.exclude?.has(node.name)) continue;
+      if (req.kind && node.kind !== req.kind) continue;
+      usable.push(node);
+    }
+    return { usable, known, fallback: byBase };
+  }
+
+  private order(nodes: ServerNode[], key: string): ServerNode[] {
+    if (nodes.length < 2) return nodes;
+    const turn = this.rotation++;
+    const ranked = nodes.map((node, i) => ({ node, tie: (i - turn) % nodes.length }));
+    ranked.sort((a, b) => compare(a.node, b.node, key) || positive(a.tie, nodes.length) - positive(b.tie, nodes.length));
+    return ranked.map((r) => r.node);
+  }
+
+  private preferSession(choices: Choice[], session: string | undefined): void {
+    if (!session || !this.options.affinity) return;
+    const name = this.sessions.get(session);
+    if (!name) return;
+    const index = choices.findIndex((c) => c.node.name === name);
+    if (index <= 0 || choices[index].node.freeSlots <= 0) return;
+    const [sticky] = choices.splice(index, 1);
+    choices.unshift(sticky);
+  }
+}
+
+/** `key` is the model's key, or its base key when the quantization fallback chose. */
+function choiceFor(node: ServerNode, key: string, requested: string, byBase: boolean): Choice {
+  if (!byBase) return { node, upstreamModel: node.upstreamName(key) ?? requested };
+  const name = baseMatch(node, key) as string;
+  return { node, upstreamModel: name, fallbackFrom: requested };
+}
+
+/** A model on this node with the same base as `base`, preferring a loaded one. */
+function baseMatch(node: ServerNode, base: string): string | undefined {
+  for (const entry of node.loaded.values()) if (baseModelKey(entry.name) === base) return entry.name;
+  for (const entry of node.models.values()) if (baseModelKey(entry.name) === base) return entry.name;
+  return undefined;
+}
+
+function compare(a: ServerNode, b: ServerNode, key: string): number {
+  const loaded = Number(b.loaded.has(key)) - Number(a.loaded.has(key));
+  if (loaded) return loaded;
+  const va = a.freeVram;
+  const vb = b.freeVram;
+  if (va !== undefined && vb !== undefined && va !== vb) return vb - va;
+  const busy = a.busyRatio - b.busyRatio;
+  if (busy) return busy;
+  return latencyBucket(a.latencyMs) - latencyBucket(b.latencyMs);
+}
+
+/** Latencies within ~40% of each other count as equal, so near-identical servers rotate. */
+function latencyBucket(ms: number | undefined): number {
+  return ms === undefined ? 0 : Math.floor(Math.log2(1 + ms) * 2);
+}
+
+function positive(n: number, mod: number): number {
+  return ((n % mod) + mod) % mod;
+}

@@ -1,0 +1,136 @@
+import type { Config, ServerSpecInput } from "../config/index.js";
+import type { Store } from "../store/index.js";
+import { Admission } from "./admission.js";
+import { Fleet } from "./fleet.js";
+import type { ServerNode, ServerSource, ServerSpec } from "./node.js";
+import { Poller } from "./poller.js";
+import { Router } from "./router.js";
+
+export interface FleetLog {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+/**
+ * The fleet as the rest of the gateway sees it: nodes kept in the database,
+ * polled, routed to and admitted through one place.
+ */
+export class FleetService {
+  readonly fleet = new Fleet();
+  readonly router: Router;
+  readonly admission: Admission;
+  readonly poller: Poller;
+
+  constructor(
+    private readonly config: Readonly<Config>,
+    private readonly store: Store,
+    private readonly log: FleetLog,
+  ) {
+    this.router = new Router(this.fleet, {
+      fallbackQuantization: config.routing.fallback_quantization,
+      affinity: config.routing.affinity,
+    });
+    this.admission = new Admission(this.router, {
+      queueMax: config.routing.queue_max,
+      queueTimeoutMs: config.routing.queue_timeout_ms,
+    });
+    this.poller = new Poller(this.fleet, {
+      intervalMs: config.poll.interval_ms,
+      timeoutMs: config.poll.timeout_ms,
+      onError: (node, message) => log.warn(`server ${node.name} is down: ${message}`),
+    });
+    this.fleet.on("change", () => this.admission.pump());
+  }
+
+  /**
+   * Servers from the config file and `--server` flags replace their earlier copies in the
+   * database; ones since dropped from config are removed; API-added ones stay.
+   */
+  async start(): Promise<void> {
+    const declared = this.config.servers.map((s) => toSpec(s as ServerSpecInput, "config"));
+    const names = new Set(declared.map((s) => s.name));
+    for (const row of await this.store.servers.list()) {
+      if (row.source !== "api" && !names.has(row.name)) await this.store.servers.remove(row.name);
+    }
+    const stored = new Map((await this.store.servers.list()).map((r) => [r.name, r]));
+    for (const spec of declared) {
+      spec.drained = Boolean(stored.get(spec.name)?.drained);
+      await this.store.servers.upsert(toRow(spec));
+    }
+    for (const row of await this.store.servers.list()) this.fleet.upsert(fromRow(row));
+    this.poller.start();
+    await this.poller.pollAll();
+    for (const node of this.fleet.all()) {
+      this.log.info(`server ${node.name} (${node.kind ?? "unknown kind"}) ${node.spec.url}: ${node.up ? `up, ${node.models.size} models` : `down: ${node.lastError}`}`);
+    }
+  }
+
+  async upsertServer(input: ServerSpecInput, source: ServerSource = "api"): Promise<ServerNode> {
+    const existing = this.fleet.get(input.name);
+    const spec = toSpec(input, source);
+    spec.drained = existing?.spec.drained ?? false;
+    await this.store.servers.upsert(toRow(spec));
+    const node = this.fleet.upsert(spec);
+    await this.poller.poll(node);
+    return node;
+  }
+
+  async removeServer(name: string): Promise<boolean> {
+    const removed = await this.store.servers.remove(name);
+    return this.fleet.remove(name) || removed;
+  }
+
+  async setDrained(name: string, drained: boolean): Promise<ServerNode | undefined> {
+    const node = this.fleet.get(name);
+    if (!node) return undefined;
+    await this.store.servers.setDrained(name, drained);
+    this.fleet.upsert({ ...node.spec, drained });
+    return node;
+  }
+
+  async close(): Promise<void> {
+    this.poller.stop();
+    await this.fleet.close();
+  }
+}
+
+type ServerRow = Awaited<ReturnType<Store["servers"]["list"]>>[number];
+
+function toSpec(input: ServerSpecInput, source: ServerSource): ServerSpec {
+  return {
+    name: input.name,
+    url: input.url.replace(/\/+$/, ""),
+    kind: input.kind,
+    api_key: input.api_key,
+    max_concurrency: input.max_concurrency,
+    vram_bytes: input.vram_bytes,
+    drained: false,
+    source,
+  };
+}
+
+function toRow(spec: ServerSpec) {
+  return {
+    name: spec.name,
+    url: spec.url,
+    kind: spec.kind ?? null,
+    api_key: spec.api_key ?? null,
+    max_concurrency: spec.max_concurrency ?? null,
+    vram_bytes: spec.vram_bytes ?? null,
+    drained: spec.drained,
+    source: spec.source,
+  };
+}
+
+function fromRow(row: ServerRow): ServerSpec {
+  return {
+    name: row.name,
+    url: row.url,
+    kind: (row.kind as ServerSpec["kind"]) ?? undefined,
+    api_key: row.api_key ?? undefined,
+    max_concurrency: row.max_concurrency ?? undefined,
+    vram_bytes: row.vram_bytes ?? undefined,
+    drained: Boolean(row.drained),
+    source: row.source as ServerSource,
+  };
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+import { runCli } from "./cli/index.js";
+
+runCli(process.argv.slice(2)).then(
+  (code) => {
+    if (typeof code === "number") process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`flotilla: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

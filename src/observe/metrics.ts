@@ -1,0 +1,75 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** The gateway's Prometheus metrics; one instance per process. */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: "flotilla_requests_total",
+    help: "Proxied inference requests by surface, path, server and status",
+    labelNames: ["surface", "path", "server", "status"] as const,
+    registers: [this.registry],
+  });
+
+  readonly duration = new Histogram({
+    name: "flotilla_request_duration_seconds",
+    help: "Time from request to the end of the answer",
+    labelNames: ["path"] as const,
+    buckets: [0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+
+  readonly ttft = new Histogram({
+    name: "flotilla_time_to_first_byte_seconds",
+    help: "Time from request to the first byte of the upstream answer",
+    labelNames: ["server"] as const,
+    buckets: [0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly retries = new Counter({
+    name: "flotilla_retries_total",
+    help: "Requests retried on another server",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+
+  readonly tokens = new Counter({
+    name: "flotilla_tokens_total",
+    help: "Tokens in and out by model",
+    labelNames: ["model", "direction"] as const,
+    registers: [this.registry],
+  });
+
+  constructor(collect: { serverUp(): Array<[string, number, number]>; queued(): number }) {
+    collectDefaultMetrics({ register: this.registry, prefix: "flotilla_process_" });
+    new Gauge({
+      name: "flotilla_server_up",
+      help: "1 when the server answers its polls",
+      labelNames: ["server"] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [name, up] of collect.serverUp()) this.set({ server: name }, up);
+      },
+    });
+    new Gauge({
+      name: "flotilla_server_in_flight",
+      help: "Requests in flight per server",
+      labelNames: ["server"] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [name, , inFlight] of collect.serverUp()) this.set({ server: name }, inFlight);
+      },
+    });
+    new Gauge({
+      name: "flotilla_queued_requests",
+      help: "Requests waiting for a free server",
+      registers: [this.registry],
+      collect() {
+        this.set(collect.queued());
+      },
+    });
+  }
+}

@@ -1,0 +1,115 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import { modelKey, type ServerNode } from "../fleet/index.js";
+import { FlotillaError } from "../server/errors.js";
+import type { ProxyDeps } from "./context.js";
+import { OllamaPsResponse, OllamaTagsResponse, OpenAIModel, OpenAIModelList } from "./schemas.js";
+
+interface FleetModel {
+  name: string;
+  size?: number;
+  digest?: string;
+  modified_at?: string;
+  details?: Record<string, unknown>;
+  servers: string[];
+  loadedOn: string[];
+}
+
+/** Asks every online server now, so a model pulled a moment ago is listed. */
+async function refreshOnline(deps: ProxyDeps): Promise<ServerNode[]> {
+  const online = deps.fleet.fleet.all().filter((n) => n.up);
+  await Promise.all(online.map((n) => deps.fleet.poller.poll(n)));
+  return deps.fleet.fleet.all().filter((n) => n.up);
+}
+
+export function fleetModels(nodes: readonly ServerNode[]): Map<string, FleetModel> {
+  const models = new Map<string, FleetModel>();
+  for (const node of nodes) {
+    for (const [key, entry] of node.models) {
+      let model = models.get(key);
+      if (!model) {
+        model = { name: entry.name, size: entry.size, digest: entry.digest, modified_at: entry.modified_at, details: entry.details, servers: [], loadedOn: [] };
+        models.set(key, model);
+      }
+      model.servers.push(node.name);
+      if (node.loaded.has(key)) model.loadedOn.push(node.name);
+    }
+  }
+  return models;
+}
+
+function openAIModel(model: FleetModel) {
+  const created = model.modified_at ? Math.floor(Date.parse(model.modified_at) / 1000) || 0 : 0;
+  return { id: model.name, object: "model" as const, created, owned_by: "flotilla" };
+}
+
+export function registerAggregateRoutes(app: FastifyInstance, deps: ProxyDeps): void {
+  const inference = { auth: "inference" as const };
+
+  app.get(
+    "/api/tags",
+    { schema: { summary: "Models on every online server", tags: ["ollama"], response: { 200: OllamaTagsResponse } }, config: inference },
+    async function listTags() {
+      const models = fleetModels(await refreshOnline(deps));
+      return {
+        models: [...models.values()].map((m) => ({
+          name: m.name,
+          model: m.name,
+          modified_at: m.modified_at,
+          size: m.size,
+          digest: m.digest,
+          details: m.details,
+          servers: m.servers,
+        })),
+      };
+    },
+  );
+
+  app.get(
+    "/api/ps",
+    { schema: { summary: "Models loaded on every online server", tags: ["ollama"], response: { 200: OllamaPsResponse } }, config: inference },
+    async function listLoaded() {
+      const nodes = await refreshOnline(deps);
+      return {
+        models: nodes.flatMap((node) =>
+          [...node.loaded.values()].map((l) => ({ ...l, name: l.name, model: l.name, server: node.name })),
+        ),
+      };
+    },
+  );
+
+  for (const prefix of ["/v1", "/api/v1"]) {
+    const hide = prefix !== "/v1";
+    app.get(
+      `${prefix}/models`,
+      { schema: { summary: "Models (OpenAI)", tags: ["openai"], hide, response: { 200: OpenAIModelList } }, config: inference },
+      async function listModels() {
+        const models = fleetModels(await refreshOnline(deps));
+        return { object: "list", data: [...models.values()].map(openAIModel) };
+      },
+    );
+    app.get(
+      `${prefix}/models/*`,
+      {
+        schema: {
+          summary: "One model (OpenAI), with where it is in the fleet",
+          tags: ["openai"],
+          hide,
+          response: {
+            200: Type.Composite([
+              OpenAIModel,
+              Type.Object({ replicas: Type.Integer(), nodes: Type.Array(Type.String()), loaded_on: Type.Array(Type.String()), size: Type.Optional(Type.Number()) }),
+            ], { additionalProperties: true }),
+          },
+        },
+        config: inference,
+      },
+      async function getModel(req) {
+        const id = decodeURIComponent((req.params as { "*": string })["*"]);
+        const model = fleetModels(await refreshOnline(deps)).get(modelKey(id));
+        if (!model) throw new FlotillaError("model_not_found", `model "${id}" is not on any online server`, { param: "model" });
+        return { ...openAIModel(model), replicas: model.servers.length, nodes: model.servers, loaded_on: model.loadedOn, size: model.size };
+      },
+    );
+  }
+}

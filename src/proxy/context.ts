@@ -1,0 +1,37 @@
+import type { Config } from "../config/index.js";
+import type { FleetService, Priority } from "../fleet/index.js";
+import type { Metrics } from "../observe/metrics.js";
+import type { Surface } from "../server/errors.js";
+
+/** Who is asking and how, fixed when the request arrives. */
+export interface CallContext {
+  requestId: string;
+  surface: Surface;
+  keyId?: string;
+  /** X-Ollama-Source: the calling service, for the audit log. */
+  source?: string;
+  /** X-Ollama-Pin-Server */
+  pin?: string;
+  /** Conversation key for server affinity. */
+  session?: string;
+  priority: Priority;
+  method: string;
+  /** performance.now() at arrival */
+  startedAt: number;
+}
+
+export interface RecordedOutcome {
+  status: number;
+  server: string;
+  ttftMs?: number;
+  usage?: { prompt_tokens: number; completion_tokens: number };
+  error?: string;
+}
+
+export interface ProxyDeps {
+  config: Readonly<Config>;
+  fleet: FleetService;
+  metrics: Metrics;
+  /** Audit and metrics for one finished request; never waits on the database. */
+  record(ctx: CallContext, path: string, model: string | undefined, outcome: RecordedOutcome, attempts: number): void;
+}

@@ -1,0 +1,245 @@
+import type { FastifyReply } from "fastify";
+import type { Slot } from "../fleet/index.js";
+import { FlotillaError } from "../server/errors.js";
+import type { CallContext, ProxyDeps, RecordedOutcome } from "./context.js";
+import { clientApi, translateRequest, TranslationError, usageFromPassthrough, wantsStream, type ClientPath, type Translation, type Usage } from "./translate/index.js";
+import { callUpstream, upstreamFailure, upstreamStatusError, type UpstreamResponse } from "./upstream.js";
+import { streamError, waitForDrain } from "./wire.js";
+
+export interface InferenceCall {
+  path: ClientPath;
+  body: Record<string, unknown>;
+  /** The body's bytes as the client sent them, forwarded as is when nothing needs changing. */
+  raw: Buffer | undefined;
+  model: string;
+}
+
+type Outcome = RecordedOutcome;
+
+/**
+ * Runs one inference request: pick a server, send, and on 404, connect
+ * failure, 5xx or first-byte timeout before anything reached the client,
+ * try the next server (at most max_attempts). Then stream the answer back,
+ * translated when the server speaks the other API.
+ */
+export async function forwardInference(deps: ProxyDeps, ctx: CallContext, call: InferenceCall, reply: FastifyReply): Promise<void> {
+  const res = reply.raw;
+  const abort = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) abort.abort();
+  };
+  res.once("close", onClose);
+  const tried = new Set<string>();
+  let outcome: Outcome;
+  try {
+    outcome = await withServer(deps, ctx, call.model, abort.signal, tried, (slot) =>
+      attemptOn(deps, ctx, call, slot, reply, abort.signal),
+    );
+    deps.fleet.router.remember(ctx.session, outcome.server);
+  } catch (err) {
+    const failure = err instanceof FlotillaError ? err : new FlotillaError("internal_error", "internal error", { cause: err });
+    deps.record(ctx, call.path, call.model, { status: failure.status, server: "", error: failure.message }, tried.size);
+    throw failure;
+  } finally {
+    res.off("close", onClose);
+  }
+  deps.record(ctx, call.path, call.model, outcome, tried.size);
+}
+
+/**
+ * Runs `attempt` on the best server for `model`; a retryable failure moves on
+ * to the next server not yet in `tried`, up to max_attempts servers.
+ */
+export async function withServer<T>(
+  deps: ProxyDeps,
+  ctx: CallContext,
+  model: string,
+  signal: AbortSignal,
+  tried: Set<string>,
+  attempt: (slot: Slot) => Promise<T>,
+): Promise<T> {
+  let lastError: FlotillaError | undefined;
+  for (let n = 0; n < deps.config.routing.max_attempts; n++) {
+    let slot: Slot;
+    try {
+      slot = await deps.fleet.admission.acquire({
+        model,
+        pin: ctx.pin,
+        session: ctx.session,
+        exclude: tried,
+        keyId: ctx.keyId,
+        priority: ctx.priority,
+        signal,
+      });
+    } catch (err) {
+      throw lastError ?? err;
+    }
+    tried.add(slot.choice.node.name);
+    try {
+      return await attempt(slot);
+    } catch (err) {
+      const failure = err instanceof FlotillaError ? err : upstreamFailure(slot.choice.node, err);
+      if (!failure.retryable || signal.aborted) throw failure;
+      lastError = failure;
+      deps.metrics.retries.inc({ reason: failure.code });
+      if (failure.code === "upstream_unreachable") void deps.fleet.poller.poll(slot.choice.node);
+    } finally {
+      slot.release();
+    }
+  }
+  throw lastError ?? new FlotillaError("no_server_available", `no server answered for ${model}`);
+}
+
+/** Input the other API cannot carry is the client's mistake: a 400, never a retry. */
+export function translate(path: ClientPath, body: Record<string, unknown>, ctx: CallContext): Translation {
+  try {
+    return translateRequest(path, body, { requestId: ctx.requestId, created: Math.floor(Date.now() / 1000) });
+  } catch (err) {
+    if (err instanceof TranslationError) throw new FlotillaError("invalid_request", err.message, { param: err.param });
+    throw err;
+  }
+}
+
+/** Throws a retryable FlotillaError while nothing has been written to the client. */
+async function attemptOn(
+  deps: ProxyDeps,
+  ctx: CallContext,
+  call: InferenceCall,
+  slot: Slot,
+  reply: FastifyReply,
+  signal: AbortSignal,
+): Promise<Outcome> {
+  const { node, upstreamModel, fallbackFrom } = slot.choice;
+  const passthrough = node.kind === clientApi(call.path);
+  const body = upstreamModel === call.model ? call.body : { ...call.body, model: upstreamModel };
+  let translation: Translation | undefined;
+  let payload: string | Buffer;
+  let path: string = call.path;
+  if (passthrough) {
+    payload = body === call.body && call.raw ? call.raw : JSON.stringify(body);
+  } else {
+    translation = translate(call.path, body, ctx);
+    payload = JSON.stringify(translation.body);
+    path = translation.path;
+  }
+  const upstream = await callUpstream(node, {
+    method: "POST",
+    path,
+    body: payload,
+    requestId: ctx.requestId,
+    signal,
+    timeoutMs: deps.config.routing.first_byte_timeout_ms,
+  });
+  if (upstream.statusCode >= 400) throw await upstreamStatusError(node, upstream);
+
+  const headers: Record<string, string> = { "x-request-id": ctx.requestId, "x-flotilla-server": node.name };
+  if (fallbackFrom) headers["x-flotilla-fallback-model"] = upstreamModel;
+  const streamed = wantsStream(call.path, call.body);
+  const sent = passthrough
+    ? await relay(reply, upstream, headers, streamed)
+    : await relayTranslated(reply, upstream, headers, streamed, translation as Translation);
+  const usage = passthrough ? usageFromPassthrough(clientApi(call.path), call.path, sent.text(), streamed) : sent.usage;
+  return {
+    status: signal.aborted ? CLIENT_CLOSED : sent.error ? 502 : upstream.statusCode,
+    server: node.name,
+    ttftMs: sent.firstByteAt === undefined ? undefined : sent.firstByteAt - ctx.startedAt,
+    usage,
+    error: sent.error,
+  };
+}
+
+export interface Sent {
+  firstByteAt?: number;
+  usage?: Usage;
+  error?: string;
+  /** What usage is read from: the whole body, or a stream's tail. */
+  text(): string;
+}
+
+const TAIL_CHUNKS = 4;
+/** nginx's status for a client that went away; recorded, never sent. */
+const CLIENT_CLOSED = 499;
+
+/** Same API on both sides: bytes go through untouched; only a stream's tail is kept, for usage. */
+export async function relay(reply: FastifyReply, upstream: UpstreamResponse, headers: Record<string, string>, streamed: boolean): Promise<Sent> {
+  const res = reply.raw;
+  const type = upstream.headers["content-type"];
+  if (type) headers["content-type"] = String(type);
+  const length = upstream.headers["content-length"];
+  if (length !== undefined && !streamed) headers["content-length"] = String(length);
+  reply.hijack();
+  res.writeHead(upstream.statusCode, headers);
+  const kept: Buffer[] = [];
+  const sent: Sent = { text: () => Buffer.concat(kept).toString("utf8") };
+  try {
+    for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
+      sent.firstByteAt ??= performance.now();
+      kept.push(chunk);
+      if (streamed && kept.length > TAIL_CHUNKS) kept.shift();
+      if (!res.write(chunk)) await waitForDrain(res);
+    }
+  } catch (err) {
+    sent.error = midStreamFailure(res, headers["content-type"], err);
+    return sent;
+  }
+  res.end();
+  return sent;
+}
+
+async function relayTranslated(
+  reply: FastifyReply,
+  upstream: UpstreamResponse,
+  headers: Record<string, string>,
+  streamed: boolean,
+  translation: Translation,
+): Promise<Sent> {
+  const res = reply.raw;
+  if (!streamed) {
+    const text = await upstream.body.text();
+    const firstByteAt = performance.now();
+    let translated: unknown;
+    try {
+      translated = translation.response.json(JSON.parse(text));
+    } catch (err) {
+      throw new FlotillaError("upstream_error", `the server's answer could not be read: ${(err as Error).message}`, { cause: err });
+    }
+    const out = JSON.stringify(translated);
+    headers["content-type"] = "application/json; charset=utf-8";
+    headers["content-length"] = String(Buffer.byteLength(out));
+    reply.hijack();
+    res.writeHead(upstream.statusCode, headers);
+    res.end(out);
+    const usage = (translated as { usage?: Usage }).usage ?? ollamaUsage(translated);
+    return { firstByteAt, usage, text: () => "" };
+  }
+  const translator = translation.response.stream();
+  headers["content-type"] = translation.response.streamContentType;
+  reply.hijack();
+  res.writeHead(upstream.statusCode, headers);
+  const sent: Sent = { text: () => "" };
+  try {
+    for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
+      sent.firstByteAt ??= performance.now();
+      const out = translator.push(chunk);
+      if (out && !res.write(out)) await waitForDrain(res);
+    }
+    res.end(translator.end());
+  } catch (err) {
+    sent.error = midStreamFailure(res, headers["content-type"], err);
+  }
+  sent.usage = translator.usage;
+  return sent;
+}
+
+/** Once bytes reached the client no retry is possible: end the stream with an error it can read. */
+function midStreamFailure(res: FastifyReply["raw"], contentType: string | undefined, err: unknown): string {
+  const message = `the server stopped mid-answer: ${(err as Error).message ?? String(err)}`;
+  if (!res.destroyed) res.end(streamError(contentType, message));
+  return message;
+}
+
+function ollamaUsage(body: unknown): Usage | undefined {
+  const b = body as { prompt_eval_count?: number; eval_count?: number };
+  if (typeof b?.prompt_eval_count !== "number" && typeof b?.eval_count !== "number") return undefined;
+  return { prompt_tokens: b.prompt_eval_count ?? 0, completion_tokens: b.eval_count ?? 0 };
+}

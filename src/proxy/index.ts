@@ -1,0 +1,15 @@
+import type { FastifyInstance } from "fastify";
+import { registerAggregateRoutes } from "./aggregate-routes.js";
+import type { ProxyDeps } from "./context.js";
+import { registerInferenceRoutes } from "./inference-routes.js";
+import { registerModelOpsRoutes } from "./model-ops-routes.js";
+
+export type { ProxyDeps, CallContext, RecordedOutcome } from "./context.js";
+export { fleetModels } from "./aggregate-routes.js";
+
+/** Both surfaces: OpenAI at /v1 (and /api/v1), Ollama at /api. */
+export function registerProxyRoutes(app: FastifyInstance, deps: ProxyDeps): void {
+  registerInferenceRoutes(app, deps);
+  registerAggregateRoutes(app, deps);
+  registerModelOpsRoutes(app, deps);
+}

@@ -1,0 +1,57 @@
+import type { TSchema } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import type { ProxyDeps } from "./context.js";
+import { forwardInference } from "./forward.js";
+import { callContext } from "./request-context.js";
+import {
+  OllamaChatRequest,
+  OllamaEmbedRequest,
+  OllamaEmbeddingsRequest,
+  OllamaGenerateRequest,
+  OpenAIChatRequest,
+  OpenAICompletionRequest,
+  OpenAIEmbeddingRequest,
+} from "./schemas.js";
+import { splitEmbeddings } from "./embed-split.js";
+import type { ClientPath } from "./translate/index.js";
+
+interface InferenceRoute {
+  path: ClientPath;
+  body: TSchema;
+  summary: string;
+  tag: "ollama" | "openai";
+}
+
+const ROUTES: InferenceRoute[] = [
+  { path: "/api/chat", body: OllamaChatRequest, summary: "Chat (Ollama)", tag: "ollama" },
+  { path: "/api/generate", body: OllamaGenerateRequest, summary: "Generate (Ollama)", tag: "ollama" },
+  { path: "/api/embed", body: OllamaEmbedRequest, summary: "Embed (Ollama)", tag: "ollama" },
+  { path: "/api/embeddings", body: OllamaEmbeddingsRequest, summary: "Embeddings, legacy (Ollama)", tag: "ollama" },
+  { path: "/v1/chat/completions", body: OpenAIChatRequest, summary: "Chat completions (OpenAI)", tag: "openai" },
+  { path: "/v1/completions", body: OpenAICompletionRequest, summary: "Completions (OpenAI)", tag: "openai" },
+  { path: "/v1/embeddings", body: OpenAIEmbeddingRequest, summary: "Embeddings (OpenAI)", tag: "openai" },
+];
+
+/** The read endpoints: routed to the best server, retried elsewhere before the first byte. */
+export function registerInferenceRoutes(app: FastifyInstance, deps: ProxyDeps): void {
+  for (const route of ROUTES) {
+    const urls = route.tag === "openai" ? [route.path, `/api${route.path}`] : [route.path];
+    for (const url of urls) {
+      app.post(
+        url,
+        {
+          schema: { body: route.body, summary: route.summary, tags: [route.tag], hide: url !== route.path },
+          config: { auth: "inference" },
+        },
+        async function proxyInference(req, reply) {
+          const body = req.body as Record<string, unknown>;
+          const ctx = callContext(req, reply, body);
+          const call = { path: route.path, body, raw: req.rawBody, model: String(body.model) };
+          if (await splitEmbeddings(deps, ctx, call, reply)) return reply;
+          await forwardInference(deps, ctx, call, reply);
+          return reply;
+        },
+      );
+    }
+  }
+}

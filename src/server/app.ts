@@ -1,0 +1,51 @@
+import { randomUUID } from "node:crypto";
+import Fastify, { LogController, type FastifyInstance } from "fastify";
+import type { Config } from "../config/index.js";
+import { registerFleetRoutes, type FleetService } from "../fleet/index.js";
+import type { Metrics } from "../observe/metrics.js";
+import { registerProxyRoutes, type ProxyDeps } from "../proxy/index.js";
+import { registerAuth, type Keyring } from "./auth.js";
+import { registerBodyParsing } from "./body.js";
+import { registerErrorHandling } from "./error-handler.js";
+import { registerOpenApi } from "./openapi.js";
+import { registerSystemRoutes } from "./system-routes.js";
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  keyring: Keyring;
+  fleet: FleetService;
+  metrics: Metrics;
+  record: ProxyDeps["record"];
+}
+
+const BODY_LIMIT = 256 * 1024 * 1024;
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Wires the capabilities into one HTTP app; no logic of its own. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.config.log_level === "silent" ? false : { level: deps.config.log_level },
+    // One log line per request would cost more than the whole proxy path; the audit log records requests.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : `req_${randomUUID().replace(/-/g, "")}`;
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+    // Bodies are checked as sent: a string where an array belongs is a 400, not silently wrapped.
+    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+  });
+  app.addHook("onRequest", async (req, reply) => {
+    void reply.header("x-request-id", req.id);
+  });
+  registerErrorHandling(app);
+  registerBodyParsing(app, BODY_LIMIT);
+  registerAuth(app, deps.keyring, deps.config.auth.proxy);
+  await registerOpenApi(app);
+  registerSystemRoutes(app, deps.fleet.fleet, deps.metrics);
+  registerFleetRoutes(app, deps.fleet);
+  registerProxyRoutes(app, { config: deps.config, fleet: deps.fleet, metrics: deps.metrics, record: deps.record });
+  return app;
+}

@@ -1,0 +1,111 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { FastifyInstance } from "fastify";
+import type { Config } from "../config/index.js";
+import { FleetService } from "../fleet/index.js";
+import { AuditWriter } from "../observe/audit.js";
+import { Metrics } from "../observe/metrics.js";
+import { createRecorder } from "../observe/record.js";
+import { openStore, type Store } from "../store/index.js";
+import { ensureAdminKey, loadKeys } from "./admin-key.js";
+import { buildApp } from "./app.js";
+import { Keyring } from "./auth.js";
+
+export interface Gateway {
+  app: FastifyInstance;
+  store: Store;
+  fleet: FleetService;
+  /** http://host:port of the main listener */
+  url: string;
+  /** The admin key made at first start, if it was made now: print it once. */
+  generatedAdminKey?: string;
+  close(): Promise<void>;
+}
+
+const KEY_TOUCH_INTERVAL_MS = 10_000;
+
+/** Opens the store, brings up the fleet and starts listening. */
+export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
+  const store = await openStore({ dataDir: config.data_dir, databaseUrl: config.database_url });
+  const { generated } = await ensureAdminKey(store, config.admin_key);
+  const keyring = new Keyring();
+  keyring.load(await loadKeys(store));
+
+  const log = { info: (m: string) => app?.log.info(m), warn: (m: string) => app?.log.warn(m) };
+  const fleet = new FleetService(config, store, log);
+  const metrics = new Metrics({
+    serverUp: () => fleet.fleet.all().map((n) => [n.name, n.up ? 1 : 0, n.inFlight]),
+    queued: () => fleet.admission.waiting,
+  });
+  const audit = new AuditWriter(store, {
+    flushIntervalMs: config.audit.flush_interval_ms,
+    batchSize: config.audit.batch_size,
+    onError: (err) => app?.log.error({ err }, "audit flush failed"),
+  });
+  let app: FastifyInstance | undefined;
+  app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics) });
+  const main = app;
+
+  await fleet.start();
+  await main.listen({ port: config.port, host: config.host });
+  const extra: Server[] = [];
+  if (config.ollama_port !== undefined) {
+    extra.push(await listenWith(config.ollama_port, config.host, (req, res) => main.server.emit("request", req, res)));
+  }
+  if (config.metrics_port !== undefined) {
+    extra.push(
+      await listenWith(config.metrics_port, config.host, (_req, res) => {
+        void metrics.registry.metrics().then((text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text));
+      }),
+    );
+  }
+  const touch = setInterval(() => void touchKeys(store, keyring), KEY_TOUCH_INTERVAL_MS);
+  touch.unref();
+
+  const address = main.server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    app: main,
+    store,
+    fleet,
+    url: `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${address.port}`,
+    generatedAdminKey: generated,
+    async close() {
+      clearInterval(touch);
+      for (const server of extra) server.close();
+      await closeWithin(main, config.shutdown_timeout_ms);
+      await audit.close();
+      await touchKeys(store, keyring);
+      await fleet.close();
+      await store.close();
+    },
+  };
+}
+
+/** Stops accepting, lets in-flight answers finish for up to `ms`, then cuts what is left. */
+async function closeWithin(app: FastifyInstance, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      app.server.closeAllConnections();
+      resolve();
+    }, ms);
+  });
+  await Promise.race([app.close(), deadline]);
+  clearTimeout(timer);
+}
+
+async function touchKeys(store: Store, keyring: Keyring): Promise<void> {
+  if (keyring.used.size === 0) return;
+  const ids = [...keyring.used];
+  keyring.used.clear();
+  await store.apiKeys.touch(ids, Date.now()).catch(() => ids.forEach((id) => keyring.used.add(id)));
+}
+
+function listenWith(port: number, host: string, handler: Parameters<typeof createServer>[1]): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(handler as Parameters<typeof createServer>[1]);
+    server.once("error", reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
