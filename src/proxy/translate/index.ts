@@ -1,42 +1,46 @@
+import { ollamaChatToOpenAI, openAIChatToOllama } from "./chat.js";
+import { ollamaEmbedToOpenAI, openAIEmbeddingsToOllama } from "./embeddings.js";
+import { ollamaGenerateToOpenAI, openAICompletionToOllama } from "./generate.js";
 import { TranslationError } from "./errors.js";
-import { chatToOllama, completionToOllama, embeddingsToOllama } from "./to-ollama.js";
-import { chatToOpenAI, embedToOpenAI, generateToOpenAI } from "./to-openai.js";
-import type { Api, ClientPath, Json, TranslateContext, Translation } from "./types.js";
+import type { Api, ClientPath, TranslateContext, Translation } from "./types.js";
 
 export type { Api, ClientPath, Usage, TranslateContext, StreamTranslator, ResponseTranslator, Translation } from "./types.js";
 export { TranslationError } from "./errors.js";
 export { usageFromPassthrough, upstreamErrorMessage } from "./usage.js";
 
+/** "/api/*" is the Ollama API, "/v1/*" the OpenAI one. */
 export function clientApi(path: ClientPath): Api {
   return path.startsWith("/v1/") ? "openai" : "ollama";
 }
 
-const EMBEDDINGS = new Set<ClientPath>(["/api/embed", "/api/embeddings", "/v1/embeddings"]);
+type Translate = (body: Record<string, unknown>, ctx: TranslateContext) => Translation;
 
-/** Ollama streams unless told not to; OpenAI only when asked; embeddings never. */
-export function wantsStream(path: ClientPath, body: Json): boolean {
-  if (EMBEDDINGS.has(path)) return false;
-  return clientApi(path) === "ollama" ? body.stream !== false : body.stream === true;
+/** Each client endpoint and how it reaches a server of the other API. */
+const ROUTES: Readonly<Record<ClientPath, Translate>> = {
+  "/api/chat": ollamaChatToOpenAI,
+  "/api/generate": ollamaGenerateToOpenAI,
+  "/api/embed": (body) => ollamaEmbedToOpenAI(body, false),
+  "/api/embeddings": (body) => ollamaEmbedToOpenAI(body, true),
+  "/v1/chat/completions": openAIChatToOllama,
+  "/v1/completions": openAICompletionToOllama,
+  "/v1/embeddings": (body) => openAIEmbeddingsToOllama(body),
+};
+
+/**
+ * Translate a client request for a server of the OTHER api. Throws
+ * TranslationError for input that cannot be carried (e.g. token-array
+ * embeddings input to Ollama, n>1, http image URLs for an Ollama server).
+ */
+export function translateRequest(path: ClientPath, body: Record<string, unknown>, ctx: TranslateContext): Translation {
+  const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
+  if (!route) throw new TranslationError(`no translation for ${String(path)}`);
+  return route(body, ctx);
 }
 
-/** A client request for a server of the other API. */
-export function translateRequest(path: ClientPath, body: Json, ctx: TranslateContext): Translation {
-  switch (path) {
-    case "/api/chat":
-      return chatToOpenAI(body);
-    case "/api/generate":
-      return generateToOpenAI(body);
-    case "/api/embed":
-      return embedToOpenAI(body, false);
-    case "/api/embeddings":
-      return embedToOpenAI(body, true);
-    case "/v1/chat/completions":
-      return chatToOllama(body, ctx);
-    case "/v1/completions":
-      return completionToOllama(body, ctx);
-    case "/v1/embeddings":
-      return embeddingsToOllama(body);
-    default:
-      throw new TranslationError(`no translation for ${String(path)}`);
-  }
+const STREAMING: ReadonlySet<ClientPath> = new Set(["/api/chat", "/api/generate", "/v1/chat/completions", "/v1/completions"]);
+
+/** Whether the client asked for a stream: Ollama streams chat/generate unless told not to, OpenAI only when asked, embeddings never. */
+export function wantsStream(path: ClientPath, body: Record<string, unknown>): boolean {
+  if (!STREAMING.has(path)) return false;
+  return clientApi(path) === "ollama" ? body.stream !== false : body.stream === true;
 }

@@ -1,135 +1,85 @@
 import { TranslationError } from "./errors.js";
-import { isObject } from "./params.js";
+import { fromDataUrl, toDataUrl } from "./images.js";
+import { clientArguments, fromOllamaToolCalls, toOllamaToolCall, toOpenAIToolCall, ToolCallIds } from "./tool-calls.js";
+import type { Json, ToolCall } from "./types.js";
+import { defined, isObject, objectAt, stringAt } from "./values.js";
 
-type Json = Record<string, unknown>;
-
-interface OllamaToolCall {
-  id?: string;
-  function: { name: string; arguments: Json; index?: number };
-}
-
-const MAGIC: ReadonlyArray<readonly [prefix: string, mime: string]> = [
-  ["iVBORw0KGgo", "image/png"],
-  ["/9j/", "image/jpeg"],
-  ["R0lGOD", "image/gif"],
-  ["UklGR", "image/webp"],
-];
-
-export function imageMime(base64: string): string {
-  return MAGIC.find(([prefix]) => base64.startsWith(prefix))?.[1] ?? "image/png";
-}
+/** OpenAI roles Ollama knows by another name. */
+const ROLE_TO_OLLAMA: Readonly<Record<string, string>> = { developer: "system" };
 
 /** Ollama messages → OpenAI messages: images become content parts, tool calls get ids, tool results find them. */
-export function toOpenAIMessages(messages: unknown[]): Json[] {
-  const idsByName = new Map<string, string[]>();
-  let lastId: string | undefined;
-  let counter = 0;
+export function toOpenAIMessages(messages: unknown): Json[] {
+  if (!Array.isArray(messages)) return [];
+  const ids = new ToolCallIds();
   return messages.map((raw) => {
-    const m = raw as Json;
-    const content = typeof m.content === "string" ? m.content : "";
+    const m = objectAt(raw);
+    const content = stringAt(m.content);
     if (m.role === "tool") {
-      const name = typeof m.tool_name === "string" ? m.tool_name : undefined;
-      const id = (m.tool_call_id as string | undefined) ?? (name ? idsByName.get(name)?.shift() : undefined) ?? lastId ?? `call_${counter++}`;
-      return { role: "tool", tool_call_id: id, content };
+      const toolName = stringAt(m.tool_name) || undefined;
+      return { role: "tool", tool_call_id: ids.answer(toolName, stringAt(m.tool_call_id) || undefined), content };
     }
-    const out: Json = { role: m.role, content: withImages(content, m.images) };
-    if (Array.isArray(m.tool_calls) && m.tool_calls.length) {
-      out.content = content || null;
-      out.tool_calls = (m.tool_calls as OllamaToolCall[]).map((call) => {
-        const id = call.id ?? `call_${counter++}`;
-        const name = call.function.name;
-        idsByName.set(name, [...(idsByName.get(name) ?? []), id]);
-        lastId = id;
-        return { id, type: "function", function: { name, arguments: JSON.stringify(call.function.arguments ?? {}) } };
-      });
+    const calls = fromOllamaToolCalls(m.tool_calls);
+    if (calls.length > 0) {
+      return { role: m.role, content: content || null, tool_calls: calls.map((c) => toOpenAIToolCall(c, ids.issue(c))) };
     }
-    return out;
+    return { role: m.role, content: withImages(content, m.images) };
   });
 }
 
-function withImages(content: string, images: unknown): string | Json[] {
+/** Text plus Ollama's base64 images → OpenAI content parts (plain text when there are no images). */
+export function withImages(content: string, images: unknown): string | Json[] {
   if (!Array.isArray(images) || images.length === 0) return content;
-  return [
-    { type: "text", text: content },
-    ...images.map((img) => ({ type: "image_url", image_url: { url: `data:${imageMime(String(img))};base64,${String(img)}` } })),
-  ];
+  const parts: Json[] = content ? [{ type: "text", text: content }] : [];
+  for (const image of images) parts.push({ type: "image_url", image_url: { url: toDataUrl(String(image)) } });
+  return parts;
 }
 
 /** OpenAI messages → Ollama messages: parts become text + base64 images, tool results carry the tool's name. */
-export function toOllamaMessages(messages: unknown[]): Json[] {
-  const namesById = new Map<string, string>();
+export function toOllamaMessages(messages: unknown): Json[] {
+  if (!Array.isArray(messages)) throw new TranslationError("messages must be an array", "messages");
+  const toolNames = new Map<string, string>();
   return messages.map((raw, i) => {
-    const m = raw as Json;
-    const role = m.role === "developer" ? "system" : m.role;
-    const { text, images } = splitContent(m.content, i);
-    const out: Json = { role, content: text };
-    if (images.length) out.images = images;
-    if (Array.isArray(m.tool_calls) && m.tool_calls.length) {
-      out.tool_calls = (m.tool_calls as Json[]).map((call, j) => {
-        const fn = call.function as Json;
-        if (typeof call.id === "string") namesById.set(call.id, String(fn.name));
-        return { function: { name: fn.name, arguments: parseArguments(fn.arguments, `messages[${i}].tool_calls[${j}].function.arguments`) } };
-      });
-    }
-    if (role === "tool") {
-      const name = typeof m.tool_call_id === "string" ? namesById.get(m.tool_call_id) : undefined;
-      if (name) out.tool_name = name;
-    }
-    return out;
+    const m = objectAt(raw);
+    const role = ROLE_TO_OLLAMA[stringAt(m.role)] ?? m.role;
+    const { text, images } = splitContent(m.content, `messages[${i}].content`);
+    const calls = clientToolCalls(m.tool_calls, i);
+    for (const call of calls) if (call.id) toolNames.set(call.id, call.name);
+    const toolCallId = role === "tool" ? stringAt(m.tool_call_id) || undefined : undefined;
+    return defined({
+      role,
+      content: text,
+      thinking: stringAt(m.reasoning_content ?? m.reasoning) || undefined,
+      images: images.length > 0 ? images : undefined,
+      tool_calls: calls.length > 0 ? calls.map(toOllamaToolCall) : undefined,
+      tool_name: role === "tool" ? (toolCallId && toolNames.get(toolCallId)) || stringAt(m.name) || undefined : undefined,
+      tool_call_id: toolCallId,
+    });
   });
 }
 
-function splitContent(content: unknown, index: number): { text: string; images: string[] } {
+function clientToolCalls(calls: unknown, message: number): ToolCall[] {
+  if (!Array.isArray(calls)) return [];
+  return calls.map((raw, j) => {
+    const call = objectAt(raw);
+    const fn = objectAt(call.function);
+    const param = `messages[${message}].tool_calls[${j}].function.arguments`;
+    return { id: stringAt(call.id) || undefined, name: stringAt(fn.name), arguments: clientArguments(fn.arguments, param) };
+  });
+}
+
+/** Content parts Ollama can carry: text (joined) and inline images. */
+function splitContent(content: unknown, param: string): { text: string; images: string[] } {
   if (typeof content === "string") return { text: content, images: [] };
   if (!Array.isArray(content)) return { text: "", images: [] };
   const texts: string[] = [];
   const images: string[] = [];
-  for (const part of content as Json[]) {
-    if (part.type === "text" && typeof part.text === "string") texts.push(part.text);
-    if (part.type === "image_url") {
-      const url = String((isObject(part.image_url) ? part.image_url.url : part.image_url) ?? "");
-      const comma = url.indexOf(",");
-      if (!url.startsWith("data:") || comma === -1) {
-        throw new TranslationError("an Ollama server needs images inline as data: URLs (base64), not links", `messages[${index}].content`);
-      }
-      images.push(url.slice(comma + 1));
-    }
+  for (const raw of content) {
+    const part = objectAt(raw);
+    if (part.type === "text" || part.type === "refusal") texts.push(stringAt(part.text ?? part.refusal));
+    else if (part.type === "image_url") images.push(fromDataUrl(imageUrlOf(part.image_url), param));
+    else throw new TranslationError(`an Ollama server cannot take "${String(part.type)}" content parts`, param);
   }
   return { text: texts.join("\n"), images };
 }
 
-export function parseArguments(args: unknown, param: string): Json {
-  if (isObject(args)) return args;
-  if (typeof args !== "string" || args.trim() === "") return {};
-  try {
-    const parsed: unknown = JSON.parse(args);
-    if (isObject(parsed)) return parsed;
-  } catch {
-    // reported below
-  }
-  throw new TranslationError("tool call arguments must be a JSON object", param);
-}
-
-/** Ollama tool calls → OpenAI ones, numbered from `first` (ids and stream indexes). */
-export function toOpenAIToolCalls(calls: OllamaToolCall[], first: number): Json[] {
-  return calls.map((call, i) => ({
-    index: first + i,
-    id: call.id ?? `call_${first + i}`,
-    type: "function",
-    function: { name: call.function.name, arguments: JSON.stringify(call.function.arguments ?? {}) },
-  }));
-}
-
-/** OpenAI tool calls (arguments as a JSON string) → Ollama ones (an object). */
-export function toOllamaToolCalls(calls: Json[]): OllamaToolCall[] {
-  return calls.map((call) => {
-    const fn = call.function as Json;
-    let args: Json = {};
-    try {
-      args = parseArguments(fn.arguments, "tool_calls");
-    } catch {
-      args = {};
-    }
-    return { function: { name: String(fn.name), arguments: args } };
-  });
-}
+const imageUrlOf = (value: unknown): string => stringAt(isObject(value) ? value.url : value);

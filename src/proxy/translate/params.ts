@@ -1,45 +1,70 @@
+import type { Json } from "./types.js";
+import { isObject } from "./values.js";
+
 /**
  * Ollama `options` ↔ OpenAI request parameters: one table, read both ways.
- * Options with no OpenAI counterpart (num_ctx, mirostat, …) are not sent to
- * an OpenAI-kind server.
+ * `also` lists other OpenAI names read for the same option; `toOllama` /
+ * `toOpenAI` reshape a value (undefined drops it). Options with no OpenAI
+ * counterpart (num_ctx, mirostat, …) are not sent to an OpenAI-kind server.
  */
-const PARAMS: ReadonlyArray<readonly [ollama: string, openai: string]> = [
-  ["temperature", "temperature"],
-  ["top_p", "top_p"],
-  ["top_k", "top_k"],
-  ["min_p", "min_p"],
-  ["seed", "seed"],
-  ["stop", "stop"],
-  ["num_predict", "max_tokens"],
-  ["frequency_penalty", "frequency_penalty"],
-  ["presence_penalty", "presence_penalty"],
-  ["repeat_penalty", "repetition_penalty"],
+interface Param {
+  ollama: string;
+  openai: string;
+  also?: readonly string[];
+  toOllama?: (value: unknown) => unknown;
+  toOpenAI?: (value: unknown) => unknown;
+}
+
+const stopList = (value: unknown): unknown => (typeof value === "string" ? [value] : value);
+/** Ollama's num_predict -1 (unbounded) and -2 (fill context) have no OpenAI form. */
+const positive = (value: unknown): unknown => (typeof value === "number" && value > 0 ? value : undefined);
+
+export const PARAMS: readonly Param[] = [
+  { ollama: "temperature", openai: "temperature" },
+  { ollama: "top_p", openai: "top_p" },
+  { ollama: "top_k", openai: "top_k" },
+  { ollama: "min_p", openai: "min_p" },
+  { ollama: "seed", openai: "seed" },
+  { ollama: "stop", openai: "stop", toOllama: stopList },
+  { ollama: "num_predict", openai: "max_tokens", also: ["max_completion_tokens"], toOpenAI: positive },
+  { ollama: "frequency_penalty", openai: "frequency_penalty" },
+  { ollama: "presence_penalty", openai: "presence_penalty" },
+  { ollama: "repeat_penalty", openai: "repetition_penalty" },
 ];
 
-type Json = Record<string, unknown>;
-
+/** Ollama `options` → OpenAI top-level parameters. */
 export function optionsToParams(options: unknown): Json {
   const out: Json = {};
   if (!isObject(options)) return out;
-  for (const [ollama, openai] of PARAMS) if (options[ollama] !== undefined) out[openai] = options[ollama];
+  for (const p of PARAMS) {
+    const value = p.toOpenAI ? p.toOpenAI(options[p.ollama]) : options[p.ollama];
+    if (value !== undefined && value !== null) out[p.openai] = value;
+  }
   return out;
 }
 
+/** OpenAI top-level parameters → Ollama `options`. */
 export function paramsToOptions(body: Json): Json {
   const out: Json = {};
-  for (const [ollama, openai] of PARAMS) if (body[openai] !== undefined) out[ollama] = body[openai];
-  if (body.max_completion_tokens !== undefined) out.num_predict = body.max_completion_tokens;
-  if (typeof out.stop === "string") out.stop = [out.stop];
+  for (const p of PARAMS) {
+    const name = [p.openai, ...(p.also ?? [])].find((n) => body[n] !== undefined && body[n] !== null);
+    if (name === undefined) continue;
+    const value = p.toOllama ? p.toOllama(body[name]) : body[name];
+    if (value !== undefined) out[p.ollama] = value;
+  }
   return out;
 }
+
+const RESPONSE_SCHEMA_NAME = "response";
 
 /** Ollama `format` ("json" or a JSON schema) → OpenAI `response_format`. */
 export function formatToResponseFormat(format: unknown): Json | undefined {
   if (format === "json") return { type: "json_object" };
-  if (isObject(format)) return { type: "json_schema", json_schema: { name: "response", schema: format } };
+  if (isObject(format)) return { type: "json_schema", json_schema: { name: RESPONSE_SCHEMA_NAME, schema: format } };
   return undefined;
 }
 
+/** OpenAI `response_format` → Ollama `format`; `{type:"text"}` is Ollama's default (no format). */
 export function responseFormatToFormat(responseFormat: unknown): unknown {
   if (!isObject(responseFormat)) return undefined;
   if (responseFormat.type === "json_object") return "json";
@@ -47,13 +72,22 @@ export function responseFormatToFormat(responseFormat: unknown): unknown {
   return undefined;
 }
 
-export function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+/** OpenAI `reasoning_effort` → Ollama `think` (Ollama takes true/false or "low" | "medium" | "high"). */
+const EFFORT_TO_THINK: Readonly<Record<string, boolean | string>> = {
+  none: false,
+  minimal: "low",
+  low: "low",
+  medium: "medium",
+  high: "high",
+};
+
+/** Ollama `think` → OpenAI `reasoning_effort`: only the named levels have one. */
+export function thinkToEffort(think: unknown): string | undefined {
+  return typeof think === "string" ? think : undefined;
 }
 
-/** Copies the defined entries only, so absent fields stay absent on the wire. */
-export function defined(fields: Json): Json {
-  const out: Json = {};
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = v;
-  return out;
+export function effortToThink(body: Json): unknown {
+  if (body.think !== undefined) return body.think;
+  const effort = body.reasoning_effort ?? (isObject(body.reasoning) ? body.reasoning.effort : undefined);
+  return typeof effort === "string" ? EFFORT_TO_THINK[effort] : undefined;
 }

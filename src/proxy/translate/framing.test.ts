@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { DONE, LineSplitter, NdjsonFrames, SseFrames } from "./framing.js";
+
+/** Feeds `text` in pieces of `size` bytes and collects every frame. */
+function feed<T>(frames: { push(c: Buffer): T[]; end(): T[] }, text: string, size: number): T[] {
+  const bytes = Buffer.from(text);
+  const out: T[] = [];
+  for (let i = 0; i < bytes.length; i += size) out.push(...frames.push(bytes.subarray(i, i + size)));
+  return [...out, ...frames.end()];
+}
+
+test("lines split across chunks, and multi-byte characters split across bytes, come out whole", () => {
+  for (const size of [1, 2, 3, 64]) {
+    assert.deepEqual(feed(new LineSplitter(), "héllo 🌍\r\nsecond\nlast", size), ["héllo 🌍", "second", "last"], `size ${size}`);
+  }
+});
+
+test("NDJSON frames skip blank and non-JSON lines", () => {
+  const text = '{"a":1}\n\n  \nnot json\n{"b":"ü"}\r\n{"c":3}';
+  for (const size of [1, 4, 100]) assert.deepEqual(feed(new NdjsonFrames(), text, size), [{ a: 1 }, { b: "ü" }, { c: 3 }]);
+});
+
+test("SSE events join their data lines, skip comments and other fields, and read [DONE]", () => {
+  const text = [
+    ": ping",
+    "",
+    "id: 7",
+    "retry: 100",
+    'data: {"a":',
+    "data: 1}",
+    "",
+    'data:{"b":2}',
+    "",
+    "data: [DONE]",
+    "",
+  ].join("\r\n");
+  for (const size of [1, 3, 1000]) assert.deepEqual(feed(new SseFrames(), text, size), [{ a: 1 }, { b: 2 }, DONE], `size ${size}`);
+});
+
+test("SSE error events are read as errors: `event: error`, and llama.cpp's `error:` field", () => {
+  const text = 'event: error\ndata: {"message":"boom"}\n\nerror: {"code":500,"message":"ctx"}\n\nevent: error\ndata: plain words\n\n';
+  assert.deepEqual(feed(new SseFrames(), text, 5), [{ error: { message: "boom" } }, { error: { code: 500, message: "ctx" } }, { error: "plain words" }]);
+});
+
+test("an SSE event still open when the stream ends is dispatched", () => {
+  assert.deepEqual(feed(new SseFrames(), 'data: {"last":true}', 4), [{ last: true }]);
+});

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { once } from "node:events";
+
+export const ADMIN_KEY = "flt_test_admin_key_0123456789";
+
+export interface Flotilla {
+  url: string;
+  dataDir: string;
+  proc: ChildProcess;
+  /** Everything the process printed. */
+  output(): string;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** fetch with the admin key. */
+  admin(path: string, init?: RequestInit): Promise<Response>;
+}
+
+export interface StartOptions {
+  servers?: string[];
+  /** YAML written to a config file and passed with --config. */
+  yaml?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  dataDir?: string;
+  adminKey?: string | null;
+}
+
+const MAIN = join(process.cwd(), "dist/src/main.js");
+
+/** Starts a real `flotilla serve` on a free loopback port and waits until it listens. */
+export async function startFlotilla(options: StartOptions = {}): Promise<Flotilla> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "flotilla-e2e-"));
+  const args = [MAIN, "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--log-level", "warn"];
+  for (const server of options.servers ?? []) args.push("--server", server);
+  if (options.yaml) {
+    const file = join(dataDir, "flotilla.yaml");
+    writeFileSync(file, options.yaml);
+    args.push("--config", file);
+  }
+  args.push(...(options.args ?? []));
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "", ...options.env };
+  const adminKey = options.adminKey === undefined ? ADMIN_KEY : options.adminKey;
+  if (adminKey) env.FLOTILLA_ADMIN_KEY = adminKey;
+  const proc = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  proc.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  proc.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`flotilla did not start in time:\n${output}`)), 20_000);
+    const check = () => {
+      const match = /flotilla listening on (http:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    proc.stdout?.on("data", check);
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`flotilla exited with ${code}:\n${output}`));
+    });
+  });
+  proc.removeAllListeners("exit");
+  return {
+    url,
+    dataDir,
+    proc,
+    output: () => output,
+    async stop() {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill("SIGTERM");
+      const [code] = (await once(proc, "exit")) as [number | null];
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    },
+    admin(path, init = {}) {
+      const headers = new Headers(init.headers);
+      headers.set("authorization", `Bearer ${adminKey}`);
+      if (init.body && !headers.has("content-type")) headers.set("content-type", "application/json");
+      return fetch(url + path, { ...init, headers });
+    },
+  };
+}
+
+/** Reads an NDJSON or SSE body into its records. */
+export async function readLines(res: Response): Promise<string[]> {
+  const text = await res.text();
+  return text.split("\n").filter((l) => l.trim() !== "");
+}
+
+/** A loopback port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

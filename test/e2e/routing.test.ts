@@ -1,0 +1,182 @@
+import assert from "node:assert/strict";
+import { afterEach, describe, test } from "node:test";
+import { startSim, type SimServer } from "../sim/index.js";
+import { startFlotilla, type Flotilla } from "./harness.js";
+
+const sims: SimServer[] = [];
+let gw: Flotilla | undefined;
+
+afterEach(async () => {
+  await gw?.stop();
+  gw = undefined;
+  await Promise.all(sims.splice(0).map((s) => s.close()));
+});
+
+async function sim(options: Parameters<typeof startSim>[0]): Promise<SimServer> {
+  const s = await startSim(options);
+  sims.push(s);
+  return s;
+}
+
+function nameOf(s: SimServer): string {
+  return new URL(s.url).host;
+}
+
+function yaml(servers: Array<{ sim: SimServer; extra?: string }>, settings = ""): string {
+  const list = servers.map(({ sim: s, extra }) => `  - name: ${nameOf(s)}\n    url: ${s.url}\n    kind: ollama\n${extra ?? ""}`).join("");
+  return `servers:\n${list}${settings}`;
+}
+
+const chat = (model = "m", stream = false) => JSON.stringify({ model, stream, messages: [{ role: "user", content: "hi" }] });
+
+function chatCalls(s: SimServer): number {
+  return s.requests.filter((r) => r.path === "/api/chat").length;
+}
+
+describe("routing through real processes", () => {
+  test("retries a read on another server when the first says model not found", async () => {
+    const first = await sim({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"] });
+    const second = await sim({ kind: "ollama", models: ["m:latest"] });
+    first.fail({ path: "/api/chat", status: 404, body: { error: 'model "m" not found, try pulling it first' }, times: 1 });
+    gw = await startFlotilla({ yaml: yaml([{ sim: first }, { sim: second }]) });
+    const res = await gw.admin("/api/chat", { method: "POST", body: chat() });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("x-flotilla-server"), nameOf(second));
+    assert.equal(chatCalls(first), 1);
+    assert.equal(chatCalls(second), 1);
+  });
+
+  test("retries on 5xx and on a first-byte timeout, and tries at most 3 servers", async () => {
+    const servers = await Promise.all([0, 1, 2, 3].map(() => sim({ kind: "ollama", models: ["m:latest"] })));
+    servers[0].fail({ path: "/api/chat", hang: true });
+    for (const s of servers.slice(1)) s.fail({ path: "/api/chat", status: 500, body: { error: "out of memory" } });
+    gw = await startFlotilla({
+      yaml: yaml(servers.map((s) => ({ sim: s })), "routing:\n  first_byte_timeout_ms: 300\n"),
+    });
+    const res = await gw.admin("/api/chat", { method: "POST", body: chat() });
+    assert.equal(res.status, 502);
+    const body = (await res.json()) as { error: string; code: string };
+    assert.equal(body.code, "upstream_error");
+    assert.match(body.error, /answered 500: out of memory/);
+    assert.equal(servers.reduce((n, s) => n + chatCalls(s), 0), 3, "three servers tried, the fourth not");
+  });
+
+  test("retries on a refused connection and marks that server down", async () => {
+    const dead = await sim({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"] });
+    const alive = await sim({ kind: "ollama", models: ["m:latest"] });
+    gw = await startFlotilla({ yaml: yaml([{ sim: dead }, { sim: alive }], "poll:\n  interval_ms: 60000\n") });
+    await dead.close();
+    const res = await gw.admin("/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "x" }] }) });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("x-flotilla-server"), nameOf(alive));
+    await waitFor(async () => {
+      const { servers } = (await (await gw!.admin("/admin/servers")).json()) as { servers: Array<{ name: string; up: boolean }> };
+      return servers.find((s) => s.name === nameOf(dead))?.up === false;
+    });
+  });
+
+  test("writes are never retried on another server", async () => {
+    const a = await sim({ kind: "ollama", models: ["m:latest"] });
+    const b = await sim({ kind: "ollama", models: ["m:latest"] });
+    const [first, second] = [a, b].sort((x, y) => nameOf(x).localeCompare(nameOf(y)));
+    first.fail({ path: "/api/pull", status: 500, body: { error: "disk full" } });
+    gw = await startFlotilla({ yaml: yaml([{ sim: a }, { sim: b }]) });
+    const res = await gw.admin("/api/pull", { method: "POST", body: JSON.stringify({ model: "new:1b" }) });
+    assert.equal(res.status, 502);
+    assert.match(((await res.json()) as { error: string }).error, /disk full/);
+    assert.equal(second.requests.filter((r) => r.path === "/api/pull").length, 0);
+  });
+
+  test("X-Ollama-Pin-Server forces a server, and an unknown name is a 404", async () => {
+    const a = await sim({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"] });
+    const b = await sim({ kind: "ollama", models: ["m:latest"] });
+    gw = await startFlotilla({ yaml: yaml([{ sim: a }, { sim: b }]) });
+    for (let i = 0; i < 3; i++) {
+      const res = await gw.admin("/api/chat", { method: "POST", body: chat(), headers: { "x-ollama-pin-server": nameOf(b) } });
+      assert.equal(res.headers.get("x-flotilla-server"), nameOf(b));
+      await res.arrayBuffer();
+    }
+    const unknown = await gw.admin("/api/chat", { method: "POST", body: chat(), headers: { "x-ollama-pin-server": "nope" } });
+    assert.equal(unknown.status, 404);
+    assert.equal(((await unknown.json()) as { code: string }).code, "server_not_found");
+  });
+
+  test("a server that stops answering is marked down within seconds and comes back by itself", async () => {
+    const flaky = await sim({ kind: "ollama", models: ["m:latest"] });
+    gw = await startFlotilla({ yaml: yaml([{ sim: flaky }], "poll:\n  interval_ms: 200\n  timeout_ms: 200\n") });
+    const up = async () => {
+      const { servers } = (await (await gw!.admin("/admin/servers")).json()) as { servers: Array<{ up: boolean }> };
+      return servers[0].up;
+    };
+    assert.equal(await up(), true);
+    flaky.fail({ path: "/api/tags", status: 500, times: 5 });
+    await waitFor(async () => !(await up()), 3000);
+    const res = await gw.admin("/api/chat", { method: "POST", body: chat() });
+    assert.equal(res.status, 503);
+    assert.ok(res.headers.get("retry-after"));
+    await waitFor(up, 5000);
+  });
+
+  test("a client that goes away aborts the upstream request", async () => {
+    const slow = await sim({ kind: "ollama", models: ["m:latest"], tokens: Array(50).fill("tok "), tokenIntervalMs: 40 });
+    gw = await startFlotilla({ yaml: yaml([{ sim: slow }]) });
+    const controller = new AbortController();
+    const res = await gw.admin("/api/chat", { method: "POST", body: chat("m", true), signal: controller.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    await waitFor(async () => slow.aborted >= 1, 3000);
+  });
+
+  test("requests beyond max_concurrency wait in the queue, and time out with 503 and Retry-After", async () => {
+    const one = await sim({ kind: "ollama", models: ["m:latest"], latencyMs: 200 });
+    gw = await startFlotilla({
+      yaml: yaml([{ sim: one, extra: "    max_concurrency: 1\n" }], "routing:\n  queue_timeout_ms: 1000\n"),
+    });
+    const started = performance.now();
+    const results = await Promise.all([1, 2, 3].map(() => gw!.admin("/api/chat", { method: "POST", body: chat() })));
+    assert.deepEqual(results.map((r) => r.status), [200, 200, 200]);
+    assert.ok(performance.now() - started >= 550, "three 200 ms answers one after another");
+    assert.equal(one.maxInFlight, 1, "the server never saw two at once");
+    const many = await Promise.all([1, 2, 3, 4, 5, 6, 7].map(() => gw!.admin("/api/chat", { method: "POST", body: chat() })));
+    const refused = many.filter((r) => r.status === 503);
+    assert.ok(refused.length > 0, "some waited too long");
+    assert.ok(refused.every((r) => Number(r.headers.get("retry-after")) >= 1));
+    assert.equal(((await refused[0].json()) as { code: string }).code, "queue_timeout");
+  });
+
+  test("a server that drops mid-stream ends the stream with a readable error", async () => {
+    const dropper = await sim({ kind: "ollama", models: ["m:latest"], tokens: Array(20).fill("x ") });
+    dropper.fail({ path: "/api/chat", dropAfterChunks: 2 });
+    gw = await startFlotilla({ yaml: yaml([{ sim: dropper }]) });
+    const res = await gw.admin("/api/chat", { method: "POST", body: chat("m", true) });
+    assert.equal(res.status, 200);
+    const lines = (await res.text()).trim().split("\n").map((l) => JSON.parse(l) as { error?: string });
+    assert.match(lines.at(-1)?.error ?? "", /stopped mid-answer/);
+  });
+
+  test("a large embeddings batch is split across servers and joined in order", async () => {
+    const a = await sim({ kind: "ollama", models: ["e:latest"] });
+    const b = await sim({ kind: "ollama", models: ["e:latest"] });
+    gw = await startFlotilla({ yaml: yaml([{ sim: a }, { sim: b }], "routing:\n  embed_split_min: 8\n") });
+    const input = Array.from({ length: 12 }, (_, i) => `text ${i}`);
+    const split = (await (await gw.admin("/api/embed", { method: "POST", body: JSON.stringify({ model: "e", input }) })).json()) as {
+      embeddings: number[][];
+    };
+    const parts = [a, b].map((s) => s.requests.filter((r) => r.path === "/api/embed").length);
+    const single = (await (await fetch(`${a.url}/api/embed`, { method: "POST", body: JSON.stringify({ model: "e", input }) })).json()) as {
+      embeddings: number[][];
+    };
+    assert.deepEqual(split.embeddings, single.embeddings);
+    assert.deepEqual(parts, [1, 1], "each server took one part");
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`condition not met within ${ms} ms`);
+}
