@@ -9,34 +9,33 @@ import type { Database } from "./schema.js";
 export type Dialect = "sqlite" | "postgres";
 
 export interface StoreOptions {
+  /** Created if missing; holds flotilla.db when no databaseUrl is given. */
   dataDir: string;
   /** postgres://… selects PostgreSQL; absent, SQLite at <dataDir>/flotilla.db */
   databaseUrl?: string;
-  /** PostgreSQL schema to work in (tests isolate themselves this way). */
+  /** PostgreSQL only: the (existing) schema to work in, set as the connections' search_path. */
   schema?: string;
 }
 
 const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+const toNumber = (value: string) => Number(value);
 
-/** int8 (bigint) as a JS number: millisecond times and counters fit well within 2^53. */
-const pgTypes = {
-  getTypeParser(oid: number, format?: "text" | "binary") {
-    if (oid === INT8_OID) return (value: string) => Number(value);
+/**
+ * This pool's type parsers: int8 (our bigint columns, count(*)) and numeric
+ * (sum() of a bigint) as JS numbers, as SQLite returns them. Millisecond
+ * times and token counts stay far below 2^53. pg's global parsers are untouched.
+ */
+const pgTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") => {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return toNumber;
     return pg.types.getTypeParser(oid, format as "text");
-  },
+  }) as pg.CustomTypesConfig["getTypeParser"],
 };
 
 export function connect(options: StoreOptions): { db: Kysely<Database>; dialect: Dialect } {
-  if (options.databaseUrl) {
-    const pool = new pg.Pool({
-      connectionString: options.databaseUrl,
-      types: pgTypes,
-      max: 10,
-      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
-    });
-    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: "postgres" };
-  }
   mkdirSync(options.dataDir, { recursive: true });
+  if (options.databaseUrl) return { db: connectPostgres(options.databaseUrl, options.schema), dialect: "postgres" };
   const sqlite = new SqliteDatabase(join(options.dataDir, "flotilla.db"));
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = NORMAL");
@@ -45,10 +44,26 @@ export function connect(options: StoreOptions): { db: Kysely<Database>; dialect:
   return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: "sqlite" };
 }
 
+function connectPostgres(connectionString: string, schema: string | undefined): Kysely<Database> {
+  if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`invalid PostgreSQL schema name: ${schema}`);
+  const pool = new pg.Pool({
+    connectionString,
+    types: pgTypes,
+    max: 10,
+    application_name: "flotilla",
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle connection that the server closes (restart, failover) is dropped by
+  // the pool and replaced on next use; without a listener it would crash the process.
+  pool.on("error", () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Applies every pending migration; several replicas may start at once (the migrator locks). */
 export async function migrate(db: Kysely<Database>): Promise<void> {
   const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
-    throw new Error(`database migration ${failed} failed: ${(error as Error).message ?? String(error)}`);
+    throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }

@@ -1,22 +1,28 @@
 import type { Kysely } from "kysely";
+import { type ApiKeyRepo, apiKeyRepo } from "./api-key-repo.js";
+import { type AuditRepo, auditRepo } from "./audit-repo.js";
 import { connect, migrate, type Dialect, type StoreOptions } from "./connect.js";
-import { apiKeyRepo, auditRepo, serverRepo } from "./repos.js";
 import type { Database } from "./schema.js";
+import { type ServerRepo, serverRepo } from "./server-repo.js";
 
 export type { StoreOptions, Dialect } from "./connect.js";
-export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow } from "./schema.js";
-export type { ServerInput, RequestQuery } from "./repos.js";
+export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface } from "./schema.js";
+export type { ServerRepo, ServerInput } from "./server-repo.js";
+export type { ApiKeyRepo } from "./api-key-repo.js";
+export type { AuditRepo, RequestQuery, UsageQuery } from "./audit-repo.js";
 
+/** The storage contract: every backend passes the same conformance suite (store.test.ts). */
 export interface Store {
   readonly dialect: Dialect;
   readonly db: Kysely<Database>;
-  readonly servers: ReturnType<typeof serverRepo>;
-  readonly apiKeys: ReturnType<typeof apiKeyRepo>;
-  readonly audit: ReturnType<typeof auditRepo>;
+  readonly servers: ServerRepo;
+  readonly apiKeys: ApiKeyRepo;
+  readonly audit: AuditRepo;
+  /** Closes the database; calling it again does nothing more. */
   close(): Promise<void>;
 }
 
-/** Opens SQLite (default) or PostgreSQL and brings the schema up to date. */
+/** Opens SQLite (default) or PostgreSQL (databaseUrl), creating the data dir, and brings the schema up to date. */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const { db, dialect } = connect(options);
   try {
@@ -25,12 +31,13 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await db.destroy();
     throw err;
   }
+  let closed: Promise<void> | undefined;
   return {
     dialect,
     db,
     servers: serverRepo(db),
     apiKeys: apiKeyRepo(db),
     audit: auditRepo(db),
-    close: () => db.destroy(),
+    close: () => (closed ??= db.destroy()),
   };
 }

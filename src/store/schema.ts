@@ -1,37 +1,45 @@
-import type { Generated } from "kysely";
-
 /**
  * Tables as both backends store them: times are integer milliseconds since the
- * epoch, booleans are 0/1 integers, so one code path serves SQLite and PostgreSQL.
+ * epoch (bigint columns), booleans are 0/1 integers, so one code path serves
+ * SQLite and PostgreSQL and every row comes back in the same shape.
  */
 export interface Database {
-  servers: ServersTable;
-  api_keys: ApiKeysTable;
-  requests: RequestsTable;
-  usage_daily: UsageDailyTable;
+  servers: ServerRow;
+  api_keys: ApiKeyRow;
+  requests: RequestRow;
+  usage_daily: UsageRow;
 }
 
-export interface ServersTable {
+export type ServerKind = "ollama" | "openai";
+export type ServerSource = "config" | "flag" | "api";
+export type KeyRole = "admin" | "user";
+export type Surface = "openai" | "ollama";
+
+export interface ServerRow {
   name: string;
   url: string;
-  kind: string | null;
+  /** null: probe the server to find out */
+  kind: ServerKind | null;
   /** An upstream credential: it must be sent upstream, so it is stored as given. */
   api_key: string | null;
   max_concurrency: number | null;
   vram_bytes: number | null;
+  /** 0 or 1 */
   drained: number;
-  source: string;
+  source: ServerSource;
   created_at: number;
   updated_at: number;
 }
 
-export interface ApiKeysTable {
+export interface ApiKeyRow {
   id: string;
   name: string;
+  /** the key's first 12 characters, to recognise it by */
   prefix: string;
   /** hex sha256 of the key; the key itself is never stored */
   hash: string;
-  role: string;
+  role: KeyRole;
+  /** a JSON array of scope names */
   scopes: string;
   created_at: number;
   expires_at: number | null;
@@ -39,12 +47,14 @@ export interface ApiKeysTable {
   revoked_at: number | null;
 }
 
-export interface RequestsTable {
+/** One proxied request; `id` is the request id. */
+export interface RequestRow {
   id: string;
   time: number;
   key_id: string | null;
+  /** the X-Ollama-Source header */
   source: string | null;
-  surface: string;
+  surface: Surface;
   method: string;
   path: string;
   model: string | null;
@@ -58,20 +68,9 @@ export interface RequestsTable {
   error: string | null;
 }
 
-export interface UsageDailyTable {
-  day: string;
-  model: string;
-  key_id: string;
-  requests: Generated<number>;
-  tokens_in: Generated<number>;
-  tokens_out: Generated<number>;
-  errors: Generated<number>;
-}
-
-export type ServerRow = ServersTable;
-export type ApiKeyRow = ApiKeysTable;
-export type RequestRow = RequestsTable;
+/** Counts per UTC day, model and key; '' stands for "no model" and "no key". */
 export interface UsageRow {
+  /** YYYY-MM-DD, UTC */
   day: string;
   model: string;
   key_id: string;

@@ -1,15 +1,17 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
-import { sql } from "kysely";
-import type { RequestRow } from "./index.js";
+import { type KyselyPlugin, type RootOperationNode, InsertQueryNode, sql, ValuesNode } from "kysely";
+import { auditRepo } from "./audit-repo.js";
+import type { ApiKeyRow, RequestRow, ServerInput, Store } from "./index.js";
 import { forEachBackend } from "./test-backends.js";
 
-const DAY = 86_400_000;
+// The storage contract: every case runs against SQLite and PostgreSQL alike.
+
+const T0 = 1_700_000_000_000; // 2023-11-14T22:13:20Z
 
 function requestRow(i: number, overrides: Partial<RequestRow> = {}): RequestRow {
   return {
     id: `req_${String(i).padStart(5, "0")}`,
-    time: 1_700_000_000_000 + i,
+    time: T0 + i,
     key_id: i % 2 ? "key_a" : "key_b",
     source: null,
     surface: "openai",
@@ -28,80 +30,180 @@ function requestRow(i: number, overrides: Partial<RequestRow> = {}): RequestRow 
   };
 }
 
-test("the store behaves the same on every backend", async (t) => {
-  await forEachBackend(t, async (backend, t) => {
-    const store = await backend.open();
-    try {
-      await t.test(`${backend.name}: migrations are idempotent on reopen`, async () => {
-        const again = await backend.open();
-        await again.close();
-      });
+const gpu1: ServerInput = { name: "gpu1", url: "http://a:1", kind: "ollama", api_key: null, max_concurrency: 4, vram_bytes: 25e9, drained: false, source: "config" };
 
-      await t.test(`${backend.name}: server upsert keeps created_at and updates the rest`, async () => {
-        await store.servers.upsert({ name: "gpu1", url: "http://a:1", kind: "ollama", api_key: null, max_concurrency: 4, vram_bytes: 25e9, drained: false, source: "config" });
-        const first = await store.servers.get("gpu1");
-        await new Promise((r) => setTimeout(r, 5));
-        await store.servers.upsert({ name: "gpu1", url: "http://b:2", kind: null, api_key: "sk", max_concurrency: null, vram_bytes: null, drained: true, source: "api" });
-        const second = await store.servers.get("gpu1");
-        assert.equal(second?.created_at, first?.created_at);
-        assert.ok((second?.updated_at ?? 0) > (first?.updated_at ?? 0));
-        assert.equal(second?.url, "http://b:2");
-        assert.equal(second?.drained, 1);
-        assert.equal(typeof first?.vram_bytes, "number", "bigint columns come back as numbers");
-        assert.equal(first?.vram_bytes, 25e9);
-        await store.servers.setDrained("gpu1", false);
-        assert.equal((await store.servers.get("gpu1"))?.drained, 0);
-        assert.equal(await store.servers.remove("gpu1"), true);
-        assert.equal(await store.servers.remove("gpu1"), false);
-        assert.deepEqual(await store.servers.list(), []);
-      });
+function apiKey(id: string, hash: string): ApiKeyRow {
+  return { id, name: id, prefix: "flt_abcdefgh", hash, role: "user", scopes: '["inference"]', created_at: T0, expires_at: null, last_used_at: null, revoked_at: null };
+}
 
-      await t.test(`${backend.name}: api keys are found by hash, touched and revoked`, async () => {
-        const row = { id: "k1", name: "admin", prefix: "flt_abcdefgh", hash: "a".repeat(64), role: "admin", scopes: "[]", created_at: Date.now(), expires_at: null, last_used_at: null, revoked_at: null };
-        await store.apiKeys.insert(row);
-        await assert.rejects(store.apiKeys.insert({ ...row, id: "k2" }), "the hash is unique");
-        assert.equal((await store.apiKeys.findByHash("a".repeat(64)))?.id, "k1");
-        assert.equal(await store.apiKeys.findByHash("b".repeat(64)), undefined);
-        await store.apiKeys.touch(["k1"], 1_700_000_000_123);
-        await store.apiKeys.revoke("k1");
-        const [stored] = await store.apiKeys.list();
-        assert.equal(stored.last_used_at, 1_700_000_000_123);
-        assert.equal(typeof stored.revoked_at, "number");
-      });
+/** Counts the rows of each INSERT INTO requests that passes through. */
+function insertCounter(): KyselyPlugin & { batches: number[] } {
+  const batches: number[] = [];
+  return {
+    batches,
+    transformQuery({ node }) {
+      if (InsertQueryNode.is(node) && node.into?.table.identifier.name === "requests" && node.values && ValuesNode.is(node.values)) {
+        batches.push(node.values.values.length);
+      }
+      return node as RootOperationNode;
+    },
+    transformResult: async ({ result }) => result,
+  };
+}
 
-      await t.test(`${backend.name}: audit rows land in batches and filter newest first`, async () => {
-        const rows = Array.from({ length: 1200 }, (_, i) => requestRow(i));
-        await store.audit.write(rows, [{ day: "2023-11-14", model: "llama3:latest", key_id: "key_a", requests: 3, tokens_in: 30, tokens_out: 60, errors: 1 }]);
-        const all = await store.audit.listRequests({ sinceMs: 0, limit: 5000 });
-        assert.equal(all.length, 1200);
-        assert.equal(all[0].id, "req_01199");
-        const byKey = await store.audit.listRequests({ sinceMs: 0, keyId: "key_a", model: "qwen:latest", limit: 5000 });
-        assert.ok(byKey.length > 0 && byKey.every((r) => r.key_id === "key_a" && r.model === "qwen:latest"));
-        const recent = await store.audit.listRequests({ sinceMs: 1_700_000_000_000 + 1190, limit: 100 });
-        assert.equal(recent.length, 10);
-        assert.equal(recent[0].latency_ms, 12.5);
-        assert.equal(recent[0].ttft_ms, 3.25);
-        await store.audit.write([requestRow(0)], []);
-        assert.equal((await store.audit.listRequests({ sinceMs: 0, limit: 5000 })).length, 1200, "a repeated id is not written twice");
-      });
+async function indexColumns(store: Store): Promise<Map<string, string>> {
+  if (store.dialect === "sqlite") {
+    const { rows } = await sql<{ name: string; columns: string }>`
+      select m.name, group_concat(i.name, ', ') as columns
+      from sqlite_master m, pragma_index_info(m.name) i
+      where m.type = 'index' and m.tbl_name = 'requests' group by m.name`.execute(store.db);
+    return new Map(rows.map((r) => [r.name, r.columns]));
+  }
+  const { rows } = await sql<{ name: string; def: string }>`
+    select indexname as name, indexdef as def from pg_indexes
+    where tablename = 'requests' and schemaname = current_schema()`.execute(store.db);
+  return new Map(rows.map((r) => [r.name, /\((.*)\)/.exec(r.def)?.[1]?.replaceAll('"', "") ?? ""]));
+}
 
-      await t.test(`${backend.name}: usage upserts add up across writes`, async () => {
-        await store.audit.write([], [{ day: "2023-11-14", model: "llama3:latest", key_id: "key_a", requests: 2, tokens_in: 5, tokens_out: 7, errors: 0 }]);
-        const usage = await store.audit.usage({ sinceDay: "2023-11-01", keyId: "key_a" });
-        assert.deepEqual(usage, [{ day: "2023-11-14", model: "llama3:latest", key_id: "key_a", requests: 5, tokens_in: 35, tokens_out: 67, errors: 1 }]);
-        assert.deepEqual(await store.audit.usage({ sinceDay: new Date(Date.now() + DAY).toISOString().slice(0, 10) }), []);
-      });
+forEachBackend("migrations run once: reopening finds the schema and the data as they were", async (store, backend) => {
+  await store.servers.upsert(gpu1);
+  const again = await backend.open();
+  try {
+    assert.equal((await again.servers.get("gpu1"))?.url, "http://a:1");
+    const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(again.db);
+    assert.deepEqual(rows.map((r) => r.name), ["001_initial"]);
+  } finally {
+    await again.close();
+  }
+  await store.close();
+  await store.close(); // closing twice is harmless
+});
 
-      await t.test(`${backend.name}: the audit indexes exist from the first migration`, async () => {
-        const names =
-          store.dialect === "sqlite"
-            ? (await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'requests'`.execute(store.db)).rows
-            : (await sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'requests' and schemaname = current_schema()`.execute(store.db)).rows;
-        const found = names.map((r) => r.name);
-        for (const index of ["requests_key_time", "requests_model_time", "requests_time"]) assert.ok(found.includes(index), `${index} in ${found}`);
-      });
-    } finally {
-      await store.close();
-    }
+forEachBackend("a server upsert replaces every field but created_at", async (store, _backend, t) => {
+  t.mock.timers.enable({ apis: ["Date"], now: T0 });
+  await store.servers.upsert(gpu1);
+  t.mock.timers.tick(5000);
+  await store.servers.upsert({ name: "gpu1", url: "http://b:2", kind: null, api_key: "sk-upstream", max_concurrency: null, vram_bytes: null, drained: true, source: "api" });
+  assert.deepEqual(await store.servers.get("gpu1"), {
+    name: "gpu1", url: "http://b:2", kind: null, api_key: "sk-upstream", max_concurrency: null, vram_bytes: null, drained: 1, source: "api", created_at: T0, updated_at: T0 + 5000,
   });
+  t.mock.timers.tick(1000);
+  assert.equal(await store.servers.setDrained("gpu1", false), true);
+  assert.deepEqual(await store.servers.get("gpu1"), {
+    name: "gpu1", url: "http://b:2", kind: null, api_key: "sk-upstream", max_concurrency: null, vram_bytes: null, drained: 0, source: "api", created_at: T0, updated_at: T0 + 6000,
+  });
+  assert.equal(await store.servers.setDrained("nobody", true), false);
+});
+
+forEachBackend("servers are listed by name, read back with their types, and removed once", async (store) => {
+  await store.servers.upsert({ ...gpu1, name: "zeta" });
+  await store.servers.upsert(gpu1);
+  const [first] = await store.servers.list();
+  assert.deepEqual((await store.servers.list()).map((s) => s.name), ["gpu1", "zeta"]);
+  assert.equal(first.vram_bytes, 25e9, "bigint columns come back as numbers");
+  assert.equal(typeof first.created_at, "number");
+  assert.equal(first.drained, 0);
+  assert.equal(await store.servers.get("nobody"), undefined);
+  assert.equal(await store.servers.remove("gpu1"), true);
+  assert.equal(await store.servers.remove("gpu1"), false);
+  assert.deepEqual((await store.servers.list()).map((s) => s.name), ["zeta"]);
+});
+
+forEachBackend("api keys are found by hash, touched in a batch and revoked once", async (store, _backend, t) => {
+  await store.apiKeys.insert(apiKey("k1", "a".repeat(64)));
+  await store.apiKeys.insert(apiKey("k2", "b".repeat(64)));
+  await assert.rejects(store.apiKeys.insert(apiKey("k3", "a".repeat(64))), "the hash is unique");
+  assert.deepEqual(await store.apiKeys.findByHash("a".repeat(64)), apiKey("k1", "a".repeat(64)));
+  assert.equal(await store.apiKeys.findByHash("c".repeat(64)), undefined);
+
+  await store.apiKeys.touch(["k1", "k2", "gone"], T0 + 123);
+  await store.apiKeys.touch([], T0 + 999);
+  assert.deepEqual((await store.apiKeys.list()).map((k) => [k.id, k.last_used_at]), [["k1", T0 + 123], ["k2", T0 + 123]]);
+
+  t.mock.timers.enable({ apis: ["Date"], now: T0 + 1000 });
+  assert.equal(await store.apiKeys.revoke("k1"), true);
+  t.mock.timers.tick(1000);
+  assert.equal(await store.apiKeys.revoke("k1"), false, "already revoked");
+  assert.equal(await store.apiKeys.revoke("nobody"), false);
+  assert.equal((await store.apiKeys.findByHash("a".repeat(64)))?.revoked_at, T0 + 1000, "the first revocation time stays");
+  assert.equal((await store.apiKeys.findByHash("b".repeat(64)))?.revoked_at, null);
+});
+
+forEachBackend("1,200 audit rows land in 3 inserts and list newest first, by key, model and time", async (store) => {
+  const counter = insertCounter();
+  await auditRepo(store.db.withPlugin(counter)).insertRequests(Array.from({ length: 1200 }, (_, i) => requestRow(i)));
+  assert.deepEqual(counter.batches, [500, 500, 200]);
+
+  const all = await store.audit.listRequests({ sinceMs: 0, limit: 5000 });
+  assert.equal(all.length, 1200);
+  assert.deepEqual(all.slice(0, 2).map((r) => r.id), ["req_01199", "req_01198"]);
+  assert.deepEqual(all[0], requestRow(1199), "every column round-trips, times and fractions as numbers");
+
+  const mine = await store.audit.listRequests({ sinceMs: 0, keyId: "key_a", model: "qwen:latest", limit: 5000 });
+  assert.equal(mine.length, 200, "odd i divisible by 3");
+  assert.ok(mine.every((r) => r.key_id === "key_a" && r.model === "qwen:latest"));
+  assert.ok(mine.every((r, i) => i === 0 || mine[i - 1].time > r.time), "newest first");
+
+  const recent = await store.audit.listRequests({ sinceMs: T0 + 1190, limit: 100 });
+  assert.deepEqual(recent.map((r) => r.time), Array.from({ length: 10 }, (_, i) => T0 + 1199 - i));
+  assert.equal((await store.audit.listRequests({ sinceMs: 0, limit: 7 })).length, 7);
+  assert.equal((await store.audit.listRequests({ sinceMs: 0, model: "nope", limit: 7 })).length, 0);
+});
+
+forEachBackend("an audit write is one transaction: a bad row leaves neither requests nor usage", async (store) => {
+  const rows = Array.from({ length: 600 }, (_, i) => requestRow(i));
+  rows[550] = { ...rows[550], surface: null as never };
+  const usage = [{ day: "2023-11-14", model: "m", key_id: "k", requests: 600, tokens_in: 1, tokens_out: 1, errors: 0 }];
+  await assert.rejects(store.audit.insertRequests(rows, usage));
+  assert.equal((await store.audit.listRequests({ sinceMs: 0, limit: 5000 })).length, 0);
+  assert.deepEqual(await store.audit.usage({ sinceDay: "2023-01-01" }), []);
+});
+
+forEachBackend("a request id already stored is skipped, not failed", async (store) => {
+  await store.audit.insertRequests([requestRow(1)]);
+  await store.audit.insertRequests([requestRow(1, { status: 500 }), requestRow(2)]);
+  assert.deepEqual((await store.audit.listRequests({ sinceMs: 0, limit: 10 })).map((r) => [r.id, r.status]), [["req_00002", 200], ["req_00001", 200]]);
+});
+
+forEachBackend("usage upserts add up across writes, and within one", async (store) => {
+  const day = (d: string, model: string, keyId: string, n: number) => ({ day: d, model, key_id: keyId, requests: n, tokens_in: 10 * n, tokens_out: 20 * n, errors: n - 1 });
+  await store.audit.insertRequests([requestRow(1)], [day("2023-11-14", "llama3:latest", "key_a", 3), day("2023-11-14", "", "", 1)]);
+  await store.audit.insertRequests([], [day("2023-11-14", "llama3:latest", "key_a", 2)]);
+  await store.audit.addUsage([day("2023-11-15", "llama3:latest", "key_a", 1), day("2023-11-15", "llama3:latest", "key_a", 4)]);
+
+  assert.deepEqual(await store.audit.usage({ sinceDay: "2023-11-01", keyId: "key_a" }), [
+    { day: "2023-11-14", model: "llama3:latest", key_id: "key_a", requests: 5, tokens_in: 50, tokens_out: 100, errors: 3 },
+    { day: "2023-11-15", model: "llama3:latest", key_id: "key_a", requests: 5, tokens_in: 50, tokens_out: 100, errors: 3 },
+  ]);
+  assert.deepEqual((await store.audit.usage({ sinceDay: "2023-11-15" })).map((u) => u.day), ["2023-11-15"]);
+  assert.deepEqual((await store.audit.usage({ sinceDay: "2023-01-01", model: "" })).map((u) => [u.key_id, u.requests]), [["", 1]]);
+});
+
+forEachBackend("bigint values and their sums come back as JS numbers", async (store) => {
+  const big = 2 ** 40 + 1;
+  await store.audit.addUsage([{ day: "2024-01-01", model: "m", key_id: "k", requests: 1, tokens_in: big, tokens_out: big, errors: 0 }]);
+  await store.audit.addUsage([{ day: "2024-01-02", model: "m", key_id: "k", requests: 1, tokens_in: big, tokens_out: 0, errors: 0 }]);
+  const [first] = await store.audit.usage({ sinceDay: "2024-01-01" });
+  assert.equal(first.tokens_in, big);
+  const totals = await store.db
+    .selectFrom("usage_daily")
+    .select((eb) => [eb.fn.sum<number>("tokens_in").as("tokens"), eb.fn.countAll<number>().as("days")])
+    .executeTakeFirstOrThrow();
+  assert.deepEqual(totals, { tokens: 2 * big, days: 2 });
+});
+
+forEachBackend("the audit indexes exist from the first migration", async (store) => {
+  const indexes = await indexColumns(store);
+  assert.equal(indexes.get("requests_key_time"), "key_id, time");
+  assert.equal(indexes.get("requests_model_time"), "model, time");
+  assert.equal(indexes.get("requests_time"), "time");
+});
+
+forEachBackend("SQLite runs in WAL mode with synchronous NORMAL, a busy timeout and foreign keys", async (store, _backend, t) => {
+  if (store.dialect !== "sqlite") return t.skip("SQLite-only settings");
+  const pragma = async (name: string) => Object.values((await sql.raw(`pragma ${name}`).execute(store.db)).rows[0] as object)[0];
+  assert.equal(await pragma("journal_mode"), "wal");
+  assert.equal(await pragma("synchronous"), 1);
+  assert.equal(await pragma("busy_timeout"), 5000);
+  assert.equal(await pragma("foreign_keys"), 1);
 });

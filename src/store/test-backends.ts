@@ -2,85 +2,104 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TestContext } from "node:test";
+import { test, type TestContext } from "node:test";
 import pg from "pg";
 import { openStore, type Store } from "./index.js";
 
+/**
+ * Test helper: runs one test body against every store backend, each on a fresh
+ * database (a temp SQLite dir, a new PostgreSQL schema) removed afterwards.
+ * PostgreSQL: FLOTILLA_TEST_DATABASE_URL, else the local default. When it does
+ * not answer, its cases skip with a notice, or fail under FLOTILLA_REQUIRE_SERVICES=1.
+ */
 export const TEST_DATABASE_URL = process.env.FLOTILLA_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const REQUIRED = process.env.FLOTILLA_REQUIRE_SERVICES === "1";
 
-let reachable: Promise<boolean> | undefined;
+export type BackendName = "sqlite" | "postgres";
 
-function postgresReachable(): Promise<boolean> {
-  reachable ??= (async () => {
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 2000 });
-    try {
-      await client.connect();
-      await client.query("select 1");
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  })();
-  return reachable;
+export interface Backend {
+  readonly name: BackendName;
+  /** Opens another store on the same database (the test's own store stays open). */
+  open(): Promise<Store>;
 }
 
-/** A store on a fresh SQLite file or a fresh PostgreSQL schema, removed afterwards. */
-export interface Backend {
-  name: "sqlite" | "postgres";
-  open(): Promise<Store>;
+interface Prepared extends Backend {
   cleanup(): Promise<void>;
 }
 
-async function sqliteBackend(): Promise<Backend> {
+/** Registers `${name} [sqlite]` and `${name} [postgres]`, each given a migrated store that is closed afterwards. */
+export function forEachBackend(name: string, fn: (store: Store, backend: Backend, t: TestContext) => Promise<void>): void {
+  for (const backendName of ["sqlite", "postgres"] as const) {
+    test(`${name} [${backendName}]`, async (t) => {
+      const backend = backendName === "sqlite" ? sqliteBackend() : await postgresBackend(t);
+      if (!backend) return;
+      try {
+        const store = await backend.open();
+        try {
+          await fn(store, backend, t);
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await backend.cleanup();
+      }
+    });
+  }
+}
+
+function sqliteBackend(): Prepared {
   const dir = mkdtempSync(join(tmpdir(), "flotilla-store-"));
   return { name: "sqlite", open: () => openStore({ dataDir: dir }), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-async function postgresBackend(): Promise<Backend> {
+/** undefined when PostgreSQL is unreachable and not required (the test is then marked skipped). */
+async function postgresBackend(t: TestContext): Promise<Prepared | undefined> {
+  if (!(await postgresReachable())) {
+    const where = redacted(TEST_DATABASE_URL);
+    if (REQUIRED) throw new Error(`PostgreSQL not reachable at ${where}, and FLOTILLA_REQUIRE_SERVICES=1 requires it`);
+    t.skip(`PostgreSQL not reachable at ${where}: set FLOTILLA_TEST_DATABASE_URL`);
+    return undefined;
+  }
   const schema = `flotilla_test_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
+  const dir = mkdtempSync(join(tmpdir(), "flotilla-store-"));
+  await admin(`create schema ${schema}`);
   return {
     name: "postgres",
-    open: () => openStore({ dataDir: "", databaseUrl: TEST_DATABASE_URL, schema }),
+    open: () => openStore({ dataDir: dir, databaseUrl: TEST_DATABASE_URL, schema }),
     async cleanup() {
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await client.connect();
-      await client.query(`drop schema ${schema} cascade`);
-      await client.end();
+      rmSync(dir, { recursive: true, force: true });
+      await admin(`drop schema ${schema} cascade`);
     },
   };
 }
 
-/**
- * Runs `fn` once per backend as a subtest. PostgreSQL skips with a notice when
- * it is not reachable, unless FLOTILLA_REQUIRE_SERVICES=1 (CI), where it fails.
- */
-export async function forEachBackend(t: TestContext, fn: (backend: Backend, t: TestContext) => Promise<void>): Promise<void> {
-  await t.test("sqlite", async (st) => {
-    const backend = await sqliteBackend();
-    try {
-      await fn(backend, st);
-    } finally {
-      await backend.cleanup();
-    }
-  });
-  await t.test("postgres", async (st) => {
-    if (!(await postgresReachable())) {
-      if (REQUIRED) throw new Error(`PostgreSQL is required (FLOTILLA_REQUIRE_SERVICES=1) but not reachable at ${TEST_DATABASE_URL}`);
-      st.skip(`PostgreSQL not reachable at ${TEST_DATABASE_URL}: set FLOTILLA_TEST_DATABASE_URL to run these`);
-      return;
-    }
-    const backend = await postgresBackend();
-    try {
-      await fn(backend, st);
-    } finally {
-      await backend.cleanup();
-    }
-  });
+let reachable: Promise<boolean> | undefined;
+
+function postgresReachable(): Promise<boolean> {
+  reachable ??= admin("select 1").then(
+    () => true,
+    () => false,
+  );
+  return reachable;
+}
+
+async function admin(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 3000 });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    await client.query(statement);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function redacted(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparsable FLOTILLA_TEST_DATABASE_URL)";
+  }
 }
