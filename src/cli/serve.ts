@@ -35,13 +35,14 @@ export async function serve(argv: string[]): Promise<number | void> {
   }
   const gateway = await startGateway(config);
   const out = process.stdout;
-  out.write(`flotilla listening on ${gateway.url}\n`);
   if (gateway.generatedAdminKey) {
     out.write(
       `\nAdmin API key (shown this once; only its hash is stored):\n\n    ${gateway.generatedAdminKey}\n\n` +
         `Use it as "Authorization: Bearer <key>". Set FLOTILLA_ADMIN_KEY to choose your own.\n\n`,
     );
   }
+  // Last, so a script that waits for this line has everything above it.
+  out.write(`flotilla listening on ${gateway.url}\n`);
   const nodes = gateway.fleet.fleet.all();
   if (nodes.length === 0) out.write("no servers configured: add them with --server URL, a config file, or POST /admin/servers\n");
 

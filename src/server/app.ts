@@ -37,8 +37,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Bodies are checked as sent: a string where an array belongs is a 400, not silently wrapped.
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
   });
-  app.addHook("onRequest", async (req, reply) => {
+  app.addHook("onRequest", function requestIdHeader(req, reply, done) {
     void reply.header("x-request-id", req.id);
+    done();
   });
   registerErrorHandling(app);
   registerBodyParsing(app, BODY_LIMIT);

@@ -80,6 +80,19 @@ export function presentedKey(req: FastifyRequest): string | undefined {
 
 const SWAGGER_UI_PREFIX = "/api/client";
 
+/** Sets req.principal from the presented key; returns the error that refuses the request, if any. */
+function authorize(req: FastifyRequest, keyring: Keyring, proxyMode: "key" | "open"): FlotillaError | undefined {
+  const level = req.routeOptions.config.auth ?? "public";
+  if (level === "public") return undefined;
+  const token = presentedKey(req);
+  const principal = token === undefined ? undefined : keyring.verify(token);
+  if (principal) req.principal = principal;
+  if (level === "inference" ? principal || proxyMode === "open" : principal?.role === "admin") return undefined;
+  if (!token) return new FlotillaError("unauthorized", "an API key is required: send Authorization: Bearer <key>");
+  if (!principal) return new FlotillaError("unauthorized", "the API key is not valid");
+  return new FlotillaError("forbidden", "this endpoint needs an admin key");
+}
+
 export function registerAuth(app: FastifyInstance, keyring: Keyring, proxyMode: "key" | "open"): void {
   app.addHook("onRoute", (route) => {
     const config = (route.config ?? {}) as { auth?: AuthLevel };
@@ -91,19 +104,8 @@ export function registerAuth(app: FastifyInstance, keyring: Keyring, proxyMode: 
     throw new Error(`route ${route.method} ${route.url} declares no auth level`);
   });
 
-  app.addHook("onRequest", async (req) => {
-    const level = req.routeOptions.config.auth ?? "public";
-    if (level === "public") return;
-    const token = presentedKey(req);
-    const principal = token === undefined ? undefined : keyring.verify(token);
-    if (principal) req.principal = principal;
-    if (level === "inference") {
-      if (principal || proxyMode === "open") return;
-    } else if (principal?.role === "admin") {
-      return;
-    }
-    if (!token) throw new FlotillaError("unauthorized", "an API key is required: send Authorization: Bearer <key>");
-    if (!principal) throw new FlotillaError("unauthorized", "the API key is not valid");
-    throw new FlotillaError("forbidden", "this endpoint needs an admin key");
+  // A callback hook, not an async one: it runs on every request and needs no await.
+  app.addHook("onRequest", function authenticate(req, _reply, done) {
+    done(authorize(req, keyring, proxyMode));
   });
 }

@@ -173,10 +173,14 @@ describe("open proxy mode, run-time servers and shutdown", () => {
   test("the first start without FLOTILLA_ADMIN_KEY prints a key once, and that key works", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "flotilla-firstrun-"));
     const first = await startFlotilla({ dataDir, adminKey: null });
-    const key = /Admin API key[^\n]*\n\n\s+(flt_\S+)/.exec(first.output())?.[1];
-    assert.ok(key, first.output());
-    assert.equal((await fetch(`${first.url}/admin/servers`, { headers: { authorization: `Bearer ${key}` } })).status, 200);
-    await first.stop();
+    let key: string | undefined;
+    try {
+      key = /Admin API key[^\n]*\n\n\s+(flt_\S+)/.exec(first.output())?.[1];
+      assert.ok(key, first.output());
+      assert.equal((await fetch(`${first.url}/admin/servers`, { headers: { authorization: `Bearer ${key}` } })).status, 200);
+    } finally {
+      await first.stop();
+    }
     const second = await startFlotilla({ dataDir, adminKey: null });
     try {
       assert.doesNotMatch(second.output(), /Admin API key/);
