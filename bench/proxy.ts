@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "undici";
 
@@ -18,7 +18,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const LATENCY_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 400);
 const THROUGHPUT_MS = Number(process.env.BENCH_THROUGHPUT_MS ?? 2000);
 const CONCURRENCY = 16;
-const UPSTREAM_LATENCY_MS = 1;
+/** Upstream latencies to run: 0 shows the gateway's own cost best; 1 ms is nearer a real server's event loop. */
+const UPSTREAM_LATENCIES_MS = (process.env.BENCH_LATENCIES ?? "0,1").split(",").map(Number);
 const STREAM_TOKENS = 32;
 
 interface Scenario {
@@ -50,13 +51,13 @@ function startProcess(args: string[], env: Record<string, string>, ready: RegExp
   });
 }
 
-async function startSimProcess(model: string, extra: string[]): Promise<{ proc: ChildProcess; url: string }> {
-  const { proc, match } = await startProcess(
-    ["dist/test/sim/cli.js", "--kind", "openai", "--port", "0", "--latency-ms", String(UPSTREAM_LATENCY_MS), "--models", model, ...extra],
-    {},
-    /(\{"url".*\})\n/,
-  );
+async function startUrlProcess(args: string[]): Promise<{ proc: ChildProcess; url: string }> {
+  const { proc, match } = await startProcess(args, {}, /(\{"url".*\})\n/);
   return { proc, url: (JSON.parse(match[1]) as { url: string }).url };
+}
+
+function startSimProcess(model: string, latencyMs: number, extra: string[]) {
+  return startUrlProcess(["dist/test/sim/cli.js", "--kind", "openai", "--port", "0", "--latency-ms", String(latencyMs), "--models", model, ...extra]);
 }
 
 function rssMb(pid: number): number {
@@ -110,63 +111,79 @@ function percentile(sorted: number[], p: number): number {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x: number) => `${x.toFixed(3)} ms`;
 
-async function main(): Promise<void> {
-  const sim1k = await startSimProcess("bench-1k", ["--answer-bytes", "1024"]);
-  const simStream = await startSimProcess("bench-stream", ["--tokens", String(STREAM_TOKENS)]);
+interface Target {
+  name: string;
+  pool: Pool;
+}
+
+/** One scenario against direct, the bare proxy and Flotilla, alternating in rounds. */
+async function measure(scenario: Scenario, targets: Target[]): Promise<string[]> {
+  const payload = body(scenario);
+  const lat = targets.map(() => [] as number[]);
+  const rps = targets.map(() => [] as number[]);
+  for (const t of targets) await latencies(t.pool, payload, 200);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, t] of targets.entries()) lat[i].push(...(await latencies(t.pool, payload, LATENCY_REQUESTS)));
+    for (const [i, t] of targets.entries()) rps[i].push(await throughput(t.pool, payload, THROUGHPUT_MS));
+  }
+  lat.forEach((l) => l.sort((a, b) => a - b));
+  const [direct] = lat;
+  const rows = targets.map((t, i) => {
+    const added = i === 0 ? "" : ` (+${ms(percentile(lat[i], 50) - percentile(direct, 50))} / +${ms(percentile(lat[i], 99) - percentile(direct, 99))})`;
+    const ratio = i === 0 ? "" : ` (${(median(rps[i]) / median(rps[0])).toFixed(2)}×)`;
+    return `| ${t.name} | ${ms(percentile(lat[i], 50))} | ${ms(percentile(lat[i], 99))} | ${added.trim() || "—"} | ${median(rps[i]).toFixed(0)}${ratio} |`;
+  });
+  const flotilla = lat.length - 1;
+  const added50 = percentile(lat[flotilla], 50) - percentile(direct, 50);
+  const lines = [
+    `### ${scenario.name}`,
+    "",
+    `| | p50 | p99 | added p50 / p99 | req/s at ${CONCURRENCY} connections |`,
+    "| --- | --- | --- | --- | --- |",
+    ...rows,
+  ];
+  if (scenario.stream) lines.push("", `Flotilla, added per streamed chunk (p50 added / ${STREAM_TOKENS} chunks): ${ms(added50 / STREAM_TOKENS)}`);
+  return lines;
+}
+
+async function runAtLatency(latencyMs: number): Promise<void> {
+  const sims = { "bench-1k": await startSimProcess("bench-1k", latencyMs, ["--answer-bytes", "1024"]), "bench-stream": await startSimProcess("bench-stream", latencyMs, ["--tokens", String(STREAM_TOKENS)]) };
   const dataDir = mkdtempSync(join(tmpdir(), "flotilla-bench-"));
   const { proc: gateway, match } = await startProcess(
     ["dist/src/main.js", "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--log-level", "warn",
-      "--server", `${sim1k.url},openai`, "--server", `${simStream.url},openai`],
+      "--server", `${sims["bench-1k"].url},openai`, "--server", `${sims["bench-stream"].url},openai`],
     { FLOTILLA_ADMIN_KEY: KEY },
     /flotilla listening on (http:\/\/\S+)/,
   );
-  const gatewayUrl = match[1];
   const rssBefore = rssMb(gateway.pid as number);
+  const bares: Array<{ proc: ChildProcess }> = [];
   try {
+    process.stdout.write(`## Upstream latency ${latencyMs} ms\n\n`);
     for (const scenario of SCENARIOS) {
-      const payload = body(scenario);
-      const direct = new Pool(scenario.model === "bench-1k" ? sim1k.url : simStream.url, { connections: CONCURRENCY });
-      const through = new Pool(gatewayUrl, { connections: CONCURRENCY });
-      await latencies(direct, payload, 200);
-      await latencies(through, payload, 200);
-      const d: number[] = [];
-      const t: number[] = [];
-      const dRps: number[] = [];
-      const tRps: number[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        d.push(...(await latencies(direct, payload, LATENCY_REQUESTS)));
-        t.push(...(await latencies(through, payload, LATENCY_REQUESTS)));
-        dRps.push(await throughput(direct, payload, THROUGHPUT_MS));
-        tRps.push(await throughput(through, payload, THROUGHPUT_MS));
-      }
-      d.sort((a, b) => a - b);
-      t.sort((a, b) => a - b);
-      const added50 = percentile(t, 50) - percentile(d, 50);
-      const added99 = percentile(t, 99) - percentile(d, 99);
-      const lines = [
-        `## ${scenario.name}`,
-        "",
-        `| | p50 | p99 | req/s at ${CONCURRENCY} connections (median of rounds) |`,
-        "| --- | --- | --- | --- |",
-        `| direct | ${ms(percentile(d, 50))} | ${ms(percentile(d, 99))} | ${median(dRps).toFixed(0)} |`,
-        `| through Flotilla | ${ms(percentile(t, 50))} | ${ms(percentile(t, 99))} | ${median(tRps).toFixed(0)} |`,
-        `| added | **${ms(added50)}** | **${ms(added99)}** | ratio ${(median(tRps) / median(dRps)).toFixed(2)} |`,
+      const upstream = sims[scenario.model as keyof typeof sims].url;
+      const bare = await startUrlProcess(["dist/bench/bare-proxy.js", upstream]);
+      bares.push(bare);
+      const targets = [
+        { name: "direct", pool: new Pool(upstream, { connections: CONCURRENCY }) },
+        { name: "bare Node proxy (floor)", pool: new Pool(bare.url, { connections: CONCURRENCY }) },
+        { name: "**Flotilla**", pool: new Pool(match[1], { connections: CONCURRENCY }) },
       ];
-      if (scenario.stream) lines.push("", `Added per streamed chunk (p50 added / ${STREAM_TOKENS} chunks): ${ms(added50 / STREAM_TOKENS)}`);
-      process.stdout.write(`${lines.join("\n")}\n\n`);
-      await direct.close();
-      await through.close();
+      process.stdout.write(`${(await measure(scenario, targets)).join("\n")}\n\n`);
+      await Promise.all(targets.map((t) => t.pool.close()));
     }
-    const rssAfter = rssMb(gateway.pid as number);
-    const summary = `Gateway RSS: ${rssBefore} MB before, ${rssAfter} MB after. ${ROUNDS} rounds × ${LATENCY_REQUESTS} sequential requests per side, upstream latency ${UPSTREAM_LATENCY_MS} ms, Node ${process.version}.`;
-    process.stdout.write(`${summary}\n`);
+    process.stdout.write(`Flotilla RSS: ${rssBefore} MB before, ${rssMb(gateway.pid as number)} MB after.\n\n`);
   } finally {
-    gateway.kill("SIGTERM");
-    sim1k.proc.kill("SIGTERM");
-    simStream.proc.kill("SIGTERM");
+    for (const p of [gateway, sims["bench-1k"].proc, sims["bench-stream"].proc, ...bares.map((b) => b.proc)]) p.kill("SIGTERM");
     await new Promise((r) => gateway.once("exit", r));
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+async function main(): Promise<void> {
+  process.stdout.write(
+    `${ROUNDS} rounds × ${LATENCY_REQUESTS} sequential requests per target for latency, and ${THROUGHPUT_MS} ms at ${CONCURRENCY} connections for throughput; Node ${process.version}, ${os.cpus().length} cores.\n\n`,
+  );
+  for (const latencyMs of UPSTREAM_LATENCIES_MS) await runAtLatency(latencyMs);
 }
 
 main().catch((err: unknown) => {
