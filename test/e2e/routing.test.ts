@@ -155,6 +155,21 @@ describe("routing through real processes", () => {
     assert.match(lines.at(-1)?.error ?? "", /stopped mid-answer/);
   });
 
+  test("shutdown lets a stream in flight finish, then refuses new connections", async () => {
+    const slow = await sim({ kind: "ollama", models: ["m:latest"], tokens: Array(25).fill("t "), tokenIntervalMs: 30 });
+    gw = await startFlotilla({ yaml: yaml([{ sim: slow }]) });
+    const res = await gw.admin("/api/chat", { method: "POST", body: chat("m", true) });
+    const text = res.text();
+    await new Promise((r) => setTimeout(r, 150));
+    const exited = gw.stop();
+    const lines = (await text).trim().split("\n").map((l) => JSON.parse(l) as { done: boolean; message: { content: string } });
+    assert.equal(lines.length, 26, "every token and the final line arrived");
+    assert.equal(lines.at(-1)?.done, true);
+    assert.equal(await exited, 0);
+    await assert.rejects(fetch(`${gw.url}/healthz`));
+    gw = undefined;
+  });
+
   test("a large embeddings batch is split across servers and joined in order", async () => {
     const a = await sim({ kind: "ollama", models: ["e:latest"] });
     const b = await sim({ kind: "ollama", models: ["e:latest"] });
