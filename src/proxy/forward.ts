@@ -62,15 +62,7 @@ export async function withServer<T>(
   for (let n = 0; n < deps.config.routing.max_attempts; n++) {
     let slot: Slot;
     try {
-      slot = await deps.fleet.admission.acquire({
-        model,
-        pin: ctx.pin,
-        session: ctx.session,
-        exclude: tried,
-        keyId: ctx.keyId,
-        priority: ctx.priority,
-        signal,
-      });
+      slot = await acquire(deps, ctx, model, signal, tried, n === 0);
     } catch (err) {
       throw lastError ?? err;
     }
@@ -88,6 +80,22 @@ export async function withServer<T>(
     }
   }
   throw lastError ?? new FlotillaError("no_server_available", `no server answered for ${model}`);
+}
+
+/**
+ * A slot on the best server. A model no server is known to have may have
+ * arrived since the last poll (pulled a moment ago): the first attempt asks
+ * the servers again before answering 404.
+ */
+async function acquire(deps: ProxyDeps, ctx: CallContext, model: string, signal: AbortSignal, tried: Set<string>, mayRefresh: boolean): Promise<Slot> {
+  const request = { model, pin: ctx.pin, session: ctx.session, exclude: tried, keyId: ctx.keyId, priority: ctx.priority, signal };
+  try {
+    return await deps.fleet.admission.acquire(request);
+  } catch (err) {
+    if (!mayRefresh || !(err instanceof FlotillaError) || err.code !== "model_not_found") throw err;
+    await deps.fleet.poller.pollAll();
+    return deps.fleet.admission.acquire(request);
+  }
 }
 
 /** Input the other API cannot carry is the client's mistake: a 400, never a retry. */

@@ -42,11 +42,20 @@ function ollamaOnly(node: ServerNode, what: string): ServerNode {
   return node;
 }
 
-/** The pinned server, or every online Ollama server that has the model. */
-function holders(deps: ProxyDeps, ctx: CallContext, model: string, what: string): ServerNode[] {
+/**
+ * The pinned server, or every online Ollama server that has the model. The
+ * polled state may lag (a model created a moment ago), so a miss asks the
+ * servers once more before answering 404.
+ */
+async function holders(deps: ProxyDeps, ctx: CallContext, model: string, what: string): Promise<ServerNode[]> {
   if (ctx.pin) return [writeTarget(deps, ctx, what)];
   const key = modelKey(model);
-  const nodes = deps.fleet.fleet.all().filter((n) => n.up && n.kind === "ollama" && n.hasModel(key));
+  const find = () => deps.fleet.fleet.all().filter((n) => n.up && n.kind === "ollama" && n.hasModel(key));
+  let nodes = find();
+  if (!nodes.length) {
+    await deps.fleet.poller.pollAll();
+    nodes = find();
+  }
   if (!nodes.length) throw new FlotillaError("model_not_found", `model "${model}" is not on any online Ollama server`, { param: "model" });
   return nodes;
 }
@@ -72,6 +81,7 @@ async function relayWrite(deps: ProxyDeps, req: FastifyRequest, reply: FastifyRe
   const streamed = (req.body as Body | undefined)?.stream !== false && !isBlob && method === "POST";
   await relay(reply, upstream, { "x-request-id": ctx.requestId, "x-flotilla-server": node.name }, streamed);
   deps.record(ctx, req.url, model, { status: upstream.statusCode, server: node.name }, 1);
+  if (method === "POST" && !isBlob) void deps.fleet.poller.poll(node);
   return reply;
 }
 
@@ -140,7 +150,7 @@ export function registerModelOpsRoutes(app: FastifyInstance, deps: ProxyDeps): v
     { schema: { body: OllamaModelRef, summary: "Push a model from a server that has it", tags }, config: admin },
     async function pushModel(req, reply) {
       const ctx = callContext(req, reply);
-      return relayWrite(deps, req, reply, holders(deps, ctx, modelOf(req.body as Body), "/api/push")[0], "POST");
+      return relayWrite(deps, req, reply, (await holders(deps, ctx, modelOf(req.body as Body), "/api/push"))[0], "POST");
     },
   );
 
@@ -150,7 +160,7 @@ export function registerModelOpsRoutes(app: FastifyInstance, deps: ProxyDeps): v
     async function copyModel(req, reply) {
       const ctx = callContext(req, reply);
       const body = req.body as { source: string; destination: string };
-      const servers = await fanOut(deps, ctx, holders(deps, ctx, body.source, "/api/copy"), "POST", "/api/copy", body);
+      const servers = await fanOut(deps, ctx, await holders(deps, ctx, body.source, "/api/copy"), "POST", "/api/copy", body);
       deps.record(ctx, "/api/copy", body.source, { status: 200, server: servers.join(",") }, 1);
       return reply.header("x-flotilla-server", servers.join(",")).send();
     },
@@ -162,7 +172,7 @@ export function registerModelOpsRoutes(app: FastifyInstance, deps: ProxyDeps): v
     async function deleteModel(req, reply) {
       const ctx = callContext(req, reply);
       const model = modelOf(req.body as Body);
-      const servers = await fanOut(deps, ctx, holders(deps, ctx, model, "/api/delete"), "DELETE", "/api/delete", { model });
+      const servers = await fanOut(deps, ctx, await holders(deps, ctx, model, "/api/delete"), "DELETE", "/api/delete", { model });
       deps.record(ctx, "/api/delete", model, { status: 200, server: servers.join(",") }, 1);
       return reply.header("x-flotilla-server", servers.join(",")).send();
     },

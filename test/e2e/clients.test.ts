@@ -179,10 +179,34 @@ describe("official clients through the gateway", () => {
     for await (const part of await ollama.pull({ model: "fresh:7b", stream: true })) statuses.push(part.status);
     assert.ok(statuses.length > 2);
     assert.equal(statuses.at(-1), "success");
+    const answer = await ollama.chat({ model: "fresh:7b", messages: [{ role: "user", content: "hi" }] });
+    assert.equal(answer.message.content, "Hello from ollama", "a model pulled a moment ago is routable at once");
     const list = await ollama.list();
     assert.ok(list.models.some((m) => m.name === "fresh:7b"));
     await ollama.delete({ model: "fresh:7b" });
     assert.ok(!(await ollama.list()).models.some((m) => m.name === "fresh:7b"));
+  });
+
+  test("Ollama client: create, copy and push reach the Ollama server; a blob upload lands where create looks", async () => {
+    const digest = `sha256:${"ab".repeat(32)}`;
+    const head = () => gw.admin(`/api/blobs/${digest}`, { method: "HEAD" });
+    assert.equal((await head()).status, 404);
+    const upload = await gw.admin(`/api/blobs/${digest}`, { method: "POST", body: Buffer.from("gguf bytes"), headers: { "content-type": "application/octet-stream" } });
+    assert.equal(upload.status, 201);
+    assert.equal((await head()).status, 200);
+    assert.equal(ollamaSim.requests.filter((r) => r.path === `/api/blobs/${digest}`).length, 3, "all blob calls went to the one Ollama server");
+
+    // ollama-js 0.6 types `create` without Ollama's `files` field, which the API takes.
+    const request = { model: "mine:1", from: "olm", files: { "model.gguf": digest } };
+    const created = await ollama.create(request);
+    assert.equal(created.status, "success");
+    await ollama.copy({ source: "mine:1", destination: "mine:copy" });
+    const names = (await ollama.list()).models.map((m) => m.name);
+    assert.ok(names.includes("mine:1") && names.includes("mine:copy"), names.join(","));
+    const pushed = await ollama.push({ model: "mine:1" });
+    assert.equal(pushed.status, "success");
+    const missing = await gw.admin("/api/copy", { method: "POST", body: JSON.stringify({ source: "nope", destination: "x" }) });
+    assert.equal(missing.status, 404);
   });
 
   test("Ollama-only operations on an OpenAI-kind server get a clear 4xx", async () => {
