@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
 import { type KyselyPlugin, type RootOperationNode, InsertQueryNode, sql, ValuesNode } from "kysely";
 import { auditRepo } from "./audit-repo.js";
-import type { ApiKeyRow, RequestRow, ServerInput, Store } from "./index.js";
+import { openStore, type ApiKeyRow, type RequestRow, type ServerInput, type Store } from "./index.js";
 import { forEachBackend } from "./test-backends.js";
 
 // The storage contract: every case runs against SQLite and PostgreSQL alike.
@@ -199,11 +203,17 @@ forEachBackend("the audit indexes exist from the first migration", async (store)
   assert.equal(indexes.get("requests_time"), "time");
 });
 
-forEachBackend("SQLite runs in WAL mode with synchronous NORMAL, a busy timeout and foreign keys", async (store, _backend, t) => {
-  if (store.dialect !== "sqlite") return t.skip("SQLite-only settings");
-  const pragma = async (name: string) => Object.values((await sql.raw(`pragma ${name}`).execute(store.db)).rows[0] as object)[0];
-  assert.equal(await pragma("journal_mode"), "wal");
-  assert.equal(await pragma("synchronous"), 1);
-  assert.equal(await pragma("busy_timeout"), 5000);
-  assert.equal(await pragma("foreign_keys"), 1);
+test("SQLite runs in WAL mode with synchronous NORMAL, a busy timeout and foreign keys", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "flotilla-sqlite-"));
+  const store = await openStore({ dataDir: dir });
+  try {
+    const pragma = async (name: string) => Object.values((await sql.raw(`pragma ${name}`).execute(store.db)).rows[0] as object)[0];
+    assert.equal(await pragma("journal_mode"), "wal");
+    assert.equal(await pragma("synchronous"), 1);
+    assert.equal(await pragma("busy_timeout"), 5000);
+    assert.equal(await pragma("foreign_keys"), 1);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
