@@ -6,7 +6,7 @@ import { FleetService } from "../fleet/index.js";
 import { AuditWriter } from "../observe/audit.js";
 import { Metrics } from "../observe/metrics.js";
 import { createRecorder } from "../observe/record.js";
-import { openStore, type Store } from "../store/index.js";
+import { openAuditSink, openStore, type Store } from "../store/index.js";
 import { ensureAdminKey, loadKeys } from "./admin-key.js";
 import { buildApp } from "./app.js";
 import { Keyring } from "./auth.js";
@@ -26,7 +26,9 @@ const KEY_TOUCH_INTERVAL_MS = 10_000;
 
 /** Opens the store, brings up the fleet and starts listening. */
 export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
-  const store = await openStore({ dataDir: config.data_dir, databaseUrl: config.database_url });
+  const storeOptions = { dataDir: config.data_dir, databaseUrl: config.database_url };
+  const store = await openStore(storeOptions);
+  const auditSink = openAuditSink(store, storeOptions);
   const { generated } = await ensureAdminKey(store, config.admin_key);
   const keyring = new Keyring();
   keyring.load(await loadKeys(store));
@@ -37,7 +39,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     serverUp: () => fleet.fleet.all().map((n) => [n.name, n.up ? 1 : 0, n.inFlight]),
     queued: () => fleet.admission.waiting,
   });
-  const audit = new AuditWriter(store, {
+  const audit = new AuditWriter(auditSink, {
     flushIntervalMs: config.audit.flush_interval_ms,
     batchSize: config.audit.batch_size,
     onError: (err) => app?.log.error({ err }, "audit flush failed"),
@@ -75,6 +77,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
       for (const server of extra) server.close();
       await closeWithin(main, config.shutdown_timeout_ms);
       await audit.close();
+      await auditSink.close();
       await touchKeys(store, keyring);
       await fleet.close();
       await store.close();

@@ -41,3 +41,4 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     close: () => (closed ??= db.destroy()),
   };
 }
+export { openAuditSink, type AuditSink } from "./audit-sink.js";
