@@ -47,7 +47,8 @@ describe("routing through real processes", () => {
   });
 
   test("retries on 5xx and on a first-byte timeout, and tries at most 3 servers", async () => {
-    const servers = await Promise.all([0, 1, 2, 3].map(() => sim({ kind: "ollama", models: ["m:latest"] })));
+    // The hanging server has the model loaded, so it is tried first; the other three tie and rotate.
+    const servers = await Promise.all([0, 1, 2, 3].map((i) => sim({ kind: "ollama", models: ["m:latest"], loaded: i === 0 ? ["m:latest"] : [] })));
     servers[0].fail({ path: "/api/chat", hang: true });
     for (const s of servers.slice(1)) s.fail({ path: "/api/chat", status: 500, body: { error: "out of memory" } });
     gw = await startFlotilla({
@@ -119,7 +120,8 @@ describe("routing through real processes", () => {
 
   test("a client that goes away aborts the upstream request", async () => {
     const slow = await sim({ kind: "ollama", models: ["m:latest"], tokens: Array(50).fill("tok "), tokenIntervalMs: 40 });
-    gw = await startFlotilla({ yaml: yaml([{ sim: slow }]) });
+    // The aborted fetch may leave its socket open; shutdown then waits its bound, kept short here.
+    gw = await startFlotilla({ yaml: yaml([{ sim: slow }], "shutdown_timeout_ms: 500\n") });
     const controller = new AbortController();
     const res = await gw.admin("/api/chat", { method: "POST", body: chat("m", true), signal: controller.signal });
     const reader = res.body!.getReader();
