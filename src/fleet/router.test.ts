@@ -36,6 +36,12 @@ test("then the lowest latency, counting near-equal latencies as a tie", () => {
   assert.deepEqual(names(new Router(fleet, defaults).candidates({ model: "m" })), ["fast", "slow"]);
 });
 
+test("latencies within a LAN's jitter tie, so such servers rotate", () => {
+  const { fleet } = fleetOf({ name: "a", models: ["m:latest"], latencyMs: 1 }, { name: "b", models: ["m:latest"], latencyMs: 4 });
+  const router = new Router(fleet, defaults);
+  assert.deepEqual(new Set([0, 1].map(() => names(router.candidates({ model: "m" }))[0])), new Set(["a", "b"]));
+});
+
 test("ties rotate between equal servers", () => {
   const { fleet } = fleetOf({ name: "a", models: ["m:latest"] }, { name: "b", models: ["m:latest"] }, { name: "c", models: ["m:latest"] });
   const router = new Router(fleet, defaults);

@@ -139,9 +139,15 @@ function compare(a: ServerNode, b: ServerNode, key: string): number {
   return latencyBucket(a.latencyMs) - latencyBucket(b.latencyMs);
 }
 
-/** Latencies within ~40% of each other count as equal, so near-identical servers rotate. */
+const LATENCY_FLOOR_MS = 10;
+
+/**
+ * Latencies under 10 ms (a LAN's jitter) count as equal, and above that
+ * within ~40% of each other, so near-identical servers rotate.
+ */
 function latencyBucket(ms: number | undefined): number {
-  return ms === undefined ? 0 : Math.floor(Math.log2(1 + ms) * 2);
+  if (ms === undefined || ms < LATENCY_FLOOR_MS) return 0;
+  return 1 + Math.floor(Math.log2(ms / LATENCY_FLOOR_MS) * 2);
 }
 
 function positive(n: number, mod: number): number {

@@ -157,6 +157,47 @@ describe("routing through real processes", () => {
     assert.match(lines.at(-1)?.error ?? "", /stopped mid-answer/);
   });
 
+  test("with quantization fallback on, another quantization answers and the response says so", async () => {
+    const q8 = await sim({ kind: "ollama", models: ["llama3:8b-instruct-q8_0"] });
+    gw = await startFlotilla({ yaml: yaml([{ sim: q8 }], "routing:\n  fallback_quantization: true\n") });
+    const res = await gw.admin("/api/chat", { method: "POST", body: chat("llama3:8b-instruct-q4_K_M") });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("x-flotilla-fallback-model"), "llama3:8b-instruct-q8_0");
+    assert.equal((q8.requests.at(-1)?.body as { model: string }).model, "llama3:8b-instruct-q8_0", "the server is asked for what it has");
+  });
+
+  test("a conversation returns to the server that served it", async () => {
+    // Both start with the model loaded: a poll seeing it loaded on one only would (rightly) prefer that one.
+    const a = await sim({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"] });
+    const b = await sim({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"] });
+    gw = await startFlotilla({ yaml: yaml([{ sim: a }, { sim: b }]) });
+    const turn = (messages: Array<{ role: string; content: string }>) =>
+      gw!.admin("/api/chat", { method: "POST", body: JSON.stringify({ model: "m", stream: false, messages }) }).then((r) => r.headers.get("x-flotilla-server"));
+    const first = await turn([{ role: "system", content: "be kind" }, { role: "user", content: "hello" }]);
+    const servers = new Set<string | null>();
+    for (let i = 0; i < 4; i++) {
+      servers.add(await turn([{ role: "system", content: "be kind" }, { role: "user", content: "hello" }, { role: "assistant", content: "hi" }, { role: "user", content: `more ${i}` }]));
+    }
+    assert.deepEqual([...servers], [first], "every later turn went back to the first server");
+    const others = new Set<string | null>();
+    for (let i = 0; i < 4; i++) others.add(await gw.admin("/api/chat", { method: "POST", body: chat(), headers: { "x-session-id": `s${i}` } }).then((r) => r.headers.get("x-flotilla-server")));
+    assert.equal(others.size, 2, "unrelated conversations still spread over both servers");
+  });
+
+  test("a server changed at run time with PUT is routed by its new settings", async () => {
+    const a = await sim({ kind: "ollama", models: ["m:latest"], latencyMs: 150 });
+    gw = await startFlotilla({ servers: [`${a.url},ollama`] });
+    const name = nameOf(a);
+    const put = await gw.admin(`/admin/servers/${encodeURIComponent(name)}`, { method: "PUT", body: JSON.stringify({ max_concurrency: 1 }) });
+    assert.equal(put.status, 200);
+    assert.equal(((await put.json()) as { max_concurrency: number }).max_concurrency, 1);
+    await Promise.all([1, 2].map(() => gw!.admin("/api/chat", { method: "POST", body: chat() })));
+    assert.equal(a.maxInFlight, 1);
+    const bad = await gw.admin(`/admin/servers/${encodeURIComponent(name)}`, { method: "PUT", body: JSON.stringify({ max_concurrency: 0 }) });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { code: string }).code, "invalid_request");
+  });
+
   test("shutdown lets a stream in flight finish, then refuses new connections", async () => {
     const slow = await sim({ kind: "ollama", models: ["m:latest"], tokens: Array(25).fill("t "), tokenIntervalMs: 30 });
     gw = await startFlotilla({ yaml: yaml([{ sim: slow }]) });
