@@ -22,7 +22,7 @@ async function refreshOnline(deps: ProxyDeps): Promise<ServerNode[]> {
   return deps.fleet.fleet.all().filter((n) => n.up);
 }
 
-export function fleetModels(nodes: readonly ServerNode[]): Map<string, FleetModel> {
+function fleetModels(nodes: readonly ServerNode[]): Map<string, FleetModel> {
   const models = new Map<string, FleetModel>();
   for (const node of nodes) {
     for (const [key, entry] of node.models) {

@@ -14,8 +14,6 @@ export interface InferenceCall {
   model: string;
 }
 
-type Outcome = RecordedOutcome;
-
 /**
  * Runs one inference request: pick a server, send, and on 404, connect
  * failure, 5xx or first-byte timeout before anything reached the client,
@@ -30,7 +28,7 @@ export async function forwardInference(deps: ProxyDeps, ctx: CallContext, call: 
   };
   res.once("close", onClose);
   const tried = new Set<string>();
-  let outcome: Outcome;
+  let outcome: RecordedOutcome;
   try {
     outcome = await withServer(deps, ctx, call.model, abort.signal, tried, (slot) =>
       attemptOn(deps, ctx, call, slot, reply, abort.signal),
@@ -116,7 +114,7 @@ async function attemptOn(
   slot: Slot,
   reply: FastifyReply,
   signal: AbortSignal,
-): Promise<Outcome> {
+): Promise<RecordedOutcome> {
   const { node, upstreamModel, fallbackFrom } = slot.choice;
   const passthrough = node.kind === clientApi(call.path);
   const body = upstreamModel === call.model ? call.body : { ...call.body, model: upstreamModel };

@@ -5,7 +5,6 @@ import { registerInferenceRoutes } from "./inference-routes.js";
 import { registerModelOpsRoutes } from "./model-ops-routes.js";
 
 export type { ProxyDeps, CallContext, RecordedOutcome } from "./context.js";
-export { fleetModels } from "./aggregate-routes.js";
 
 /** Both surfaces: OpenAI at /v1 (and /api/v1), Ollama at /api. */
 export function registerProxyRoutes(app: FastifyInstance, deps: ProxyDeps): void {

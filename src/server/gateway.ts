@@ -33,7 +33,8 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
   const keyring = new Keyring();
   keyring.load(await loadKeys(store));
 
-  const log = { info: (m: string) => app?.log.info(m), warn: (m: string) => app?.log.warn(m) };
+  // The logger is Fastify's, made with the app below; these run only once it exists.
+  const log = { info: (m: string) => app.log.info(m), warn: (m: string) => app.log.warn(m) };
   const fleet = new FleetService(config, store, log);
   const metrics = new Metrics({
     serverUp: () => fleet.fleet.all().map((n) => [n.name, n.up ? 1 : 0, n.inFlight]),
@@ -42,17 +43,15 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
   const audit = new AuditWriter(auditSink, {
     flushIntervalMs: config.audit.flush_interval_ms,
     batchSize: config.audit.batch_size,
-    onError: (err) => app?.log.error({ err }, "audit flush failed"),
+    onError: (err) => app.log.error({ err }, "audit flush failed"),
   });
-  let app: FastifyInstance | undefined;
-  app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics) });
-  const main = app;
+  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics) });
 
   await fleet.start();
-  await main.listen({ port: config.port, host: config.host });
+  await app.listen({ port: config.port, host: config.host });
   const extra: Server[] = [];
   if (config.ollama_port !== undefined) {
-    extra.push(await listenWith(config.ollama_port, config.host, (req, res) => main.server.emit("request", req, res)));
+    extra.push(await listenWith(config.ollama_port, config.host, (req, res) => app.server.emit("request", req, res)));
   }
   if (config.metrics_port !== undefined) {
     extra.push(
@@ -64,10 +63,10 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
   const touch = setInterval(() => void touchKeys(store, keyring), KEY_TOUCH_INTERVAL_MS);
   touch.unref();
 
-  const address = main.server.address() as AddressInfo;
+  const address = app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
-    app: main,
+    app,
     store,
     fleet,
     url: `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${address.port}`,
@@ -75,7 +74,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     async close() {
       clearInterval(touch);
       for (const server of extra) server.close();
-      await closeWithin(main, config.shutdown_timeout_ms);
+      await closeWithin(app, config.shutdown_timeout_ms);
       await audit.close();
       await auditSink.close();
       await touchKeys(store, keyring);
