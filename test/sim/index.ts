@@ -1,140 +1,140 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { handleOllama } from "./ollama.js";
-import { handleOpenAI } from "./openai.js";
-import { SimState, type SimOptions } from "./state.js";
+import { FailureQueue } from "./failures.js";
+import { routeOllama } from "./ollama.js";
+import type { FailOptions, RecordedRequest, ScriptedToolCall, SimOptions } from "./options.js";
+import { routeOpenAI } from "./openai.js";
+import { SimState } from "./state.js";
+import { Timers } from "./timers.js";
+import { isObject, sendBody, sendJson, TEXT_TYPE, type Exchange, type Json } from "./wire.js";
 
-export type { SimOptions } from "./state.js";
-
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string | string[] | undefined>;
-  body: unknown;
-}
-
-export interface FailOptions {
-  path?: string;
-  status?: number;
-  body?: unknown;
-  /** How many matching requests fail; unlimited when absent. */
-  times?: number;
-  /** Accept the request and never answer. */
-  hang?: boolean;
-  /** Stream this many chunks, then destroy the socket. */
-  dropAfterChunks?: number;
-}
+export type { FailOptions, RecordedRequest, ScriptedToolCall, SimOptions } from "./options.js";
 
 export interface SimServer {
+  /** http://127.0.0.1:PORT */
   readonly url: string;
   readonly port: number;
+  /** Every request received, in order. */
   readonly requests: RecordedRequest[];
+  /** Failure injection for the next `times` (default: all following) requests matching `path` (or any path). */
   fail(opts: FailOptions): void;
-  scriptToolCalls(calls: Array<{ name: string; arguments: Record<string, unknown> }>): void;
+  /** The next chat answer to a request offering tools calls these instead of answering text. */
+  scriptToolCalls(calls: ScriptedToolCall[]): void;
   setModels(models: string[]): void;
   setLoaded(models: string[]): void;
-  /** POST and DELETE requests being answered now (polls are not counted). */
+  /** Requests being answered now; GET and HEAD (a gateway's polls) are not counted. */
   readonly inFlight: number;
+  /** The most counted in flight at once. */
   readonly maxInFlight: number;
-  /** Answers whose client went away before they ended. */
-  readonly aborted: number;
+  /** Answers whose client went away before they ended (a hung answer included, a drop the sim injected not). */
+  aborted: number;
+  /** Closes the server, destroying open sockets. */
   close(): Promise<void>;
 }
 
-/** What a handler gets besides the request: the parsed body and where a failure injection wants the stream cut. */
-export interface Exchange {
-  req: IncomingMessage;
-  res: ServerResponse;
-  path: string;
-  body: Record<string, unknown>;
-  raw: Buffer;
-  dropAfterChunks?: number;
+/** Parses a request body: JSON when it is, its text when it is not (blob uploads are never parsed). */
+function parseBody(raw: Buffer, path: string): { recorded: unknown; body: Json; problem?: "missing" | "invalid" } {
+  if (raw.length === 0) return { recorded: undefined, body: {}, problem: "missing" };
+  const text = raw.toString("utf8");
+  if (path.startsWith("/api/blobs/")) return { recorded: text, body: {} };
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return isObject(parsed) ? { recorded: parsed, body: parsed } : { recorded: parsed, body: {}, problem: "invalid" };
+  } catch {
+    return { recorded: text, body: {}, problem: "invalid" };
+  }
+}
+
+/** The answer a failure injection gives, in the wire shape of the server's kind unless the test gave a body. */
+function sendFailure(x: Exchange, kind: SimOptions["kind"], status: number, body: unknown): void {
+  if (typeof body === "string") return sendBody(x, status, TEXT_TYPE, body);
+  if (body !== undefined) return sendJson(x, status, body);
+  const message = "injected failure";
+  sendJson(x, status, kind === "ollama" ? { error: message } : { error: { message, type: "server_error", param: null, code: null } });
 }
 
 /**
- * An inference server that behaves like Ollama or an OpenAI-compatible server
- * on the wire, with scripted answers, constant latency and failure injection.
+ * Starts an inference server on 127.0.0.1 that behaves like Ollama or an
+ * OpenAI-compatible server on the wire, with a scripted answer, constant
+ * latency, cold loads and failure injection.
  */
-export async function startSim(options: SimOptions & { port?: number }): Promise<SimServer> {
-  const state = new SimState(options);
+export async function startSim(options: SimOptions): Promise<SimServer> {
+  const timers = new Timers();
+  const sim = new SimState(options, timers.later);
+  const failures = new FailureQueue();
   const requests: RecordedRequest[] = [];
-  const failures: FailOptions[] = [];
-  let inFlight = 0;
-  let maxInFlight = 0;
-  let aborted = 0;
-  const handle = options.kind === "ollama" ? handleOllama : handleOpenAI;
+  const record = options.recordRequests !== false;
+  const route = options.kind === "ollama" ? routeOllama : routeOpenAI;
+  const counts = { inFlight: 0, maxInFlight: 0, aborted: 0 };
+  let closing = false;
 
-  const server = createServer((req, res) => {
+  function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer, startedAt: number, outcome: { dropped: boolean }): void {
+    const method = req.method ?? "GET";
+    const path = (req.url ?? "/").split("?")[0];
+    const { recorded, body, problem } = parseBody(raw, path);
+    if (record) requests.push({ method, path, headers: req.headers, body: recorded });
+    const rule = failures.take(path);
+    const x: Exchange = { res, method, path, body, bodyProblem: problem, startedAt, later: timers.later, dropAfterChunks: rule?.dropAfterChunks, outcome };
+    const respond = (): void => {
+      if (res.destroyed || rule?.hang) return;
+      if (rule?.status !== undefined) return sendFailure(x, options.kind, rule.status, rule.body);
+      try {
+        route(x, sim);
+      } catch (error) {
+        if (!res.headersSent) sendJson(x, 500, { error: `sim bug: ${(error as Error).message}` });
+      }
+    };
+    if (options.latencyMs) timers.later(options.latencyMs, respond);
+    else respond();
+  }
+
+  const server = createServer({ noDelay: true }, (req, res) => {
+    const startedAt = performance.now();
+    const outcome = { dropped: false };
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      counts.maxInFlight = Math.max(counts.maxInFlight, ++counts.inFlight);
+      res.once("close", () => {
+        counts.inFlight--;
+        if (!res.writableFinished && !outcome.dropped && !closing) counts.aborted++;
+      });
+    }
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const raw = Buffer.concat(chunks);
-      const path = (req.url ?? "/").split("?")[0];
-      let body: Record<string, unknown> = {};
-      let parsed: unknown;
-      if (raw.length && !path.startsWith("/api/blobs/")) {
-        try {
-          parsed = JSON.parse(raw.toString("utf8"));
-          if (parsed && typeof parsed === "object") body = parsed as Record<string, unknown>;
-        } catch {
-          parsed = undefined;
-        }
-      }
-      requests.push({ method: req.method ?? "GET", path, headers: req.headers, body: parsed });
-      // Only work counts (POST, DELETE): a gateway's polls (GETs) would blur what concurrency tests measure.
-      if (req.method !== "GET" && req.method !== "HEAD") {
-        inFlight++;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        res.once("close", () => {
-          inFlight--;
-          if (!res.writableFinished) aborted++;
-        });
-      }
-      const rule = takeFailure(failures, path);
-      const run = () => {
-        if (rule?.hang) return;
-        if (rule?.status) {
-          res.writeHead(rule.status, { "content-type": "application/json" }).end(JSON.stringify(rule.body ?? { error: "injected failure" }));
-          return;
-        }
-        handle({ req, res, path, body, raw, dropAfterChunks: rule?.dropAfterChunks }, state);
-      };
-      if (options.latencyMs) setTimeout(run, options.latencyMs);
-      else run();
-    });
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => answer(req, res, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), startedAt, outcome));
+    req.on("error", () => res.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  });
   const port = (server.address() as AddressInfo).port;
 
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
-    fail: (opts) => failures.push({ ...opts }),
-    scriptToolCalls: (calls) => (state.toolCalls = calls),
-    setModels: (models) => state.setModels(models),
-    setLoaded: (models) => state.setLoaded(models),
+    fail: (opts) => failures.add(opts),
+    scriptToolCalls: (calls) => sim.scriptToolCalls(calls),
+    setModels: (models) => sim.catalog.replace(models),
+    setLoaded: (models) => sim.catalog.setLoaded(models),
     get inFlight() {
-      return inFlight;
+      return counts.inFlight;
     },
     get maxInFlight() {
-      return maxInFlight;
+      return counts.maxInFlight;
     },
     get aborted() {
-      return aborted;
+      return counts.aborted;
+    },
+    set aborted(value: number) {
+      counts.aborted = value;
     },
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
+        timers.clear();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
-}
-
-function takeFailure(failures: FailOptions[], path: string): FailOptions | undefined {
-  const index = failures.findIndex((f) => (f.path === undefined || f.path === path) && (f.times === undefined || f.times > 0));
-  if (index === -1) return undefined;
-  const rule = failures[index];
-  if (rule.times !== undefined) rule.times--;
-  return rule;
 }
