@@ -44,6 +44,14 @@ export class Poller {
     return Promise.all(this.fleet.all().map((n) => this.poll(n))).then(() => undefined);
   }
 
+  /**
+   * Polls the servers that are up, for a caller that needs fresh models now;
+   * a down server would only make it wait out the poll timeout.
+   */
+  pollOnline(): Promise<void> {
+    return Promise.all(this.fleet.all().filter((n) => n.up).map((n) => this.poll(n))).then(() => undefined);
+  }
+
   /** Polls one node; concurrent callers share the poll in progress. */
   poll(node: ServerNode): Promise<void> {
     const pending = this.running.get(node.name);

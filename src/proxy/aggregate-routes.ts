@@ -17,8 +17,7 @@ interface FleetModel {
 
 /** Asks every online server now, so a model pulled a moment ago is listed. */
 async function refreshOnline(deps: ProxyDeps): Promise<ServerNode[]> {
-  const online = deps.fleet.fleet.all().filter((n) => n.up);
-  await Promise.all(online.map((n) => deps.fleet.poller.poll(n)));
+  await deps.fleet.poller.pollOnline();
   return deps.fleet.fleet.all().filter((n) => n.up);
 }
 

@@ -91,7 +91,7 @@ async function acquire(deps: ProxyDeps, ctx: CallContext, model: string, signal:
     return await deps.fleet.admission.acquire(request);
   } catch (err) {
     if (!mayRefresh || !(err instanceof FlotillaError) || err.code !== "model_not_found") throw err;
-    await deps.fleet.poller.pollAll();
+    await deps.fleet.poller.pollOnline();
     return deps.fleet.admission.acquire(request);
   }
 }

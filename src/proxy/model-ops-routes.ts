@@ -53,7 +53,7 @@ async function holders(deps: ProxyDeps, ctx: CallContext, model: string, what: s
   const find = () => deps.fleet.fleet.all().filter((n) => n.up && n.kind === "ollama" && n.hasModel(key));
   let nodes = find();
   if (!nodes.length) {
-    await deps.fleet.poller.pollAll();
+    await deps.fleet.poller.pollOnline();
     nodes = find();
   }
   if (!nodes.length) throw new FlotillaError("model_not_found", `model "${model}" is not on any online Ollama server`, { param: "model" });
