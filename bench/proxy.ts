@@ -2,8 +2,10 @@
  * npm run bench:proxy — what Flotilla adds to a request.
  *
  * Starts a constant-latency simulated OpenAI-compatible upstream and a real
- * Flotilla process in front of it, then sends the same load directly and
- * through the gateway, alternating in rounds so machine noise hits both alike.
+ * Flotilla process in front of it, and a second Flotilla that reaches the same
+ * upstream through a dial-in worker (gateway → WebSocket → `flotilla worker` →
+ * upstream). Sends the same load directly and through each, alternating in
+ * rounds so machine noise hits all alike.
  * Prints p50/p99 latency, the added latency, throughput and the gateway's RSS.
  * A benchmark prints figures; it asserts nothing.
  */
@@ -111,6 +113,9 @@ function percentile(sorted: number[], p: number): number {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x: number) => `${x.toFixed(3)} ms`;
 
+const FLOTILLA = "**Flotilla**";
+const VIA_WORKER = "**Flotilla → worker**";
+
 interface Target {
   name: string;
   pool: Pool;
@@ -133,8 +138,10 @@ async function measure(scenario: Scenario, targets: Target[]): Promise<string[]>
     const ratio = i === 0 ? "" : ` (${(median(rps[i]) / median(rps[0])).toFixed(2)}×)`;
     return `| ${t.name} | ${ms(percentile(lat[i], 50))} | ${ms(percentile(lat[i], 99))} | ${added.trim() || "—"} | ${median(rps[i]).toFixed(0)}${ratio} |`;
   });
-  const flotilla = lat.length - 1;
-  const added50 = percentile(lat[flotilla], 50) - percentile(direct, 50);
+  const flotilla = targets.findIndex((t) => t.name === FLOTILLA);
+  const viaWorker = targets.findIndex((t) => t.name === VIA_WORKER);
+  const added = (i: number) => percentile(lat[i], 50) - percentile(direct, 50);
+  const added50 = added(flotilla);
   const lines = [
     `### ${scenario.name}`,
     "",
@@ -143,18 +150,40 @@ async function measure(scenario: Scenario, targets: Target[]): Promise<string[]>
     ...rows,
   ];
   if (scenario.stream) lines.push("", `Flotilla, added per streamed chunk (p50 added / ${STREAM_TOKENS} chunks): ${ms(added50 / STREAM_TOKENS)}`);
+  lines.push("", `Worker path's added p50 over the polled path's: ${(added(viaWorker) / added50).toFixed(2)}×`);
   return lines;
+}
+
+function startGateway(dataDir: string, args: string[]) {
+  return startProcess(
+    ["dist/src/main.js", "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--log-level", "warn", ...args],
+    { FLOTILLA_ADMIN_KEY: KEY },
+    /flotilla listening on (http:\/\/\S+)/,
+  );
+}
+
+/** Waits until the gateway lists `count` workers that are up with their models. */
+async function workersReady(url: string, count: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const res = await fetch(`${url}/admin/servers`, { headers: { authorization: `Bearer ${KEY}` } });
+    const { servers } = (await res.json()) as { servers: Array<{ kind: string; up: boolean; loaded: string[] }> };
+    if (servers.filter((s) => s.kind === "worker" && s.up && s.loaded.length > 0).length === count) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("the bench workers did not register");
 }
 
 async function runAtLatency(latencyMs: number): Promise<void> {
   const sims = { "bench-1k": await startSimProcess("bench-1k", latencyMs, ["--answer-bytes", "1024"]), "bench-stream": await startSimProcess("bench-stream", latencyMs, ["--tokens", String(STREAM_TOKENS)]) };
   const dataDir = mkdtempSync(join(tmpdir(), "flotilla-bench-"));
-  const { proc: gateway, match } = await startProcess(
-    ["dist/src/main.js", "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--log-level", "warn",
-      "--server", `${sims["bench-1k"].url},openai`, "--server", `${sims["bench-stream"].url},openai`],
-    { FLOTILLA_ADMIN_KEY: KEY },
-    /flotilla listening on (http:\/\/\S+)/,
+  const { proc: gateway, match } = await startGateway(dataDir, ["--server", `${sims["bench-1k"].url},openai`, "--server", `${sims["bench-stream"].url},openai`]);
+  const { proc: workerGateway, match: workerMatch } = await startGateway(join(dataDir, "w"), []);
+  const workers = Object.values(sims).map((sim, i) =>
+    spawn(process.execPath, ["dist/src/main.js", "worker", "--server", workerMatch[1], "--name", `bench-${i}`, "--upstream", sim.url, "--upstream-kind", "openai"], {
+      stdio: "ignore",
+    }),
   );
+  await workersReady(workerMatch[1], workers.length);
   const rssBefore = rssMb(gateway.pid as number);
   const bares: Array<{ proc: ChildProcess }> = [];
   try {
@@ -166,15 +195,16 @@ async function runAtLatency(latencyMs: number): Promise<void> {
       const targets = [
         { name: "direct", pool: new Pool(upstream, { connections: CONCURRENCY }) },
         { name: "bare Node proxy (floor)", pool: new Pool(bare.url, { connections: CONCURRENCY }) },
-        { name: "**Flotilla**", pool: new Pool(match[1], { connections: CONCURRENCY }) },
+        { name: FLOTILLA, pool: new Pool(match[1], { connections: CONCURRENCY }) },
+        { name: VIA_WORKER, pool: new Pool(workerMatch[1], { connections: CONCURRENCY }) },
       ];
       process.stdout.write(`${(await measure(scenario, targets)).join("\n")}\n\n`);
       await Promise.all(targets.map((t) => t.pool.close()));
     }
     process.stdout.write(`Flotilla RSS: ${rssBefore} MB before, ${rssMb(gateway.pid as number)} MB after.\n\n`);
   } finally {
-    for (const p of [gateway, sims["bench-1k"].proc, sims["bench-stream"].proc, ...bares.map((b) => b.proc)]) p.kill("SIGTERM");
-    await new Promise((r) => gateway.once("exit", r));
+    for (const p of [gateway, workerGateway, ...workers, sims["bench-1k"].proc, sims["bench-stream"].proc, ...bares.map((b) => b.proc)]) p.kill("SIGTERM");
+    await Promise.all([gateway, workerGateway].map((p) => new Promise((r) => p.once("exit", r))));
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

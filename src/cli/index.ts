@@ -1,10 +1,12 @@
 import { serve } from "./serve.js";
+import { worker, WORKER_HELP } from "./worker.js";
 import { BUILD } from "../server/build-info.js";
 
 const HELP = `flotilla — one OpenAI- and Ollama-compatible gateway for a fleet of inference servers
 
 Usage:
   flotilla serve [options]     start the gateway (default: port 8080, data in ./data)
+  flotilla worker [options]    join a gateway's fleet over a WebSocket (from behind NAT)
   flotilla version             print the version
   flotilla help                this text
 
@@ -19,13 +21,16 @@ serve options (each also as FLOTILLA_* env, e.g. FLOTILLA_PORT):
   --auth-proxy key|open  open: inference endpoints need no key (admin ones still do)
   --database-url URL     PostgreSQL instead of SQLite (DATABASE_URL)
   --log-level L          fatal|error|warn|info|debug|trace|silent
-`;
+
+${WORKER_HELP}`;
 
 export async function runCli(argv: string[]): Promise<number | void> {
   const [command = "serve", ...rest] = argv;
   switch (command) {
     case "serve":
       return serve(rest);
+    case "worker":
+      return worker(rest);
     case "version":
     case "--version":
       process.stdout.write(`flotilla ${BUILD.version}\n`);

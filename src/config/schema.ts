@@ -74,6 +74,18 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    workers: Type.Object(
+      {
+        /** Told to each worker at registration: how often it sends a heartbeat. */
+        heartbeat_interval_ms: Type.Integer({ minimum: 50, default: 5000 }),
+        /** A worker silent this long is taken for dead and its socket cut. */
+        heartbeat_timeout_ms: Type.Integer({ minimum: 100, default: 15_000 }),
+        register_timeout_ms: Type.Integer({ minimum: 100, default: 10_000 }),
+        /** A disconnected worker stays listed (down) this long, then is dropped. */
+        forget_after_ms: Type.Integer({ minimum: 0, default: 600_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     shutdown_timeout_ms: Type.Integer({ minimum: 0, default: 10_000 }),
   },
   { additionalProperties: false },

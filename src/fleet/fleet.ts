@@ -38,6 +38,15 @@ export class Fleet extends EventEmitter<FleetEvents> {
     return node;
   }
 
+  /** Adds a node made elsewhere (a worker, the engine), replacing one of the same name. */
+  attach(node: ServerNode): void {
+    const existing = this.nodes.get(node.name);
+    if (existing && existing !== node) void existing.close();
+    this.nodes.set(node.name, node);
+    this.list = [...this.nodes.values()];
+    this.emit("change", node);
+  }
+
   remove(name: string): boolean {
     const node = this.nodes.get(name);
     if (!node) return false;

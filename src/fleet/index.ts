@@ -1,8 +1,11 @@
 export { FleetService } from "./service.js";
 export { Fleet } from "./fleet.js";
 export { ServerNode, type ServerSpec, type ModelEntry, type LoadedEntry } from "./node.js";
+export { HttpTransport, StreamBody, PulledBody, isConnectFailure, requestBodyBytes, type Transport, type NodeVia, type UpstreamRequest, type UpstreamResponse, type UpstreamBody } from "./transport.js";
 export { Router, type Choice, type RouteRequest } from "./router.js";
 export { Admission, type Slot, type AcquireRequest } from "./admission.js";
 export type { Priority } from "./fair-queue.js";
 export { modelKey, baseModelKey } from "./model-name.js";
 export { registerFleetRoutes, serverView } from "./routes.js";
+export { InventoryReader, type Api, type ServerInventory } from "./inventory.js";
+export { SystemMetrics } from "./system-metrics.js";

@@ -1,9 +1,13 @@
-import { Pool } from "undici";
 import type { ServerKind } from "../config/index.js";
 import { modelKey } from "./model-name.js";
+import type { SystemMetrics } from "./system-metrics.js";
+import { HttpTransport, type Transport } from "./transport.js";
 
-/** `config`: the config file or a `--server` flag; `api`: added at run time. */
-export type ServerSource = "config" | "api";
+/**
+ * `config`: the config file or a `--server` flag; `api`: added at run time;
+ * `worker`: dialled in over a WebSocket; `embedded`: the gateway's own engine.
+ */
+export type ServerSource = "config" | "api" | "worker" | "embedded";
 
 /** A backend as declared: the persisted part of a node. */
 export interface ServerSpec {
@@ -50,12 +54,19 @@ export class ServerNode {
   loaded = new Map<string, LoadedEntry>();
   inFlight = 0;
   latencyMs: number | undefined;
-  readonly pool: Pool;
+  /** The machine's CPU, memory and GPUs, as a worker last reported them. */
+  system: SystemMetrics | undefined;
+  readonly transport: Transport;
 
-  constructor(spec: ServerSpec) {
+  constructor(spec: ServerSpec, transport: Transport = new HttpTransport(spec.url)) {
     this.spec = spec;
     this.kind = spec.kind;
-    this.pool = new Pool(spec.url, { connections: 128, pipelining: 1, keepAliveTimeout: 30_000 });
+    this.transport = transport;
+  }
+
+  /** Polled servers are asked what they have; workers and the engine say so themselves. */
+  get polled(): boolean {
+    return this.transport.via === "http";
   }
 
   get name(): string {
@@ -103,6 +114,6 @@ export class ServerNode {
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    await this.transport.close();
   }
 }

@@ -1,20 +1,11 @@
 import type { Fleet } from "./fleet.js";
-import type { LoadedEntry, ModelEntry, ServerNode } from "./node.js";
+import { InventoryReader } from "./inventory.js";
+import type { ServerNode } from "./node.js";
 
 export interface PollerOptions {
   intervalMs: number;
   timeoutMs: number;
   onError?: (node: ServerNode, message: string) => void;
-}
-
-interface OllamaTags {
-  models?: ModelEntry[];
-}
-interface OllamaPs {
-  models?: LoadedEntry[];
-}
-interface OpenAIModels {
-  data?: Array<{ id: string; created?: number; owned_by?: string }>;
 }
 
 /**
@@ -54,6 +45,7 @@ export class Poller {
 
   /** Polls one node; concurrent callers share the poll in progress. */
   poll(node: ServerNode): Promise<void> {
+    if (!node.polled) return Promise.resolve();
     const pending = this.running.get(node.name);
     if (pending) return pending;
     const run = this.pollOnce(node).finally(() => this.running.delete(node.name));
@@ -65,9 +57,12 @@ export class Poller {
     const started = performance.now();
     const wasUp = node.up;
     try {
-      node.kind ??= await this.probeKind(node);
-      if (node.kind === "ollama") await this.pollOllama(node);
-      else await this.pollOpenAI(node);
+      const reader = new InventoryReader(node.transport, this.options.timeoutMs, node.spec.api_key);
+      node.kind ??= await reader.probeApi();
+      const inventory = await reader.read(node.kind);
+      node.setModels(inventory.models);
+      node.setLoaded(inventory.loaded);
+      node.version = inventory.version;
       node.observeLatency(performance.now() - started);
       node.up = true;
       node.lastSeen = Date.now();
@@ -78,53 +73,6 @@ export class Poller {
       if (wasUp || node.lastSeen === 0) this.options.onError?.(node, node.lastError);
     }
     if (this.fleet.get(node.name) === node) this.fleet.changed(node);
-  }
-
-  /** Ollama answers /api/version; anything else that lists /v1/models is OpenAI-compatible. */
-  private async probeKind(node: ServerNode): Promise<"ollama" | "openai"> {
-    try {
-      const version = await this.getJson<{ version?: string }>(node, "/api/version");
-      if (typeof version.version === "string") return "ollama";
-    } catch {
-      // not Ollama: fall through to the OpenAI probe
-    }
-    await this.getJson<OpenAIModels>(node, "/v1/models");
-    return "openai";
-  }
-
-  private async pollOllama(node: ServerNode): Promise<void> {
-    const [tags, ps, version] = await Promise.all([
-      this.getJson<OllamaTags>(node, "/api/tags"),
-      this.getJson<OllamaPs>(node, "/api/ps"),
-      this.getJson<{ version?: string }>(node, "/api/version"),
-    ]);
-    node.setModels(tags.models ?? []);
-    node.setLoaded(ps.models ?? []);
-    node.version = version.version;
-  }
-
-  /** An OpenAI-compatible server serves what it lists, so every listed model counts as loaded. */
-  private async pollOpenAI(node: ServerNode): Promise<void> {
-    const list = await this.getJson<OpenAIModels>(node, "/v1/models");
-    const models = (list.data ?? []).map((m) => ({ name: m.id }));
-    node.setModels(models);
-    node.setLoaded(models);
-  }
-
-  private async getJson<T>(node: ServerNode, path: string): Promise<T> {
-    const headers: Record<string, string> = {};
-    if (node.spec.api_key) headers.authorization = `Bearer ${node.spec.api_key}`;
-    const res = await node.pool.request({
-      path,
-      method: "GET",
-      headers,
-      headersTimeout: this.options.timeoutMs,
-      bodyTimeout: this.options.timeoutMs,
-      signal: AbortSignal.timeout(this.options.timeoutMs),
-    });
-    const text = await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`${path} answered ${res.statusCode}`);
-    return JSON.parse(text) as T;
   }
 }
 

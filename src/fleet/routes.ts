@@ -3,12 +3,16 @@ import type { FastifyInstance } from "fastify";
 import { ServerSpecSchema, type ServerSpecInput } from "../config/index.js";
 import { FlotillaError } from "../server/errors.js";
 import type { ServerNode } from "./node.js";
+import { SystemMetrics } from "./system-metrics.js";
 import type { FleetService } from "./service.js";
 
 export const ServerView = Type.Object({
   name: Type.String(),
   url: Type.String(),
-  kind: Type.Union([Type.Literal("ollama"), Type.Literal("openai"), Type.Null()]),
+  /** A polled server's API, or `worker` / `embedded` for nodes that are not polled. */
+  kind: Type.Union([Type.Literal("ollama"), Type.Literal("openai"), Type.Literal("worker"), Type.Literal("embedded"), Type.Null()]),
+  /** The API the node speaks: what requests to it are translated to. */
+  api: Type.Union([Type.Literal("ollama"), Type.Literal("openai"), Type.Null()]),
   source: Type.String(),
   up: Type.Boolean(),
   drained: Type.Boolean(),
@@ -22,6 +26,7 @@ export const ServerView = Type.Object({
   last_error: Type.Union([Type.String(), Type.Null()]),
   models: Type.Array(Type.String()),
   loaded: Type.Array(Type.String()),
+  system: Type.Optional(SystemMetrics),
 });
 
 /** A node as the admin API shows it; the upstream api_key never leaves the gateway. */
@@ -29,7 +34,8 @@ export function serverView(node: ServerNode) {
   return {
     name: node.name,
     url: node.spec.url,
-    kind: node.kind ?? null,
+    kind: node.polled ? (node.kind ?? null) : node.transport.via,
+    api: node.kind ?? null,
     source: node.spec.source,
     up: node.up,
     drained: node.spec.drained,
@@ -43,6 +49,7 @@ export function serverView(node: ServerNode) {
     last_error: node.lastError ?? null,
     models: [...node.models.values()].map((m) => m.name),
     loaded: [...node.loaded.values()].map((m) => m.name),
+    ...(node.system ? { system: node.system } : {}),
   };
 }
 
@@ -56,6 +63,14 @@ export function registerFleetRoutes(app: FastifyInstance, service: FleetService)
     const node = service.fleet.get(name);
     if (!node) throw new FlotillaError("server_not_found", `no server named "${name}"`);
     return node;
+  };
+  /** Workers and the engine come and go with their connection or process, not through this API. */
+  const findStored = (name: string) => {
+    const node = find(name);
+    if (node.spec.source === "worker" || node.spec.source === "embedded") {
+      throw new FlotillaError("conflict", `"${name}" is ${node.spec.source === "worker" ? "a dial-in worker" : "the embedded engine"}; it is not changed through this API`);
+    }
+    return node as ServerNode & { spec: { source: "config" | "api" } };
   };
 
   app.get(
@@ -88,7 +103,7 @@ export function registerFleetRoutes(app: FastifyInstance, service: FleetService)
     "/admin/servers/:name",
     { schema: { summary: "Change a server", tags, params: NameParams, body: ServerUpdate, response: { 200: ServerView } }, config },
     async function updateServer(req) {
-      const node = find((req.params as { name: string }).name);
+      const node = findStored((req.params as { name: string }).name);
       const { drained: _drained, source: _source, ...current } = node.spec;
       const changed = { ...current, ...(req.body as Partial<ServerSpecInput>), name: node.name };
       return serverView(await service.upsertServer(changed, node.spec.source));
@@ -100,7 +115,7 @@ export function registerFleetRoutes(app: FastifyInstance, service: FleetService)
     { schema: { summary: "Remove a server", tags, params: NameParams }, config },
     async function removeServer(req, reply) {
       const name = (req.params as { name: string }).name;
-      find(name);
+      findStored(name);
       await service.removeServer(name);
       return reply.code(204).send();
     },

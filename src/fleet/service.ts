@@ -2,7 +2,10 @@ import type { Config, ServerSpecInput } from "../config/index.js";
 import type { Store } from "../store/index.js";
 import { Admission } from "./admission.js";
 import { Fleet } from "./fleet.js";
-import type { ServerNode, ServerSource, ServerSpec } from "./node.js";
+import type { ServerNode, ServerSpec } from "./node.js";
+
+/** Where a stored server came from; workers and the engine are never stored. */
+type StoredSource = "config" | "api";
 import { Poller } from "./poller.js";
 import { Router } from "./router.js";
 
@@ -65,7 +68,7 @@ export class FleetService {
     }
   }
 
-  async upsertServer(input: ServerSpecInput, source: ServerSource = "api"): Promise<ServerNode> {
+  async upsertServer(input: ServerSpecInput, source: StoredSource = "api"): Promise<ServerNode> {
     const existing = this.fleet.get(input.name);
     const spec = toSpec(input, source);
     spec.drained = existing?.spec.drained ?? false;
@@ -96,7 +99,7 @@ export class FleetService {
 
 type ServerRow = Awaited<ReturnType<Store["servers"]["list"]>>[number];
 
-function toSpec(input: ServerSpecInput, source: ServerSource): ServerSpec {
+function toSpec(input: ServerSpecInput, source: StoredSource): ServerSpec & { source: StoredSource } {
   return {
     name: input.name,
     url: input.url.replace(/\/+$/, ""),
@@ -109,7 +112,7 @@ function toSpec(input: ServerSpecInput, source: ServerSource): ServerSpec {
   };
 }
 
-function toRow(spec: ServerSpec) {
+function toRow(spec: ServerSpec & { source: StoredSource }) {
   return {
     name: spec.name,
     url: spec.url,
@@ -131,6 +134,6 @@ function fromRow(row: ServerRow): ServerSpec {
     max_concurrency: row.max_concurrency ?? undefined,
     vram_bytes: row.vram_bytes ?? undefined,
     drained: Boolean(row.drained),
-    source: row.source as ServerSource,
+    source: row.source as StoredSource,
   };
 }

@@ -18,7 +18,7 @@ function modelOf(body: Body): string {
 
 /**
  * Where a write goes: the pinned server, or else one fixed choice (the first
- * online Ollama server by name) so a blob upload and the create that uses it
+ * online polled Ollama server by name) so a blob upload and the create that uses it
  * land on the same server.
  */
 function writeTarget(deps: ProxyDeps, ctx: CallContext, what: string): ServerNode {
@@ -28,7 +28,7 @@ function writeTarget(deps: ProxyDeps, ctx: CallContext, what: string): ServerNod
     return ollamaOnly(node, what);
   }
   const node = [...deps.fleet.fleet.all()]
-    .filter((n) => n.up && !n.spec.drained && n.kind === "ollama")
+    .filter((n) => n.up && !n.spec.drained && n.kind === "ollama" && n.polled)
     .sort((a, b) => a.name.localeCompare(b.name))[0];
   if (!node) throw new FlotillaError("no_server_available", `no Ollama server is online for ${what}`);
   return node;

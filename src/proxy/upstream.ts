@@ -1,9 +1,8 @@
-import type { Dispatcher } from "undici";
 import { FlotillaError } from "../server/errors.js";
-import type { ServerNode } from "../fleet/index.js";
+import { isConnectFailure, type ServerNode, type UpstreamResponse } from "../fleet/index.js";
 import { upstreamErrorMessage } from "./translate/index.js";
 
-export type UpstreamResponse = Dispatcher.ResponseData;
+export type { UpstreamResponse } from "../fleet/index.js";
 
 export interface UpstreamCall {
   method: "GET" | "POST" | "DELETE" | "HEAD";
@@ -16,33 +15,19 @@ export interface UpstreamCall {
   timeoutMs: number;
 }
 
-const CONNECT_FAILURES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EPIPE",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
-]);
-
 /** Sends one request to one server; failures before the response head become retryable FlotillaErrors. */
 export async function callUpstream(node: ServerNode, call: UpstreamCall): Promise<UpstreamResponse> {
   const headers: Record<string, string> = { "x-request-id": call.requestId };
   if (call.body !== undefined) headers["content-type"] = call.contentType ?? "application/json";
   if (node.spec.api_key) headers.authorization = `Bearer ${node.spec.api_key}`;
   try {
-    return await node.pool.request({
+    return await node.transport.request({
       path: call.path,
       method: call.method,
       headers,
-      body: call.body as Dispatcher.DispatchOptions["body"],
+      body: call.body,
       signal: call.signal,
-      headersTimeout: call.timeoutMs,
-      bodyTimeout: call.timeoutMs,
+      timeoutMs: call.timeoutMs,
     });
   } catch (err) {
     throw upstreamFailure(node, err);
@@ -57,7 +42,7 @@ export function upstreamFailure(node: ServerNode, err: unknown): FlotillaError {
     return new FlotillaError("upstream_timeout", `server ${node.name} sent nothing in time`, { cause: err, retryable: true });
   }
   const reason = cause?.code ?? code;
-  if (CONNECT_FAILURES.has(reason) || CONNECT_FAILURES.has(code)) {
+  if (isConnectFailure(err)) {
     return new FlotillaError("upstream_unreachable", `server ${node.name} is unreachable (${reason})`, {
       cause: err,
       retryable: true,

@@ -9,6 +9,8 @@ import { registerBodyParsing } from "./body.js";
 import { registerErrorHandling } from "./error-handler.js";
 import { registerOpenApi } from "./openapi.js";
 import { registerSystemRoutes } from "./system-routes.js";
+import type { UpgradeRoutes } from "./upgrade.js";
+import { registerWorkerRoutes, type WorkerHub } from "../workers/index.js";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -16,6 +18,8 @@ export interface AppDeps {
   fleet: FleetService;
   metrics: Metrics;
   record: ProxyDeps["record"];
+  upgrades: UpgradeRoutes;
+  workers: WorkerHub;
 }
 
 const BODY_LIMIT = 256 * 1024 * 1024;
@@ -47,6 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
   registerSystemRoutes(app, deps.fleet.fleet, deps.metrics);
   registerFleetRoutes(app, deps.fleet);
+  registerWorkerRoutes(app, deps.upgrades, deps.workers);
   registerProxyRoutes(app, { config: deps.config, fleet: deps.fleet, metrics: deps.metrics, record: deps.record });
   return app;
 }

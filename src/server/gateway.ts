@@ -10,6 +10,8 @@ import { openAuditSink, openStore, type Store } from "../store/index.js";
 import { ensureAdminKey, loadKeys } from "./admin-key.js";
 import { buildApp } from "./app.js";
 import { Keyring } from "./auth.js";
+import { UpgradeRoutes } from "./upgrade.js";
+import { WorkerHub } from "../workers/index.js";
 
 export interface Gateway {
   app: FastifyInstance;
@@ -45,13 +47,28 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     batchSize: config.audit.batch_size,
     onError: (err) => app.log.error({ err }, "audit flush failed"),
   });
-  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics) });
+  const upgrades = new UpgradeRoutes();
+  const workers = new WorkerHub(
+    fleet.fleet,
+    {
+      clientKey: config.client_key,
+      heartbeatIntervalMs: config.workers.heartbeat_interval_ms,
+      heartbeatTimeoutMs: config.workers.heartbeat_timeout_ms,
+      registerTimeoutMs: config.workers.register_timeout_ms,
+      forgetAfterMs: config.workers.forget_after_ms,
+    },
+    log,
+  );
+  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers });
+  app.server.on("upgrade", upgrades.listener);
 
   await fleet.start();
   await app.listen({ port: config.port, host: config.host });
   const extra: Server[] = [];
   if (config.ollama_port !== undefined) {
-    extra.push(await listenWith(config.ollama_port, config.host, (req, res) => app.server.emit("request", req, res)));
+    const ollamaPort = await listenWith(config.ollama_port, config.host, (req, res) => app.server.emit("request", req, res));
+    ollamaPort.on("upgrade", upgrades.listener);
+    extra.push(ollamaPort);
   }
   if (config.metrics_port !== undefined) {
     extra.push(
@@ -74,6 +91,8 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     async close() {
       clearInterval(touch);
       for (const server of extra) server.close();
+      workers.close();
+      upgrades.close();
       await closeWithin(app, config.shutdown_timeout_ms);
       await audit.close();
       await auditSink.close();

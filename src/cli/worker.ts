@@ -1,0 +1,87 @@
+import { parseArgs } from "node:util";
+import type { LocalServer } from "../engine/local-server.js";
+import { runWorkerAgent } from "../workers/index.js";
+import { UpstreamRelay } from "../workers/upstream-relay.js";
+
+const OPTIONS = {
+  server: { type: "string" },
+  "client-key": { type: "string" },
+  name: { type: "string" },
+  id: { type: "string" },
+  "max-concurrency": { type: "string" },
+  upstream: { type: "string" },
+  "upstream-kind": { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+export const WORKER_HELP = `worker options:
+  --server URL           the gateway to dial (required), e.g. http://gateway:8080
+  --client-key K         the gateway's client key (FLOTILLA_CLIENT_KEY)
+  --name N               the worker's name in the fleet (default: its id)
+  --id ID                a stable worker id; a reconnect with the same id replaces the old connection
+  --max-concurrency C    requests served at once
+  --upstream URL         relay to a local inference server, e.g. http://127.0.0.1:11434
+  --upstream-kind K      ollama|openai (probed when absent)
+  --json                 log as JSON lines
+`;
+
+/** `flotilla worker`: joins a gateway's fleet from behind NAT, serving a local server. */
+export async function worker(argv: string[]): Promise<number | void> {
+  let values: ReturnType<typeof parse>;
+  try {
+    values = parse(argv);
+  } catch (err) {
+    process.stderr.write(`flotilla worker: ${(err as Error).message}\n\n${WORKER_HELP}`);
+    return 2;
+  }
+  const problem = check(values);
+  if (problem) {
+    process.stderr.write(`flotilla worker: ${problem}\n\n${WORKER_HELP}`);
+    return 2;
+  }
+  const log = (message: string) =>
+    process.stdout.write(values.json ? `${JSON.stringify({ time: new Date().toISOString(), msg: message })}\n` : `${new Date().toISOString()} ${message}\n`);
+  const maxConcurrency = values["max-concurrency"] === undefined ? undefined : Number(values["max-concurrency"]);
+
+  const backend: LocalServer = await UpstreamRelay.open(values.upstream as string, values["upstream-kind"] as "ollama" | "openai" | undefined, log);
+
+  const agent = runWorkerAgent({
+    server: values.server as string,
+    clientKey: values["client-key"] ?? process.env.FLOTILLA_CLIENT_KEY,
+    name: values.name,
+    workerId: values.id,
+    maxConcurrency,
+    backend,
+    log,
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log(`${signal}: stopping`);
+      void agent
+        .stop()
+        .then(() => backend.close())
+        .finally(resolve);
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+}
+
+function parse(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
+}
+
+function check(values: ReturnType<typeof parse>): string | undefined {
+  if (!values.server) return "--server URL is required";
+  try {
+    const protocol = new URL(values.server).protocol;
+    if (!["http:", "https:", "ws:", "wss:"].includes(protocol)) return `--server must be an http(s) or ws(s) URL, got ${values.server}`;
+  } catch {
+    return `--server: "${values.server}" is not a URL`;
+  }
+  if (!values.upstream) return "--upstream URL is required";
+  if (values["upstream-kind"] !== undefined && !["ollama", "openai"].includes(values["upstream-kind"])) return "--upstream-kind must be ollama or openai";
+  const max = values["max-concurrency"];
+  if (max !== undefined && !(Number.isInteger(Number(max)) && Number(max) >= 1)) return "--max-concurrency must be a whole number ≥ 1";
+  return undefined;
+}

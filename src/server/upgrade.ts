@@ -1,0 +1,37 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+
+export type SocketHandler = (socket: WebSocket, request: IncomingMessage) => void;
+
+const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * WebSocket endpoints by path. Upgrades are taken before Fastify sees them,
+ * so the HTTP path pays nothing for them; each path also has a plain HTTP
+ * route (documented, answering 426) registered by its capability.
+ */
+export class UpgradeRoutes {
+  private readonly routes = new Map<string, SocketHandler>();
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
+
+  add(path: string, handler: SocketHandler): void {
+    this.routes.set(path, handler);
+  }
+
+  /** The `upgrade` listener for every HTTP server the gateway runs. */
+  readonly listener = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = (request.url ?? "/").split("?", 1)[0].replace(/\/+$/, "");
+    const handler = this.routes.get(path);
+    if (!handler) {
+      socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => handler(ws, request));
+  };
+
+  close(): void {
+    for (const client of this.wss.clients) client.terminate();
+    this.wss.close();
+  }
+}
