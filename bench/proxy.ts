@@ -157,7 +157,7 @@ async function measure(scenario: Scenario, targets: Target[]): Promise<string[]>
 function startGateway(dataDir: string, args: string[]) {
   return startProcess(
     ["dist/src/main.js", "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--log-level", "warn", ...args],
-    { FLOTILLA_ADMIN_KEY: KEY },
+    { FLOTILLA_ADMIN_KEY: KEY, FLOTILLA_EMBEDDED__TINY: "off" },
     /flotilla listening on (http:\/\/\S+)/,
   );
 }

@@ -1,5 +1,6 @@
 import { serve } from "./serve.js";
 import { worker, WORKER_HELP } from "./worker.js";
+import { makeTinyModel } from "./make-tiny-model.js";
 import { BUILD } from "../server/build-info.js";
 
 const HELP = `flotilla — one OpenAI- and Ollama-compatible gateway for a fleet of inference servers
@@ -7,6 +8,8 @@ const HELP = `flotilla — one OpenAI- and Ollama-compatible gateway for a fleet
 Usage:
   flotilla serve [options]     start the gateway (default: port 8080, data in ./data)
   flotilla worker [options]    join a gateway's fleet over a WebSocket (from behind NAT)
+  flotilla make-tiny-model [FILE]
+                               write the tiny random-weight GGUF (default ./data/models/tiny.gguf)
   flotilla version             print the version
   flotilla help                this text
 
@@ -21,6 +24,8 @@ serve options (each also as FLOTILLA_* env, e.g. FLOTILLA_PORT):
   --auth-proxy key|open  open: inference endpoints need no key (admin ones still do)
   --database-url URL     PostgreSQL instead of SQLite (DATABASE_URL)
   --log-level L          fatal|error|warn|info|debug|trace|silent
+  --embedded-model [NAME=]FILE
+                         serve a GGUF file in this process (llama.cpp); repeatable
 
 ${WORKER_HELP}`;
 
@@ -31,6 +36,8 @@ export async function runCli(argv: string[]): Promise<number | void> {
       return serve(rest);
     case "worker":
       return worker(rest);
+    case "make-tiny-model":
+      return makeTinyModel(rest);
     case "version":
     case "--version":
       process.stdout.write(`flotilla ${BUILD.version}\n`);

@@ -13,6 +13,7 @@ const OPTIONS = {
   "auth-proxy": { type: "string" },
   "database-url": { type: "string" },
   "log-level": { type: "string" },
+  "embedded-model": { type: "string", multiple: true },
 } as const;
 
 export async function serve(argv: string[]): Promise<number | void> {
@@ -41,10 +42,17 @@ export async function serve(argv: string[]): Promise<number | void> {
         `Use it as "Authorization: Bearer <key>". Set FLOTILLA_ADMIN_KEY to choose your own.\n\n`,
     );
   }
+  if (gateway.servesTinyModel) {
+    out.write(
+      'serving model "tiny" from the embedded engine: random weights, for trying the system (its answers are nonsense words).\n' +
+        "add real servers with --server URL, a config file or POST /admin/servers, a real model with --embedded-model FILE.gguf,\n" +
+        "or machines behind NAT with `flotilla worker --server URL --upstream http://127.0.0.1:11434`.\n",
+    );
+  } else if (gateway.fleet.fleet.all().length === 0) {
+    out.write("no servers configured: add them with --server URL, a config file, or POST /admin/servers\n");
+  }
   // Last, so a script that waits for this line has everything above it.
   out.write(`flotilla listening on ${gateway.url}\n`);
-  const nodes = gateway.fleet.fleet.all();
-  if (nodes.length === 0) out.write("no servers configured: add them with --server URL, a config file, or POST /admin/servers\n");
 
   await new Promise<void>((resolve) => {
     let stopping = false;

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import type { LocalServer } from "../engine/local-server.js";
+import { parseModelSpec } from "../engine/model-spec.js";
 import { runWorkerAgent } from "../workers/index.js";
 import { UpstreamRelay } from "../workers/upstream-relay.js";
 
@@ -11,6 +12,7 @@ const OPTIONS = {
   "max-concurrency": { type: "string" },
   upstream: { type: "string" },
   "upstream-kind": { type: "string" },
+  model: { type: "string", multiple: true },
   json: { type: "boolean" },
 } as const;
 
@@ -22,10 +24,11 @@ export const WORKER_HELP = `worker options:
   --max-concurrency C    requests served at once
   --upstream URL         relay to a local inference server, e.g. http://127.0.0.1:11434
   --upstream-kind K      ollama|openai (probed when absent)
+  --model [NAME=]FILE    serve a GGUF file with the embedded llama.cpp engine; repeatable
   --json                 log as JSON lines
 `;
 
-/** `flotilla worker`: joins a gateway's fleet from behind NAT, serving a local server. */
+/** `flotilla worker`: joins a gateway's fleet from behind NAT, serving a local server or GGUF files. */
 export async function worker(argv: string[]): Promise<number | void> {
   let values: ReturnType<typeof parse>;
   try {
@@ -43,7 +46,15 @@ export async function worker(argv: string[]): Promise<number | void> {
     process.stdout.write(values.json ? `${JSON.stringify({ time: new Date().toISOString(), msg: message })}\n` : `${new Date().toISOString()} ${message}\n`);
   const maxConcurrency = values["max-concurrency"] === undefined ? undefined : Number(values["max-concurrency"]);
 
-  const backend: LocalServer = await UpstreamRelay.open(values.upstream as string, values["upstream-kind"] as "ollama" | "openai" | undefined, log);
+  let backend: LocalServer;
+  if (values.upstream) {
+    backend = await UpstreamRelay.open(values.upstream, values["upstream-kind"] as "ollama" | "openai" | undefined, log);
+  } else {
+    const { LlamaEngine } = await import("../engine/llama-engine.js");
+    const models = (values.model ?? []).map(parseModelSpec);
+    log(`loading ${models.map((m) => `${m.name} (${m.path})`).join(", ")}`);
+    backend = await LlamaEngine.open({ models, maxConcurrency, log });
+  }
 
   const agent = runWorkerAgent({
     server: values.server as string,
@@ -79,7 +90,7 @@ function check(values: ReturnType<typeof parse>): string | undefined {
   } catch {
     return `--server: "${values.server}" is not a URL`;
   }
-  if (!values.upstream) return "--upstream URL is required";
+  if (Boolean(values.upstream) === Boolean(values.model?.length)) return "give either --upstream URL or one or more --model FILE";
   if (values["upstream-kind"] !== undefined && !["ollama", "openai"].includes(values["upstream-kind"])) return "--upstream-kind must be ollama or openai";
   const max = values["max-concurrency"];
   if (max !== undefined && !(Number.isInteger(Number(max)) && Number(max) >= 1)) return "--max-concurrency must be a whole number ≥ 1";

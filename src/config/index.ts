@@ -25,6 +25,7 @@ export interface ConfigFlags {
   "auth-proxy"?: string;
   "database-url"?: string;
   server?: string[];
+  "embedded-model"?: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -111,6 +112,10 @@ function fromEnv(env: Env, problems: string[]): Record<string, unknown> {
       out.servers = value.split(/\s+/).filter(Boolean).map(parseServerFlag);
       continue;
     }
+    if (key === "embedded__models") {
+      setPath(out, ["embedded", "models"], value.split(/\s+/).filter(Boolean));
+      continue;
+    }
     set(key.replace(/__/g, "."), value);
   }
   return out;
@@ -132,6 +137,7 @@ function fromFlags(flags: ConfigFlags, problems: string[]): Record<string, unkno
     const value = flags[flag];
     if (typeof value === "string") setPath(out, key.split("."), value);
   }
+  if (flags["embedded-model"]?.length) setPath(out, ["embedded", "models"], flags["embedded-model"]);
   if (flags.server?.length) {
     try {
       out.servers = flags.server.map(parseServerFlag);

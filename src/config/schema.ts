@@ -86,6 +86,18 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    embedded: Type.Object(
+      {
+        /** GGUF files the gateway serves itself: `path` or `name=path`. */
+        models: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+        /** `auto`: with no servers and no models, generate and serve the tiny random-weight model. */
+        tiny: Type.Union([Type.Literal("auto"), Type.Literal("off")], { default: "auto" }),
+        max_concurrency: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+        /** The node's name in the fleet. */
+        name: Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:@-]+$", default: "embedded" }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     shutdown_timeout_ms: Type.Integer({ minimum: 0, default: 10_000 }),
   },
   { additionalProperties: false },

@@ -12,6 +12,7 @@ import { buildApp } from "./app.js";
 import { Keyring } from "./auth.js";
 import { UpgradeRoutes } from "./upgrade.js";
 import { WorkerHub } from "../workers/index.js";
+import { startEmbeddedNode } from "../engine/embedded-node.js";
 
 export interface Gateway {
   app: FastifyInstance;
@@ -21,6 +22,8 @@ export interface Gateway {
   url: string;
   /** The admin key made at first start, if it was made now: print it once. */
   generatedAdminKey?: string;
+  /** Serving the generated tiny model because nothing else was configured. */
+  servesTinyModel: boolean;
   close(): Promise<void>;
 }
 
@@ -63,6 +66,14 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
   app.server.on("upgrade", upgrades.listener);
 
   await fleet.start();
+  let embedded: Awaited<ReturnType<typeof startEmbeddedNode>>;
+  try {
+    embedded = await startEmbeddedNode(config, fleet.fleet, log);
+  } catch (err) {
+    await Promise.all([fleet.close(), audit.close(), auditSink.close()]);
+    await store.close();
+    throw err;
+  }
   await app.listen({ port: config.port, host: config.host });
   const extra: Server[] = [];
   if (config.ollama_port !== undefined) {
@@ -88,6 +99,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     fleet,
     url: `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${address.port}`,
     generatedAdminKey: generated,
+    servesTinyModel: embedded?.tiny ?? false,
     async close() {
       clearInterval(touch);
       for (const server of extra) server.close();

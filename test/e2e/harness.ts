@@ -41,7 +41,8 @@ export async function startFlotilla(options: StartOptions = {}): Promise<Flotill
     args.push("--config", file);
   }
   args.push(...(options.args ?? []));
-  const env: Record<string, string> = { PATH: process.env.PATH ?? "", ...options.env };
+  // The tiny built-in model would load in every test that names no server; tests that want it say so.
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "", FLOTILLA_EMBEDDED__TINY: "off", ...options.env };
   const adminKey = options.adminKey === undefined ? ADMIN_KEY : options.adminKey;
   if (adminKey) env.FLOTILLA_ADMIN_KEY = adminKey;
   const proc = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
