@@ -68,9 +68,17 @@ export function runWorkerAgent(options: WorkerAgentOptions): WorkerAgent {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
   };
 
+  let beating = false;
+  /** One heartbeat at a time: a slow upstream or nvidia-smi must not pile them up. */
   const sendHeartbeat = async (ws: WebSocket) => {
-    const [models, metrics] = await Promise.all([inventory(), system.read()]);
-    send(ws, { type: "heartbeat", in_flight: active.size, max_concurrency: options.maxConcurrency, models, system: metrics });
+    if (beating) return;
+    beating = true;
+    try {
+      const [models, metrics] = await Promise.all([inventory(), system.read()]);
+      send(ws, { type: "heartbeat", in_flight: active.size, max_concurrency: options.maxConcurrency, models, system: metrics });
+    } finally {
+      beating = false;
+    }
   };
 
   const connect = async () => {

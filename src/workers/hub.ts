@@ -36,6 +36,7 @@ export class WorkerHub {
   private readonly workers = new Map<string, WorkerEntry>();
   private readonly sockets = new Set<WebSocket>();
   private readonly keyDigest: Buffer | undefined;
+  private warnedOpen = false;
 
   constructor(
     private readonly fleet: Fleet,
@@ -97,6 +98,10 @@ export class WorkerHub {
     socket.send(JSON.stringify(registered));
     this.fleet.attach(node);
     this.log.info(`worker ${name} (${workerId}) connected from ${remote}${previous ? " again" : ""}`);
+    if (this.keyDigest === undefined && !this.warnedOpen) {
+      this.warnedOpen = true;
+      this.log.warn("workers are joining without a client key: anyone who can reach this port can serve (and read) requests; set FLOTILLA_CLIENT_KEY");
+    }
 
     // Pings measure the round trip, which the router weighs as polled servers' poll time.
     let pingSentAt = 0;

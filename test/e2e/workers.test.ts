@@ -163,7 +163,29 @@ describe("the worker agent relaying to a local server", () => {
     assert.ok(upstream.requests.length > 0);
   });
 
-  test("a worker killed mid-stream ends that stream with an error; one killed before answering is retried elsewhere", async () => {
+  test("a slow client holds the worker back instead of filling the gateway", async () => {
+    const token = "x".repeat(4096);
+    const upstream = await sim({ kind: "ollama", models: ["m:latest"], tokens: Array.from({ length: 5000 }, () => token) });
+    gw = await startFlotilla({ yaml: FAST_HEARTBEAT });
+    const w = worker(["--server", gw.url, "--name", "w", "--upstream", upstream.url]);
+    await w.waitForLog(/registered/);
+    await waitForNode(gw, "w");
+    const res = await gw.admin("/api/generate", { method: "POST", body: JSON.stringify({ model: "m", prompt: "a lot" }) });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let received = (await reader.read()).value?.length ?? 0;
+    // About 20 MB are on offer; unread, they must stay upstream, not pile up in the gateway.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(upstream.inFlight, 1, "the upstream is still held back by the paused stream");
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      received += value.length;
+    }
+    assert.ok(received > 5000 * 4096, `the whole answer arrived in the end (${received} bytes)`);
+    assert.equal(upstream.inFlight, 0);
+  });
+
+  test("a worker killed mid-stream ends that stream with an error; its server failing before answering is retried elsewhere", async () => {
     const slow = await sim({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"], tokens: Array.from({ length: 100 }, (_, i) => ` t${i}`), tokenIntervalMs: 30 });
     gw = await startFlotilla({ yaml: FAST_HEARTBEAT });
     const w = worker(["--server", gw.url, "--name", "doomed", "--upstream", slow.url]);
@@ -196,6 +218,23 @@ describe("the worker agent relaying to a local server", () => {
     assert.equal(retried.status, 200);
     assert.equal(retried.headers.get("x-flotilla-server"), "polled");
     assert.equal(failing.requests.filter((r) => r.path === "/api/chat").length, 1);
+  });
+
+  test("a worker that drops before answering has the request retried on another server", async () => {
+    const hanging = await sim({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"] });
+    hanging.fail({ path: "/api/chat", hang: true });
+    const polled = await sim({ kind: "ollama", models: ["m:latest"] });
+    gw = await startFlotilla({ servers: [`${polled.url},ollama`], yaml: FAST_HEARTBEAT });
+    const w = worker(["--server", gw.url, "--name", "fragile", "--upstream", hanging.url]);
+    await w.waitForLog(/registered/);
+    await waitFor("fragile to report m loaded", async () => (await nodes(gw as Flotilla)).find((n) => n.name === "fragile" && n.loaded.length > 0));
+    // The worker has m loaded and the polled server does not: the worker is tried first.
+    const pending = gw.admin("/api/chat", { method: "POST", body: JSON.stringify({ model: "m", stream: false, messages: [{ role: "user", content: "hi" }] }) });
+    await waitFor("the request to reach the worker's server", () => hanging.inFlight === 1);
+    await w.stop("SIGKILL");
+    const res = await pending;
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("x-flotilla-server"), new URL(polled.url).host);
   });
 
   test("a silent worker is found dead by heartbeat, and comes back when it wakes", async () => {
