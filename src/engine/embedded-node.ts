@@ -30,9 +30,6 @@ export async function startEmbeddedNode(config: Readonly<Config>, fleet: Fleet, 
     if (config.embedded.tiny === "off" || fleet.all().length > 0) return undefined;
     files.push({ name: TINY_MODEL_NAME, path: await ensureTinyModel(config.data_dir, log) });
   }
-  for (const file of files) {
-    if (!existsSync(file.path)) throw new Error(`embedded model ${file.name}: no file at ${file.path}`);
-  }
   const name = config.embedded.name;
   if (fleet.get(name)) throw new Error(`embedded.name "${name}" is also the name of a configured server; choose another`);
 

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
 import { BUILD } from "../server/build-info.js";
 import type { Inventory, LocalRequest, LocalResponse, LocalServer } from "./local-server.js";
@@ -41,6 +42,9 @@ export class LlamaEngine implements LocalServer {
   ) {}
 
   static async open(options: LlamaEngineOptions): Promise<LlamaEngine> {
+    for (const file of options.models) {
+      if (!existsSync(file.path)) throw new Error(`model ${file.name}: no file at ${file.path}`);
+    }
     const log = options.log ?? (() => undefined);
     const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, logger: (level, message) => log(`llama.cpp ${level}: ${message.trim()}`) });
     const models = new Map<string, LoadedModel>();
