@@ -42,6 +42,8 @@ export const ConfigSchema = Type.Object(
       {
         /** `key`: inference needs an API key. `open`: inference is open; admin and model writes stay closed. */
         proxy: Type.Union([Type.Literal("key"), Type.Literal("open")], { default: "key" }),
+        /** How long a dashboard login lasts. */
+        session_ttl_ms: Type.Integer({ minimum: 60_000, default: 7 * 24 * 3_600_000 }),
       },
       { additionalProperties: false, default: {} },
     ),

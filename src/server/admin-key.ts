@@ -38,6 +38,7 @@ async function insertAdmin(store: Store, key: string, name: string, now: number)
     expires_at: null,
     last_used_at: null,
     revoked_at: null,
+    user_id: null,
   });
 }
 
@@ -46,6 +47,7 @@ export async function loadKeys(store: Store): Promise<KeyRecord[]> {
     id: r.id,
     hash: r.hash,
     role: r.role === "admin" ? "admin" : "user",
+    user_id: r.user_id,
     expires_at: r.expires_at,
     revoked_at: r.revoked_at,
   }));

@@ -11,6 +11,8 @@ import { registerOpenApi } from "./openapi.js";
 import { registerSystemRoutes } from "./system-routes.js";
 import type { UpgradeRoutes } from "./upgrade.js";
 import { registerWorkerRoutes, type WorkerHub } from "../workers/index.js";
+import { registerAccountRoutes, sessionToken, type Sessions } from "../accounts/index.js";
+import type { Store } from "../store/index.js";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -20,6 +22,8 @@ export interface AppDeps {
   record: ProxyDeps["record"];
   upgrades: UpgradeRoutes;
   workers: WorkerHub;
+  store: Store;
+  sessions: Sessions;
 }
 
 const BODY_LIMIT = 256 * 1024 * 1024;
@@ -47,11 +51,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
   registerBodyParsing(app, BODY_LIMIT);
-  registerAuth(app, deps.keyring, deps.config.auth.proxy);
+  registerAuth(app, deps.keyring, deps.config.auth.proxy, {
+    cookieToken: (req) => sessionToken(req.headers.cookie),
+    lookup: (token) => deps.sessions.lookup(token),
+  });
   await registerOpenApi(app);
   registerSystemRoutes(app, deps.fleet.fleet, deps.metrics);
   registerFleetRoutes(app, deps.fleet);
   registerWorkerRoutes(app, deps.upgrades, deps.workers);
+  registerAccountRoutes(app, { store: deps.store, keyring: deps.keyring, sessions: deps.sessions });
   registerProxyRoutes(app, { config: deps.config, fleet: deps.fleet, metrics: deps.metrics, record: deps.record });
   return app;
 }

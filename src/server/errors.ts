@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   conflict: { status: 409, type: "invalid_request_error" },
   payload_too_large: { status: 413, type: "invalid_request_error" },
   upgrade_required: { status: 426, type: "invalid_request_error" },
+  user_not_found: { status: 404, type: "invalid_request_error" },
+  rate_limited: { status: 429, type: "rate_limit_error" },
   internal_error: { status: 500, type: "server_error" },
   upstream_error: { status: 502, type: "server_error" },
   upstream_unreachable: { status: 502, type: "server_error" },

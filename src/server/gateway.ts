@@ -13,6 +13,7 @@ import { Keyring } from "./auth.js";
 import { UpgradeRoutes } from "./upgrade.js";
 import { WorkerHub } from "../workers/index.js";
 import { startEmbeddedNode } from "../engine/embedded-node.js";
+import { Sessions } from "../accounts/index.js";
 
 export interface Gateway {
   app: FastifyInstance;
@@ -28,6 +29,7 @@ export interface Gateway {
 }
 
 const KEY_TOUCH_INTERVAL_MS = 10_000;
+const SESSION_SWEEP_INTERVAL_MS = 3_600_000;
 
 /** Opens the store, brings up the fleet and starts listening. */
 export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
@@ -62,7 +64,8 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     },
     log,
   );
-  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers });
+  const sessions = new Sessions(store, config.auth.session_ttl_ms);
+  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, store, sessions });
   app.server.on("upgrade", upgrades.listener);
 
   await fleet.start();
@@ -90,6 +93,8 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
   }
   const touch = setInterval(() => void touchKeys(store, keyring), KEY_TOUCH_INTERVAL_MS);
   touch.unref();
+  const sweep = setInterval(() => void store.sessions.removeExpired(Date.now()).catch(() => undefined), SESSION_SWEEP_INTERVAL_MS);
+  sweep.unref();
 
   const address = app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -102,6 +107,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     servesTinyModel: embedded?.tiny ?? false,
     async close() {
       clearInterval(touch);
+      clearInterval(sweep);
       for (const server of extra) server.close();
       workers.close();
       upgrades.close();

@@ -12,6 +12,8 @@ export interface ApiKeyRepo {
   findByHash(hash: string): Promise<ApiKeyRow | undefined>;
   /** Sets last_used_at of these keys in a few statements (the gateway gathers ids and touches them now and then). */
   touch(ids: string[], at: number): Promise<void>;
+  /** A user's keys follow the user's role. */
+  setRoleForUser(userId: string, role: ApiKeyRow["role"]): Promise<void>;
   /** Marks the key revoked now; false when there is no such key or it was revoked already (the first time stays). */
   revoke(id: string): Promise<boolean>;
 }
@@ -27,6 +29,9 @@ export function apiKeyRepo(db: Kysely<Database>): ApiKeyRepo {
       for (let i = 0; i < ids.length; i += TOUCH_BATCH) {
         await db.updateTable("api_keys").set({ last_used_at: at }).where("id", "in", ids.slice(i, i + TOUCH_BATCH)).execute();
       }
+    },
+    async setRoleForUser(userId, role) {
+      await db.updateTable("api_keys").set({ role }).where("user_id", "=", userId).execute();
     },
     async revoke(id) {
       const result = await db

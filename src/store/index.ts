@@ -4,11 +4,13 @@ import { type AuditRepo, auditRepo } from "./audit-repo.js";
 import { connect, migrate, type Dialect, type StoreOptions } from "./connect.js";
 import type { Database } from "./schema.js";
 import { type ServerRepo, serverRepo } from "./server-repo.js";
+import { sessionRepo, userRepo, type SessionRepo, type UserRepo } from "./user-repo.js";
 
 export type { StoreOptions, Dialect } from "./connect.js";
-export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface } from "./schema.js";
+export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow } from "./schema.js";
 export type { ServerRepo, ServerInput } from "./server-repo.js";
 export type { ApiKeyRepo } from "./api-key-repo.js";
+export type { UserRepo, SessionRepo, UserUpdate } from "./user-repo.js";
 export type { AuditRepo, RequestQuery, UsageQuery } from "./audit-repo.js";
 
 /** The storage contract: every backend passes the same conformance suite (store.test.ts). */
@@ -18,6 +20,8 @@ export interface Store {
   readonly servers: ServerRepo;
   readonly apiKeys: ApiKeyRepo;
   readonly audit: AuditRepo;
+  readonly users: UserRepo;
+  readonly sessions: SessionRepo;
   /** Closes the database; calling it again does nothing more. */
   close(): Promise<void>;
 }
@@ -38,6 +42,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     servers: serverRepo(db),
     apiKeys: apiKeyRepo(db),
     audit: auditRepo(db),
+    users: userRepo(db, dialect),
+    sessions: sessionRepo(db),
     close: () => (closed ??= db.destroy()),
   };
 }

@@ -8,11 +8,14 @@ export interface Database {
   api_keys: ApiKeyRow;
   requests: RequestRow;
   usage_daily: UsageRow;
+  users: UserRow;
+  sessions: SessionRow;
 }
 
 export type ServerKind = "ollama" | "openai";
 export type ServerSource = "config" | "flag" | "api";
 export type KeyRole = "admin" | "user";
+export type UserRole = "admin" | "user" | "guest";
 export type Surface = "openai" | "ollama";
 
 export interface ServerRow {
@@ -45,6 +48,29 @@ export interface ApiKeyRow {
   expires_at: number | null;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** the user the key belongs to; null for the gateway's own admin key */
+  user_id: string | null;
+}
+
+export interface UserRow {
+  id: string;
+  username: string;
+  display_name: string | null;
+  /** scrypt, with its parameters and salt (accounts/passwords.ts); null for users without a password */
+  password_hash: string | null;
+  role: UserRole;
+  created_at: number;
+  updated_at: number;
+  last_login_at: number | null;
+}
+
+/** A login session; the cookie carries the token, only its hash is stored. */
+export interface SessionRow {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
 }
 
 /** One proxied request; `id` is the request id. */

@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from "kysely";
 import * as initial from "./001_initial.js";
+import * as accounts from "./002_accounts.js";
 
 /** Every migration, in order; names never change once released. */
 const MIGRATIONS: Record<string, Migration> = {
   "001_initial": initial,
+  "002_accounts": accounts,
 };
 
 export const migrationProvider: MigrationProvider = {

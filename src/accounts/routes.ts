@@ -1,0 +1,241 @@
+import { randomUUID } from "node:crypto";
+import { Type, type Static } from "@sinclair/typebox";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { generateKey, hashKey, type Keyring } from "../server/auth.js";
+import { FlotillaError } from "../server/errors.js";
+import type { Store, UserRow } from "../store/index.js";
+import { LoginThrottle } from "./login-throttle.js";
+import { hashPassword, verifyPassword } from "./passwords.js";
+import { SESSION_COOKIE, sessionToken, type Sessions } from "./sessions.js";
+
+export interface AccountDeps {
+  store: Store;
+  keyring: Keyring;
+  sessions: Sessions;
+}
+
+const Role = Type.Union([Type.Literal("admin"), Type.Literal("user"), Type.Literal("guest")]);
+const Username = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9._@+-]+$" });
+const NewPassword = Type.String({ minLength: 8, maxLength: 256 });
+
+const SetupBody = Type.Object({ username: Username, password: NewPassword, display_name: Type.Optional(Type.String({ maxLength: 128 })) }, { additionalProperties: false });
+const NewUser = Type.Object(
+  { username: Username, password: Type.Optional(NewPassword), display_name: Type.Optional(Type.String({ maxLength: 128 })), role: Type.Optional(Role) },
+  { additionalProperties: false },
+);
+const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
+const UserChanges = Type.Object(
+  { display_name: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Null()])), role: Type.Optional(Role), password: Type.Optional(NewPassword) },
+  { additionalProperties: false },
+);
+const KeyRequest = Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }, { additionalProperties: false });
+const IdParams = Type.Object({ id: Type.String({ minLength: 1 }) });
+
+export const UserView = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  display_name: Type.Union([Type.String(), Type.Null()]),
+  role: Role,
+  created_at: Type.String(),
+  last_login_at: Type.Union([Type.String(), Type.Null()]),
+});
+const MeView = Type.Object({ user: Type.Union([UserView, Type.Null()]), role: Role, via: Type.Union([Type.Literal("session"), Type.Literal("key")]) });
+const CreatedKey = Type.Object({ id: Type.String(), key: Type.String(), prefix: Type.String(), name: Type.String(), user_id: Type.String(), created_at: Type.String() });
+
+function userView(user: UserRow): Static<typeof UserView> {
+  return {
+    id: user.id,
+    username: user.username,
+    display_name: user.display_name,
+    role: user.role,
+    created_at: new Date(user.created_at).toISOString(),
+    last_login_at: user.last_login_at === null ? null : new Date(user.last_login_at).toISOString(),
+  };
+}
+
+function newUser(username: string, role: UserRow["role"], passwordHash: string | null, displayName: string | undefined): UserRow {
+  const now = Date.now();
+  return {
+    id: `usr_${randomUUID().replace(/-/g, "")}`,
+    username,
+    display_name: displayName ?? null,
+    password_hash: passwordHash,
+    role,
+    created_at: now,
+    updated_at: now,
+    last_login_at: null,
+  };
+}
+
+/** The session cookie: HttpOnly (no script reads it), SameSite=Lax, Secure behind HTTPS. */
+function setSessionCookie(req: FastifyRequest, reply: FastifyReply, token: string, maxAgeMs: number): void {
+  const secure = req.protocol === "https" || req.headers["x-forwarded-proto"] === "https" ? "; Secure" : "";
+  void reply.header("set-cookie", `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${Math.floor(maxAgeMs / 1000)}${secure}`);
+}
+
+/** Seed 004's dashboard accounts: first-run setup, login with a session cookie, and user management. */
+export function registerAccountRoutes(app: FastifyInstance, deps: AccountDeps): void {
+  const { store, keyring, sessions } = deps;
+  const throttle = new LoginThrottle();
+  const tags = ["accounts"];
+
+  const signIn = async (req: FastifyRequest, reply: FastifyReply, user: UserRow) => {
+    const { token } = await sessions.create(user);
+    setSessionCookie(req, reply, token, sessions.ttlMs);
+    return userView((await store.users.update(user.id, { last_login_at: Date.now() }, user.updated_at)) ?? user);
+  };
+
+  const findUser = async (id: string) => {
+    const user = await store.users.get(id);
+    if (!user) throw new FlotillaError("user_not_found", `no user with id "${id}"`);
+    return user;
+  };
+
+  app.post(
+    "/api/auth/setup",
+    { schema: { summary: "Create the first admin (only while no user exists)", tags, body: SetupBody, response: { 201: Type.Object({ user: UserView }) } }, config: { auth: "public" } },
+    async function setup(req, reply) {
+      const body = req.body as Static<typeof SetupBody>;
+      const user = newUser(body.username, "admin", await hashPassword(body.password), body.display_name);
+      if (!(await store.users.insertFirst(user))) throw new FlotillaError("conflict", "setup is done: an admin exists, log in instead");
+      return reply.code(201).send({ user: await signIn(req, reply, user) });
+    },
+  );
+
+  app.post(
+    "/api/users",
+    { schema: { summary: "Create a user (admin); without a password they sign in by key or OIDC only", tags, body: NewUser, response: { 201: Type.Object({ user: UserView }) } }, config: { auth: "admin" } },
+    async function createUser(req, reply) {
+      const body = req.body as Static<typeof NewUser>;
+      if (await store.users.findByUsername(body.username)) throw new FlotillaError("conflict", `the username "${body.username}" is taken`);
+      const user = newUser(body.username, body.role ?? "user", body.password ? await hashPassword(body.password) : null, body.display_name);
+      await store.users.insert(user);
+      return reply.code(201).send({ user: userView(user) });
+    },
+  );
+
+  app.post(
+    "/api/auth/login",
+    { schema: { summary: "Log in; sets the session cookie", tags, body: LoginBody, response: { 200: Type.Object({ user: UserView }) } }, config: { auth: "public" } },
+    async function login(req, reply) {
+      const { username, password } = req.body as Static<typeof LoginBody>;
+      const keys = [`user:${username.toLowerCase()}`, `ip:${req.ip}`];
+      const wait = throttle.waitMs(keys);
+      if (wait > 0) {
+        const seconds = Math.ceil(wait / 1000);
+        throw new FlotillaError("rate_limited", `too many failed logins: try again in ${seconds} s`, { headers: { "retry-after": String(seconds) } });
+      }
+      const user = await store.users.findByUsername(username);
+      // A missing user costs a hash too, so timing does not tell which usernames exist.
+      const ok = user?.password_hash ? await verifyPassword(password, user.password_hash) : await hashPassword(password).then(() => false);
+      if (!user || !ok) {
+        throttle.failed(keys);
+        throw new FlotillaError("unauthorized", "wrong username or password");
+      }
+      throttle.succeeded(keys);
+      return { user: await signIn(req, reply, user) };
+    },
+  );
+
+  app.post(
+    "/api/auth/logout",
+    { schema: { summary: "Log out: ends the session and clears the cookie", tags }, config: { auth: "public" } },
+    async function logout(req, reply) {
+      const token = sessionToken(req.headers.cookie);
+      if (token) await sessions.end(token);
+      void reply.header("set-cookie", `${SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0`);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    "/api/auth/me",
+    { schema: { summary: "Who is signed in (session or API key)", tags, response: { 200: MeView } }, config: { auth: "user" } },
+    async function me(req) {
+      const principal = req.principal as NonNullable<FastifyRequest["principal"]>;
+      const user = principal.userId ? await store.users.get(principal.userId) : undefined;
+      return { user: user ? userView(user) : null, role: principal.role, via: principal.sessionId ? "session" : "key" };
+    },
+  );
+
+  app.get(
+    "/api/users",
+    { schema: { summary: "Every user (admin)", tags, response: { 200: Type.Object({ users: Type.Array(UserView) }) } }, config: { auth: "admin" } },
+    async function listUsers() {
+      return { users: (await store.users.list()).map(userView) };
+    },
+  );
+
+  app.put(
+    "/api/users/:id",
+    { schema: { summary: "Change a user's name, role or password (admin)", tags, params: IdParams, body: UserChanges, response: { 200: Type.Object({ user: UserView }) } }, config: { auth: "admin" } },
+    async function updateUser(req) {
+      const { id } = req.params as { id: string };
+      const changes = req.body as Static<typeof UserChanges>;
+      const current = await findUser(id);
+      if (changes.role && changes.role !== "admin" && current.role === "admin" && req.principal?.userId === id) {
+        throw new FlotillaError("conflict", "you cannot take away your own admin role");
+      }
+      const updated = await store.users.update(
+        id,
+        {
+          ...(changes.display_name !== undefined ? { display_name: changes.display_name } : {}),
+          ...(changes.role ? { role: changes.role } : {}),
+          ...(changes.password ? { password_hash: await hashPassword(changes.password) } : {}),
+        },
+        Date.now(),
+      );
+      if (changes.role && changes.role !== current.role) {
+        const keyRole = changes.role === "admin" ? "admin" : "user";
+        await store.apiKeys.setRoleForUser(id, keyRole);
+        keyring.setUserRole(id, changes.role);
+      }
+      // A new password or role ends the user's other sessions' cached view; a new password ends the sessions.
+      if (changes.password) await store.sessions.removeForUser(id);
+      sessions.forgetUser(id);
+      return { user: userView(updated as UserRow) };
+    },
+  );
+
+  app.delete(
+    "/api/users/:id",
+    { schema: { summary: "Delete a user, their sessions and keys (admin)", tags, params: IdParams }, config: { auth: "admin" } },
+    async function deleteUser(req, reply) {
+      const { id } = req.params as { id: string };
+      if (req.principal?.userId === id) throw new FlotillaError("conflict", "you cannot delete your own account");
+      await findUser(id);
+      await store.users.remove(id);
+      keyring.revokeUser(id);
+      sessions.forgetUser(id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    "/api/users/:id/api-key",
+    { schema: { summary: "Make an API key for a user (shown once) (admin)", tags, params: IdParams, body: Type.Optional(KeyRequest), response: { 201: CreatedKey } }, config: { auth: "admin" } },
+    async function createUserKey(req, reply) {
+      const { id } = req.params as { id: string };
+      const user = await findUser(id);
+      const key = generateKey();
+      const now = Date.now();
+      const role = user.role === "admin" ? "admin" : "user";
+      const row = {
+        id: `key_${randomUUID().replace(/-/g, "")}`,
+        name: (req.body as Static<typeof KeyRequest> | undefined)?.name ?? `${user.username} key`,
+        prefix: key.slice(0, 12),
+        hash: hashKey(key),
+        role: role as "admin" | "user",
+        scopes: JSON.stringify(role === "admin" ? ["inference", "admin"] : ["inference"]),
+        created_at: now,
+        expires_at: null,
+        last_used_at: null,
+        revoked_at: null,
+        user_id: user.id,
+      };
+      await store.apiKeys.insert(row);
+      keyring.add({ id: row.id, hash: row.hash, role: user.role, user_id: user.id, expires_at: null, revoked_at: null });
+      return reply.code(201).send({ id: row.id, key, prefix: row.prefix, name: row.name, user_id: user.id, created_at: new Date(now).toISOString() });
+    },
+  );
+}
