@@ -1,7 +1,10 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
+import type { AuthLevel } from "./auth.js";
 import { BUILD } from "./build-info.js";
+
+const KEY_OR_SESSION: Array<Record<string, string[]>> = [{ bearer: [] }, { ollamaApiKey: [] }, { session: [] }];
 
 /** The OpenAPI document comes from the same route schemas that validate requests. */
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
@@ -16,9 +19,15 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         securitySchemes: {
           bearer: { type: "http", scheme: "bearer" },
           ollamaApiKey: { type: "apiKey", in: "header", name: "X-Ollama-Api-Key" },
+          session: { type: "apiKey", in: "cookie", name: "flotilla_session" },
         },
       },
-      security: [{ bearer: [] }, { ollamaApiKey: [] }],
+      security: KEY_OR_SESSION,
+    },
+    // Each operation says who may call it: the security it takes, and Flotilla's own level (x-flotilla-auth).
+    transform({ schema, url, route }) {
+      const auth = (route.config as { auth?: AuthLevel } | undefined)?.auth ?? "public";
+      return { schema: { ...schema, security: auth === "public" ? [] : KEY_OR_SESSION, "x-flotilla-auth": auth } as typeof schema, url };
     },
   });
   await app.register(swaggerUi, { routePrefix: "/api/client" });
