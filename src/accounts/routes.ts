@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { generateKey, hashKey, type Keyring } from "../server/auth.js";
+import { keyRecord, newKeyRow } from "../server/admin-key.js";
+import { generateKey, type Keyring } from "../server/auth.js";
 import { FlotillaError } from "../server/errors.js";
 import type { Store, UserRow } from "../store/index.js";
 import { LoginThrottle } from "./login-throttle.js";
@@ -65,6 +66,11 @@ function newUser(username: string, role: UserRow["role"], passwordHash: string |
     updated_at: now,
     last_login_at: null,
   };
+}
+
+/** A user's keys act with the user's role; a guest's keys as a user's (keys are admin or user). */
+function keyRole(role: UserRow["role"]): "admin" | "user" {
+  return role === "admin" ? "admin" : "user";
 }
 
 /** The session cookie: HttpOnly (no script reads it), SameSite=Lax, Secure behind HTTPS. */
@@ -186,9 +192,8 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountDeps): 
         Date.now(),
       );
       if (changes.role && changes.role !== current.role) {
-        const keyRole = changes.role === "admin" ? "admin" : "user";
-        await store.apiKeys.setRoleForUser(id, keyRole);
-        keyring.setUserRole(id, changes.role);
+        await store.apiKeys.setRoleForUser(id, keyRole(changes.role));
+        keyring.setUserRole(id, keyRole(changes.role));
       }
       // A new password or role ends the user's other sessions' cached view; a new password ends the sessions.
       if (changes.password) await store.sessions.removeForUser(id);
@@ -219,22 +224,10 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountDeps): 
       const user = await findUser(id);
       const key = generateKey();
       const now = Date.now();
-      const role = user.role === "admin" ? "admin" : "user";
-      const row = {
-        id: `key_${randomUUID().replace(/-/g, "")}`,
-        name: (req.body as Static<typeof KeyRequest> | undefined)?.name ?? `${user.username} key`,
-        prefix: key.slice(0, 12),
-        hash: hashKey(key),
-        role: role as "admin" | "user",
-        scopes: JSON.stringify(role === "admin" ? ["inference", "admin"] : ["inference"]),
-        created_at: now,
-        expires_at: null,
-        last_used_at: null,
-        revoked_at: null,
-        user_id: user.id,
-      };
+      const name = (req.body as Static<typeof KeyRequest> | undefined)?.name ?? `${user.username} key`;
+      const row = newKeyRow(key, { name, role: keyRole(user.role), userId: user.id, now });
       await store.apiKeys.insert(row);
-      keyring.add({ id: row.id, hash: row.hash, role: user.role, user_id: user.id, expires_at: null, revoked_at: null });
+      keyring.add(keyRecord(row));
       return reply.code(201).send({ id: row.id, key, prefix: row.prefix, name: row.name, user_id: user.id, created_at: new Date(now).toISOString() });
     },
   );

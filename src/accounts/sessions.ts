@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
+import { hashKey } from "../server/auth.js";
 import type { Store, UserRole, UserRow } from "../store/index.js";
 
 export interface SessionPrincipal {
@@ -18,10 +19,6 @@ const CACHE_MAX = 10_000;
 
 export const SESSION_COOKIE = "flotilla_session";
 
-function tokenHash(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
-}
-
 /**
  * Login sessions: a random token in an HttpOnly cookie, its hash in the
  * database. Known sessions are answered from memory; a new one is read once.
@@ -37,7 +34,7 @@ export class Sessions {
   async create(user: UserRow): Promise<{ token: string; expiresAt: number }> {
     const token = `fls_${randomBytes(32).toString("base64url")}`;
     const now = Date.now();
-    const row = { id: `ses_${randomUUID().replace(/-/g, "")}`, user_id: user.id, token_hash: tokenHash(token), created_at: now, expires_at: now + this.ttlMs };
+    const row = { id: `ses_${randomUUID().replace(/-/g, "")}`, user_id: user.id, token_hash: hashKey(token), created_at: now, expires_at: now + this.ttlMs };
     await this.store.sessions.insert(row);
     this.remember(row.token_hash, { sessionId: row.id, userId: user.id, role: user.role, expiresAt: row.expires_at, checkedAt: now });
     return { token, expiresAt: row.expires_at };
@@ -45,7 +42,7 @@ export class Sessions {
 
   /** The session behind a cookie token; synchronous when it was seen lately. */
   lookup(token: string): SessionPrincipal | undefined | Promise<SessionPrincipal | undefined> {
-    const hash = tokenHash(token);
+    const hash = hashKey(token);
     const cached = this.cache.get(hash);
     const now = Date.now();
     if (cached && now - cached.checkedAt < RECHECK_MS) return cached.expiresAt > now ? cached : undefined;
@@ -53,7 +50,7 @@ export class Sessions {
   }
 
   async end(token: string): Promise<void> {
-    const hash = tokenHash(token);
+    const hash = hashKey(token);
     const session = await this.store.sessions.findByHash(hash);
     this.cache.delete(hash);
     if (session) await this.store.sessions.remove(session.id);

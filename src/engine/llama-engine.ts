@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import { modelKey } from "../fleet/index.js";
 import { BUILD } from "../server/build-info.js";
 import type { Inventory, LocalRequest, LocalResponse, LocalServer } from "./local-server.js";
 import { LoadedModel } from "./llama-model.js";
@@ -51,8 +52,8 @@ export class LlamaEngine implements LocalServer {
     try {
       for (const file of options.models) {
         const loaded = await LoadedModel.load(llama, file, { maxConcurrency: options.maxConcurrency ?? 2, contextSize: options.contextSize });
-        if (models.has(key(loaded.name))) throw new Error(`two models are named ${loaded.name}`);
-        models.set(key(loaded.name), loaded);
+        if (models.has(modelKey(loaded.name))) throw new Error(`two models are named ${loaded.name}`);
+        models.set(modelKey(loaded.name), loaded);
         log(`loaded ${loaded.name} from ${file.path} in ${Math.round(loaded.loadNs / 1e6)} ms`);
       }
     } catch (err) {
@@ -109,7 +110,7 @@ export class LlamaEngine implements LocalServer {
   private model(body: Body): LoadedModel {
     const name = body.model ?? body.name;
     if (typeof name !== "string" || name === "") throw new BadRequest(400, "model is required");
-    const found = this.models.get(key(name));
+    const found = this.models.get(modelKey(name));
     if (!found) throw new BadRequest(404, `model "${name}" not found, try pulling it first`);
     return found;
   }
@@ -174,11 +175,6 @@ export class LlamaEngine implements LocalServer {
       modified_at: model.entry.modified_at,
     });
   }
-}
-
-function key(name: string): string {
-  const lower = name.trim().toLowerCase();
-  return lower.includes(":") ? lower : `${lower}:latest`;
 }
 
 function parseBody(body: Buffer | undefined): Body {

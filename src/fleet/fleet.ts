@@ -30,11 +30,8 @@ export class Fleet extends EventEmitter<FleetEvents> {
       this.emit("change", existing);
       return existing;
     }
-    if (existing) void existing.close();
     const node = new ServerNode(spec);
-    this.nodes.set(spec.name, node);
-    this.list = [...this.nodes.values()];
-    this.emit("change", node);
+    this.attach(node);
     return node;
   }
 

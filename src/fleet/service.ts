@@ -3,11 +3,11 @@ import type { Store } from "../store/index.js";
 import { Admission } from "./admission.js";
 import { Fleet } from "./fleet.js";
 import type { ServerNode, ServerSpec } from "./node.js";
+import { Poller } from "./poller.js";
+import { Router } from "./router.js";
 
 /** Where a stored server came from; workers and the engine are never stored. */
 type StoredSource = "config" | "api";
-import { Poller } from "./poller.js";
-import { Router } from "./router.js";
 
 export interface FleetLog {
   info(msg: string): void;

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Store } from "../store/index.js";
+import type { ApiKeyRow, KeyRole, Store } from "../store/index.js";
 import { generateKey, hashKey, type KeyRecord } from "./auth.js";
 
 const CONFIGURED = "admin (FLOTILLA_ADMIN_KEY)";
@@ -27,28 +27,31 @@ export async function ensureAdminKey(store: Store, configured: string | undefine
 }
 
 async function insertAdmin(store: Store, key: string, name: string, now: number): Promise<void> {
-  await store.apiKeys.insert({
+  await store.apiKeys.insert(newKeyRow(key, { name, role: "admin", userId: null, now }));
+}
+
+/** The stored form of a new key: its hash and a recognisable prefix, never the key. */
+export function newKeyRow(key: string, fields: { name: string; role: KeyRole; userId: string | null; now: number }): ApiKeyRow {
+  return {
     id: `key_${randomUUID().replace(/-/g, "")}`,
-    name,
+    name: fields.name,
     prefix: key.slice(0, 12),
     hash: hashKey(key),
-    role: "admin",
-    scopes: JSON.stringify(["inference", "admin"]),
-    created_at: now,
+    role: fields.role,
+    scopes: JSON.stringify(fields.role === "admin" ? ["inference", "admin"] : ["inference"]),
+    created_at: fields.now,
     expires_at: null,
     last_used_at: null,
     revoked_at: null,
-    user_id: null,
-  });
+    user_id: fields.userId,
+  };
+}
+
+/** What the keyring holds of a stored key. */
+export function keyRecord(row: ApiKeyRow): KeyRecord {
+  return { id: row.id, hash: row.hash, role: row.role === "admin" ? "admin" : "user", user_id: row.user_id, expires_at: row.expires_at, revoked_at: row.revoked_at };
 }
 
 export async function loadKeys(store: Store): Promise<KeyRecord[]> {
-  return (await store.apiKeys.list()).map((r) => ({
-    id: r.id,
-    hash: r.hash,
-    role: r.role === "admin" ? "admin" : "user",
-    user_id: r.user_id,
-    expires_at: r.expires_at,
-    revoked_at: r.revoked_at,
-  }));
+  return (await store.apiKeys.list()).map(keyRecord);
 }

@@ -2,7 +2,7 @@ import WebSocket from "ws";
 import { isConnectFailure } from "../fleet/index.js";
 import type { Inventory, LocalServer } from "../engine/local-server.js";
 import { BUILD } from "../server/build-info.js";
-import { encodeChunk, type GatewayMessage, type RequestMessage } from "./protocol.js";
+import { CLOSE, encodeChunk, type GatewayMessage, type RequestMessage } from "./protocol.js";
 import { WORKER_CONNECT_PATH } from "./routes.js";
 import { SystemProbe } from "./system.js";
 
@@ -194,7 +194,7 @@ export function runWorkerAgent(options: WorkerAgentOptions): WorkerAgent {
       for (const id of active.keys()) cancel(id);
       if (socket && socket.readyState !== WebSocket.CLOSED) {
         const closed = new Promise((resolve) => socket?.once("close", resolve));
-        socket.close(1000, "worker stopping");
+        socket.close(CLOSE.normal, "worker stopping");
         await closed;
       }
     },

@@ -1,7 +1,7 @@
 import type { WebSocket } from "ws";
 import { requestBodyBytes, StreamBody, type Transport, type UpstreamRequest, type UpstreamResponse } from "../fleet/index.js";
 import { FlotillaError } from "../server/errors.js";
-import { decodeChunk, type GatewayMessage, type WorkerMessage } from "./protocol.js";
+import { CLOSE, decodeChunk, type GatewayMessage, type WorkerMessage } from "./protocol.js";
 
 interface Pending {
   resolve(response: UpstreamResponse): void;
@@ -193,7 +193,7 @@ export class WorkerTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    this.connection?.close(1001, "removed from the fleet");
+    this.connection?.close(CLOSE.goingAway, "removed from the fleet");
     this.connection = undefined;
   }
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
+import { startSim, type SimOptions, type SimServer } from "../sim/index.js";
 
 export const ADMIN_KEY = "flt_test_admin_key_0123456789";
 
@@ -114,4 +115,19 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** Simulated servers a test file starts; `closeAll` (in afterEach) closes them. */
+export function simulators(): { start(options: SimOptions): Promise<SimServer>; closeAll(): Promise<void> } {
+  const started: SimServer[] = [];
+  return {
+    async start(options) {
+      const sim = await startSim(options);
+      started.push(sim);
+      return sim;
+    },
+    async closeAll() {
+      await Promise.all(started.splice(0).map((s) => s.close()));
+    },
+  };
 }

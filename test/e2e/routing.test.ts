@@ -1,22 +1,18 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
-import { startSim, type SimServer } from "../sim/index.js";
-import { startFlotilla, type Flotilla } from "./harness.js";
+import type { SimServer } from "../sim/index.js";
+import { simulators, startFlotilla, type Flotilla } from "./harness.js";
 
-const sims: SimServer[] = [];
+const sims = simulators();
 let gw: Flotilla | undefined;
 
 afterEach(async () => {
   await gw?.stop();
   gw = undefined;
-  await Promise.all(sims.splice(0).map((s) => s.close()));
+  await sims.closeAll();
 });
 
-async function sim(options: Parameters<typeof startSim>[0]): Promise<SimServer> {
-  const s = await startSim(options);
-  sims.push(s);
-  return s;
-}
+const sim = sims.start;
 
 function nameOf(s: SimServer): string {
   return new URL(s.url).host;

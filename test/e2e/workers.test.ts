@@ -4,11 +4,10 @@ import { afterEach, describe, test } from "node:test";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
 import WebSocket from "ws";
-import { startSim, type SimServer } from "../sim/index.js";
-import { ADMIN_KEY, freePort, readLines, startFlotilla, waitFor, type Flotilla } from "./harness.js";
+import { ADMIN_KEY, freePort, readLines, simulators, startFlotilla, waitFor, type Flotilla } from "./harness.js";
 import { nodes, startWorker, waitForNode, type WorkerProcess } from "./worker-harness.js";
 
-const sims: SimServer[] = [];
+const sims = simulators();
 const workers: WorkerProcess[] = [];
 let gw: Flotilla | undefined;
 
@@ -16,14 +15,10 @@ afterEach(async () => {
   await Promise.all(workers.splice(0).map((w) => w.stop("SIGKILL")));
   await gw?.stop();
   gw = undefined;
-  await Promise.all(sims.splice(0).map((s) => s.close()));
+  await sims.closeAll();
 });
 
-async function sim(options: Parameters<typeof startSim>[0]): Promise<SimServer> {
-  const s = await startSim(options);
-  sims.push(s);
-  return s;
-}
+const sim = sims.start;
 
 function worker(args: string[], env?: Record<string, string>): WorkerProcess {
   const w = startWorker(args, env);
