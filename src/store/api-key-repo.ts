@@ -10,6 +10,9 @@ export interface ApiKeyRepo {
   /** Every key, revoked and expired ones included, oldest first. */
   list(): Promise<ApiKeyRow[]>;
   findByHash(hash: string): Promise<ApiKeyRow | undefined>;
+  get(id: string): Promise<ApiKeyRow | undefined>;
+  /** A user's keys, revoked ones included, oldest first. */
+  listForUser(userId: string): Promise<ApiKeyRow[]>;
   /** Sets last_used_at of these keys in a few statements (the gateway gathers ids and touches them now and then). */
   touch(ids: string[], at: number): Promise<void>;
   /** A user's keys follow the user's role. */
@@ -25,6 +28,8 @@ export function apiKeyRepo(db: Kysely<Database>): ApiKeyRepo {
     },
     list: () => db.selectFrom("api_keys").selectAll().orderBy("created_at").orderBy("id").execute(),
     findByHash: (hash) => db.selectFrom("api_keys").selectAll().where("hash", "=", hash).executeTakeFirst(),
+    get: (id) => db.selectFrom("api_keys").selectAll().where("id", "=", id).executeTakeFirst(),
+    listForUser: (userId) => db.selectFrom("api_keys").selectAll().where("user_id", "=", userId).orderBy("created_at").orderBy("id").execute(),
     async touch(ids, at) {
       for (let i = 0; i < ids.length; i += TOUCH_BATCH) {
         await db.updateTable("api_keys").set({ last_used_at: at }).where("id", "in", ids.slice(i, i + TOUCH_BATCH)).execute();

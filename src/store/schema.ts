@@ -10,12 +10,17 @@ export interface Database {
   usage_daily: UsageRow;
   users: UserRow;
   sessions: SessionRow;
+  spent_refresh_tokens: SpentRefreshTokenRow;
+  user_identities: UserIdentityRow;
+  secrets: SecretRow;
 }
 
 export type ServerKind = "ollama" | "openai";
 export type ServerSource = "config" | "flag" | "api";
 export type KeyRole = "admin" | "user";
 export type UserRole = "admin" | "user" | "guest";
+/** `cookie`: a dashboard login; `token`: seed 002's access/refresh token family. */
+export type SessionKind = "cookie" | "token";
 export type Surface = "openai" | "ollama";
 
 export interface ServerRow {
@@ -50,6 +55,8 @@ export interface ApiKeyRow {
   revoked_at: number | null;
   /** the user the key belongs to; null for the gateway's own admin key */
   user_id: string | null;
+  /** tokens (in + out) the key may use per UTC day; null: no budget */
+  daily_token_budget: number | null;
 }
 
 export interface UserRow {
@@ -62,15 +69,39 @@ export interface UserRow {
   created_at: number;
   updated_at: number;
   last_login_at: number | null;
+  email: string | null;
+  /** a JSON object: the user's preferences (seed 002's /v1/users/me/settings) */
+  settings: string;
 }
 
-/** A login session; the cookie carries the token, only its hash is stored. */
+/**
+ * A login session. Only token hashes are stored: a cookie session's is the
+ * cookie's; a token session's is its current refresh token's, replaced at
+ * each refresh.
+ */
 export interface SessionRow {
   id: string;
   user_id: string;
   token_hash: string;
   created_at: number;
   expires_at: number;
+  kind: SessionKind;
+}
+
+/** A refresh token already exchanged: presented again, it ends its session (reuse detection). */
+export interface SpentRefreshTokenRow {
+  token_hash: string;
+  session_id: string;
+  spent_at: number;
+}
+
+/** An OpenID Connect identity (issuer + subject) linked to a user. */
+export interface UserIdentityRow {
+  issuer: string;
+  subject: string;
+  user_id: string;
+  email: string | null;
+  created_at: number;
 }
 
 /** One proxied request; `id` is the request id. */
@@ -104,4 +135,11 @@ export interface UsageRow {
   tokens_in: number;
   tokens_out: number;
   errors: number;
+}
+
+/** A secret the gateway made itself and every replica must share, such as the access-token signing key. */
+export interface SecretRow {
+  name: string;
+  value: string;
+  created_at: number;
 }

@@ -37,7 +37,7 @@ function requestRow(i: number, overrides: Partial<RequestRow> = {}): RequestRow 
 const gpu1: ServerInput = { name: "gpu1", url: "http://a:1", kind: "ollama", api_key: null, max_concurrency: 4, vram_bytes: 25e9, drained: false, source: "config" };
 
 function apiKey(id: string, hash: string): ApiKeyRow {
-  return { id, name: id, prefix: "flt_abcdefgh", hash, role: "user", scopes: '["inference"]', created_at: T0, expires_at: null, last_used_at: null, revoked_at: null, user_id: null };
+  return { id, name: id, prefix: "flt_abcdefgh", hash, role: "user", scopes: '["inference"]', created_at: T0, expires_at: null, last_used_at: null, revoked_at: null, user_id: null, daily_token_budget: null };
 }
 
 /** Counts the rows of each INSERT INTO requests that passes through. */
@@ -75,7 +75,7 @@ forEachBackend("migrations run once: reopening finds the schema and the data as 
   try {
     assert.equal((await again.servers.get("gpu1"))?.url, "http://a:1");
     const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(again.db);
-    assert.deepEqual(rows.map((r) => r.name), ["001_initial", "002_accounts"]);
+    assert.deepEqual(rows.map((r) => r.name), ["001_initial", "002_accounts", "003_tokens"]);
   } finally {
     await again.close();
   }

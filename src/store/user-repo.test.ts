@@ -7,11 +7,11 @@ import { forEachBackend } from "./test-backends.js";
 const T0 = 1_700_000_000_000;
 
 function user(id: string, username: string, role: UserRow["role"] = "user"): UserRow {
-  return { id, username, display_name: null, password_hash: "scrypt$x", role, created_at: T0, updated_at: T0, last_login_at: null };
+  return { id, username, display_name: null, password_hash: "scrypt$x", role, created_at: T0, updated_at: T0, last_login_at: null, email: null, settings: "{}" };
 }
 
 function session(id: string, userId: string, expiresAt: number): SessionRow {
-  return { id, user_id: userId, token_hash: `hash_${id}`, created_at: T0, expires_at: expiresAt };
+  return { id, user_id: userId, token_hash: `hash_${id}`, created_at: T0, expires_at: expiresAt, kind: "cookie" };
 }
 
 forEachBackend("the first user goes in only while there is none, even when two try at once", async (store) => {
@@ -38,7 +38,7 @@ forEachBackend("removing a user removes their sessions and revokes their keys", 
   await store.users.insert(user("u2", "bob"));
   await store.sessions.insert(session("s1", "u1", T0 + 1000));
   await store.sessions.insert(session("s2", "u2", T0 + 1000));
-  await store.apiKeys.insert({ id: "k1", name: "k1", prefix: "flt_x", hash: "h1", role: "user", scopes: "[]", created_at: T0, expires_at: null, last_used_at: null, revoked_at: null, user_id: "u1" });
+  await store.apiKeys.insert({ id: "k1", name: "k1", prefix: "flt_x", hash: "h1", role: "user", scopes: "[]", created_at: T0, expires_at: null, last_used_at: null, revoked_at: null, user_id: "u1", daily_token_budget: null });
   assert.equal(await store.users.remove("u1"), true);
   assert.equal(await store.users.remove("u1"), false);
   assert.equal(await store.sessions.findByHash("hash_s1"), undefined);
@@ -59,4 +59,52 @@ forEachBackend("sessions are found by token hash, removed one by one, per user, 
   assert.ok(await store.sessions.findByHash("hash_s3"));
   await store.sessions.removeForUser("u1");
   assert.equal(await store.sessions.findByHash("hash_s3"), undefined);
+});
+
+forEachBackend("a token session's refresh replaces its hash once, keeps the old one as spent, and ends with the session", async (store) => {
+  await store.users.insert(user("u1", "alice"));
+  await store.sessions.insert({ ...session("s1", "u1", T0 + 10), kind: "token", token_hash: "r1" });
+  await store.sessions.insert(session("c1", "u1", T0 + 10));
+  assert.equal(await store.sessions.rotate("s1", "r1", "r2", T0 + 99, T0 + 1), true);
+  assert.equal(await store.sessions.rotate("s1", "r1", "r3", T0 + 99, T0 + 2), false, "the same token cannot be exchanged twice");
+  assert.equal(await store.sessions.rotate("c1", "hash_c1", "x", T0 + 99, T0 + 2), false, "a cookie session is never rotated");
+  assert.deepEqual(await store.sessions.get("s1"), { id: "s1", user_id: "u1", token_hash: "r2", created_at: T0, expires_at: T0 + 99, kind: "token" });
+  assert.equal(await store.sessions.findSpent("r1"), "s1");
+  assert.equal(await store.sessions.findSpent("r2"), undefined);
+  await store.sessions.remove("s1");
+  assert.equal(await store.sessions.findSpent("r1"), undefined, "spent tokens go with their session");
+});
+
+forEachBackend("OIDC identities link to one user each and go with the user; email and settings are stored", async (store) => {
+  await store.users.insert({ ...user("u1", "alice"), email: "a@example.test", settings: '{"enable_trace":true}' });
+  await store.users.linkIdentity({ issuer: "https://idp", subject: "sub-1", user_id: "u1", email: "a@example.test", created_at: T0 });
+  await assert.rejects(store.users.linkIdentity({ issuer: "https://idp", subject: "sub-1", user_id: "u1", email: null, created_at: T0 }));
+  const found = await store.users.findByIdentity("https://idp", "sub-1");
+  assert.deepEqual([found?.id, found?.email, found?.settings], ["u1", "a@example.test", '{"enable_trace":true}']);
+  assert.equal(await store.users.findByIdentity("https://other", "sub-1"), undefined);
+  const renamed = await store.users.update("u1", { username: "alice2", settings: "{}" }, T0 + 1);
+  assert.deepEqual([renamed?.username, renamed?.settings], ["alice2", "{}"]);
+  await store.users.remove("u1");
+  assert.equal(await store.users.findByIdentity("https://idp", "sub-1"), undefined);
+});
+
+forEachBackend("a user's keys are listed by user, read by id, and carry their budget", async (store) => {
+  const key = (id: string, userId: string | null) => ({ id, name: id, prefix: "flt_x", hash: `h_${id}`, role: "user" as const, scopes: '["inference"]', created_at: T0, expires_at: null, last_used_at: null, revoked_at: null, user_id: userId, daily_token_budget: 1000 });
+  await store.apiKeys.insert(key("k1", "u1"));
+  await store.apiKeys.insert(key("k2", "u2"));
+  await store.apiKeys.insert(key("k3", "u1"));
+  assert.deepEqual((await store.apiKeys.listForUser("u1")).map((k) => k.id), ["k1", "k3"]);
+  assert.equal((await store.apiKeys.get("k2"))?.daily_token_budget, 1000);
+  assert.equal(await store.apiKeys.get("nope"), undefined);
+});
+
+forEachBackend("a generated secret is stored once: later callers, replicas included, get the first value", async (store, backend) => {
+  assert.equal(await store.secrets.getOrCreate("signing", "first"), "first");
+  const other = await backend.open();
+  try {
+    const values = await Promise.all([other.secrets.getOrCreate("signing", "second"), store.secrets.getOrCreate("signing", "third")]);
+    assert.deepEqual(values, ["first", "first"]);
+  } finally {
+    await other.close();
+  }
 });

@@ -1,12 +1,15 @@
 import { sql, type Kysely } from "kysely";
 import type { Dialect } from "./connect.js";
-import type { Database, SessionRow, UserRole, UserRow } from "./schema.js";
+import type { Database, SessionRow, UserIdentityRow, UserRole, UserRow } from "./schema.js";
 
 export interface UserUpdate {
   display_name?: string | null;
   password_hash?: string | null;
   role?: UserRole;
   last_login_at?: number;
+  username?: string;
+  email?: string | null;
+  settings?: string;
 }
 
 export interface UserRepo {
@@ -26,11 +29,24 @@ export interface UserRepo {
   update(id: string, changes: UserUpdate, at: number): Promise<UserRow | undefined>;
   /** Deletes the user, their sessions and their API keys; false when there was none. */
   remove(id: string): Promise<boolean>;
+  /** The user an OIDC identity is linked to. */
+  findByIdentity(issuer: string, subject: string): Promise<UserRow | undefined>;
+  /** Rejects when the identity is linked already. */
+  linkIdentity(row: UserIdentityRow): Promise<void>;
 }
 
 export interface SessionRepo {
   insert(row: SessionRow): Promise<void>;
   findByHash(tokenHash: string): Promise<SessionRow | undefined>;
+  get(id: string): Promise<SessionRow | undefined>;
+  /**
+   * A token session's refresh: replaces its token hash `from` by `to` and
+   * keeps `from` as spent, in one transaction. False when the session no
+   * longer holds `from` (another refresh won, or it ended).
+   */
+  rotate(id: string, from: string, to: string, expiresAt: number, at: number): Promise<boolean>;
+  /** The session a spent refresh token belonged to, if it is still stored. */
+  findSpent(tokenHash: string): Promise<string | undefined>;
   remove(id: string): Promise<void>;
   removeForUser(userId: string): Promise<void>;
   /** Deletes sessions that expired before `now`; returns how many. */
@@ -70,6 +86,17 @@ export function userRepo(db: Kysely<Database>, dialect: Dialect): UserRepo {
         const result = await tx.deleteFrom("users").where("id", "=", id).executeTakeFirst();
         return result.numDeletedRows > 0n;
       }),
+    findByIdentity: (issuer, subject) =>
+      db
+        .selectFrom("user_identities")
+        .innerJoin("users", "users.id", "user_identities.user_id")
+        .selectAll("users")
+        .where("user_identities.issuer", "=", issuer)
+        .where("user_identities.subject", "=", subject)
+        .executeTakeFirst(),
+    async linkIdentity(row) {
+      await db.insertInto("user_identities").values(row).execute();
+    },
   };
 }
 
@@ -79,6 +106,24 @@ export function sessionRepo(db: Kysely<Database>): SessionRepo {
       await db.insertInto("sessions").values(row).execute();
     },
     findByHash: (tokenHash) => db.selectFrom("sessions").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst(),
+    get: (id) => db.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirst(),
+    rotate: (id, from, to, expiresAt, at) =>
+      db.transaction().execute(async (tx) => {
+        const result = await tx
+          .updateTable("sessions")
+          .set({ token_hash: to, expires_at: expiresAt })
+          .where("id", "=", id)
+          .where("token_hash", "=", from)
+          .where("kind", "=", "token")
+          .executeTakeFirst();
+        if (result.numUpdatedRows === 0n) return false;
+        await tx.insertInto("spent_refresh_tokens").values({ token_hash: from, session_id: id, spent_at: at }).execute();
+        return true;
+      }),
+    async findSpent(tokenHash) {
+      const row = await db.selectFrom("spent_refresh_tokens").select("session_id").where("token_hash", "=", tokenHash).executeTakeFirst();
+      return row?.session_id;
+    },
     async remove(id) {
       await db.deleteFrom("sessions").where("id", "=", id).execute();
     },
