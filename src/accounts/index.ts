@@ -1,3 +1,17 @@
-export { registerAccountRoutes, type AccountDeps } from "./routes.js";
-export { Sessions, sessionToken, SESSION_COOKIE } from "./sessions.js";
+import type { FastifyInstance } from "fastify";
+import { registerKeyRoutes } from "./key-routes.js";
+import { registerAccountRoutes } from "./routes.js";
+import type { Accounts } from "./service.js";
+import { registerSettingsRoutes } from "./settings-routes.js";
+import { registerTokenRoutes } from "./token-routes.js";
+
+export { Accounts, type TokenPair } from "./service.js";
 export { hashPassword, verifyPassword } from "./passwords.js";
+
+/** Every accounts route: seed 004's dashboard accounts, seed 002's tokens, keys and settings. */
+export function registerAccountsRoutes(app: FastifyInstance, accounts: Accounts): void {
+  registerAccountRoutes(app, accounts);
+  registerTokenRoutes(app, accounts);
+  registerKeyRoutes(app, accounts);
+  registerSettingsRoutes(app, accounts.store);
+}

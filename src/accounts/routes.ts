@@ -1,23 +1,16 @@
-import { randomUUID } from "node:crypto";
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { keyRecord, newKeyRow } from "../server/admin-key.js";
-import { generateKey, type Keyring } from "../server/auth.js";
+import { generateKey } from "../server/auth.js";
+import { bodyMayBeOmitted } from "../server/body.js";
 import { FlotillaError } from "../server/errors.js";
-import type { Store, UserRow } from "../store/index.js";
+import type { UserRow } from "../store/index.js";
 import { LoginThrottle } from "./login-throttle.js";
 import { hashPassword, verifyPassword } from "./passwords.js";
-import { SESSION_COOKIE, sessionToken, type Sessions } from "./sessions.js";
+import type { Accounts } from "./service.js";
+import { SESSION_COOKIE, sessionToken } from "./sessions.js";
+import { keyRole, newUser, NewPassword, Role, Username, userView, UserView } from "./users.js";
 
-export interface AccountDeps {
-  store: Store;
-  keyring: Keyring;
-  sessions: Sessions;
-}
-
-const Role = Type.Union([Type.Literal("admin"), Type.Literal("user"), Type.Literal("guest")]);
-const Username = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9._@+-]+$" });
-const NewPassword = Type.String({ minLength: 8, maxLength: 256 });
 
 const SetupBody = Type.Object({ username: Username, password: NewPassword, display_name: Type.Optional(Type.String({ maxLength: 128 })) }, { additionalProperties: false });
 const NewUser = Type.Object(
@@ -32,46 +25,8 @@ const UserChanges = Type.Object(
 const KeyRequest = Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }, { additionalProperties: false });
 const IdParams = Type.Object({ id: Type.String({ minLength: 1 }) });
 
-export const UserView = Type.Object({
-  id: Type.String(),
-  username: Type.String(),
-  display_name: Type.Union([Type.String(), Type.Null()]),
-  role: Role,
-  created_at: Type.String(),
-  last_login_at: Type.Union([Type.String(), Type.Null()]),
-});
 const MeView = Type.Object({ user: Type.Union([UserView, Type.Null()]), role: Role, via: Type.Union([Type.Literal("session"), Type.Literal("key")]) });
 const CreatedKey = Type.Object({ id: Type.String(), key: Type.String(), prefix: Type.String(), name: Type.String(), user_id: Type.String(), created_at: Type.String() });
-
-function userView(user: UserRow): Static<typeof UserView> {
-  return {
-    id: user.id,
-    username: user.username,
-    display_name: user.display_name,
-    role: user.role,
-    created_at: new Date(user.created_at).toISOString(),
-    last_login_at: user.last_login_at === null ? null : new Date(user.last_login_at).toISOString(),
-  };
-}
-
-function newUser(username: string, role: UserRow["role"], passwordHash: string | null, displayName: string | undefined): UserRow {
-  const now = Date.now();
-  return {
-    id: `usr_${randomUUID().replace(/-/g, "")}`,
-    username,
-    display_name: displayName ?? null,
-    password_hash: passwordHash,
-    role,
-    created_at: now,
-    updated_at: now,
-    last_login_at: null,
-  };
-}
-
-/** A user's keys act with the user's role; a guest's keys as a user's (keys are admin or user). */
-function keyRole(role: UserRow["role"]): "admin" | "user" {
-  return role === "admin" ? "admin" : "user";
-}
 
 /** The session cookie: HttpOnly (no script reads it), SameSite=Lax, Secure behind HTTPS. */
 function setSessionCookie(req: FastifyRequest, reply: FastifyReply, token: string, maxAgeMs: number): void {
@@ -80,8 +35,8 @@ function setSessionCookie(req: FastifyRequest, reply: FastifyReply, token: strin
 }
 
 /** Seed 004's dashboard accounts: first-run setup, login with a session cookie, and user management. */
-export function registerAccountRoutes(app: FastifyInstance, deps: AccountDeps): void {
-  const { store, keyring, sessions } = deps;
+export function registerAccountRoutes(app: FastifyInstance, accounts: Accounts): void {
+  const { store, keyring, sessions } = accounts;
   const throttle = new LoginThrottle();
   const tags = ["accounts"];
 
@@ -102,7 +57,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountDeps): 
     { schema: { summary: "Create the first admin (only while no user exists)", tags, body: SetupBody, response: { 201: Type.Object({ user: UserView }) } }, config: { auth: "public" } },
     async function setup(req, reply) {
       const body = req.body as Static<typeof SetupBody>;
-      const user = newUser(body.username, "admin", await hashPassword(body.password), body.display_name);
+      const user = newUser(body.username, "admin", await hashPassword(body.password), { displayName: body.display_name });
       if (!(await store.users.insertFirst(user))) throw new FlotillaError("conflict", "setup is done: an admin exists, log in instead");
       return reply.code(201).send({ user: await signIn(req, reply, user) });
     },
@@ -114,7 +69,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountDeps): 
     async function createUser(req, reply) {
       const body = req.body as Static<typeof NewUser>;
       if (await store.users.findByUsername(body.username)) throw new FlotillaError("conflict", `the username "${body.username}" is taken`);
-      const user = newUser(body.username, body.role ?? "user", body.password ? await hashPassword(body.password) : null, body.display_name);
+      const user = newUser(body.username, body.role ?? "user", body.password ? await hashPassword(body.password) : null, { displayName: body.display_name });
       await store.users.insert(user);
       return reply.code(201).send({ user: userView(user) });
     },
@@ -136,7 +91,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountDeps): 
       const ok = user?.password_hash ? await verifyPassword(password, user.password_hash) : await hashPassword(password).then(() => false);
       if (!user || !ok) {
         throttle.failed(keys);
-        throw new FlotillaError("unauthorized", "wrong username or password");
+        throw new FlotillaError("invalid_credentials", "wrong username or password");
       }
       throttle.succeeded(keys);
       return { user: await signIn(req, reply, user) };
@@ -148,7 +103,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountDeps): 
     { schema: { summary: "Log out: ends the session and clears the cookie", tags }, config: { auth: "public" } },
     async function logout(req, reply) {
       const token = sessionToken(req.headers.cookie);
-      if (token) await sessions.end(token);
+      if (token) await sessions.endByToken(token);
       void reply.header("set-cookie", `${SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0`);
       return reply.code(204).send();
     },
@@ -160,7 +115,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountDeps): 
     async function me(req) {
       const principal = req.principal as NonNullable<FastifyRequest["principal"]>;
       const user = principal.userId ? await store.users.get(principal.userId) : undefined;
-      return { user: user ? userView(user) : null, role: principal.role, via: principal.sessionId ? "session" : "key" };
+      return { user: user ? userView(user) : null, role: principal.role, via: principal.via === "key" ? "key" : "session" };
     },
   );
 
@@ -218,14 +173,15 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountDeps): 
 
   app.post(
     "/api/users/:id/api-key",
-    { schema: { summary: "Make an API key for a user (shown once) (admin)", tags, params: IdParams, body: Type.Optional(KeyRequest), response: { 201: CreatedKey } }, config: { auth: "admin" } },
+    { schema: { summary: "Make an API key for a user (shown once) (admin)", tags, params: IdParams, body: KeyRequest, response: { 201: CreatedKey } }, preValidation: bodyMayBeOmitted, config: { auth: "admin" } },
     async function createUserKey(req, reply) {
       const { id } = req.params as { id: string };
       const user = await findUser(id);
       const key = generateKey();
       const now = Date.now();
-      const name = (req.body as Static<typeof KeyRequest> | undefined)?.name ?? `${user.username} key`;
-      const row = newKeyRow(key, { name, role: keyRole(user.role), userId: user.id, now });
+      const name = (req.body as Static<typeof KeyRequest>).name ?? `${user.username} key`;
+      // Both scopes: the key acts with its user's role as it changes (seed 004's key for proxy attribution).
+      const row = newKeyRow(key, { name, role: keyRole(user.role), userId: user.id, now, scopes: ["inference", "admin"] });
       await store.apiKeys.insert(row);
       keyring.add(keyRecord(row));
       return reply.code(201).send({ id: row.id, key, prefix: row.prefix, name: row.name, user_id: user.id, created_at: new Date(now).toISOString() });

@@ -23,6 +23,37 @@ const ConfigServerSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** An OpenID Connect provider for `GET /auth/login` (authorization code with PKCE). */
+const OidcSchema = Type.Object(
+  {
+    issuer: Type.String({ pattern: "^https?://" }),
+    client_id: Type.String({ minLength: 1 }),
+    client_secret: Type.Optional(Type.String({ minLength: 1 })),
+    /** This gateway's callback as registered at the provider, e.g. https://gw.example/auth/callback */
+    redirect_uri: Type.String({ pattern: "^https?://" }),
+    scopes: Type.String({ default: "openid profile email" }),
+    /** Origins `redirect_url` may point to after login, besides paths on this gateway. */
+    allowed_redirect_origins: Type.Array(Type.String({ pattern: "^https?://" }), { default: [] }),
+  },
+  { additionalProperties: false },
+);
+
+/** Requests per window for one key and for one user; 0 turns that limit off. */
+const LimitSchema = Type.Object(
+  {
+    per_key: Type.Integer({ minimum: 0, default: 0 }),
+    per_user: Type.Integer({ minimum: 0, default: 0 }),
+    window_ms: Type.Integer({ minimum: 1000, default: 60_000 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** Seed 003's limits, separately for inference and admin routes; every other signed-in route counts as standard. */
+const RateLimitsSchema = Type.Object(
+  { inference: LimitSchema, admin: LimitSchema, standard: LimitSchema },
+  { additionalProperties: false, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
@@ -44,6 +75,16 @@ export const ConfigSchema = Type.Object(
         proxy: Type.Union([Type.Literal("key"), Type.Literal("open")], { default: "key" }),
         /** How long a dashboard login lasts. */
         session_ttl_ms: Type.Integer({ minimum: 60_000, default: 7 * 24 * 3_600_000 }),
+        /** How long an access token (seed 002's token flow) is good for. */
+        access_ttl_ms: Type.Integer({ minimum: 10_000, default: 15 * 60_000 }),
+        /** How long a token session lasts without a refresh; each refresh starts it again. */
+        refresh_ttl_ms: Type.Integer({ minimum: 60_000, default: 30 * 24 * 3_600_000 }),
+        /** Signs access tokens; without it one is generated and kept in the database for every replica. */
+        token_secret: Type.Optional(Type.String({ minLength: 32 })),
+        /** `POST /auth/guest-login` hands out guest accounts. */
+        guests: Type.Boolean({ default: true }),
+        oidc: Type.Optional(OidcSchema),
+        rate_limits: RateLimitsSchema,
       },
       { additionalProperties: false, default: {} },
     ),

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ApiKeyRow, KeyRole, Store } from "../store/index.js";
-import { generateKey, hashKey, type KeyRecord } from "./auth.js";
+import { generateKey, hashKey, type KeyRecord, type Scope } from "./auth.js";
 
 const CONFIGURED = "admin (FLOTILLA_ADMIN_KEY)";
 const GENERATED = "admin (generated at first start)";
@@ -31,25 +31,42 @@ async function insertAdmin(store: Store, key: string, name: string, now: number)
 }
 
 /** The stored form of a new key: its hash and a recognisable prefix, never the key. */
-export function newKeyRow(key: string, fields: { name: string; role: KeyRole; userId: string | null; now: number }): ApiKeyRow {
+export function newKeyRow(
+  key: string,
+  fields: { name: string; role: KeyRole; userId: string | null; now: number; scopes?: Scope[]; expiresAt?: number | null; dailyTokenBudget?: number | null },
+): ApiKeyRow {
   return {
     id: `key_${randomUUID().replace(/-/g, "")}`,
     name: fields.name,
     prefix: key.slice(0, 12),
     hash: hashKey(key),
     role: fields.role,
-    scopes: JSON.stringify(fields.role === "admin" ? ["inference", "admin"] : ["inference"]),
+    scopes: JSON.stringify(fields.scopes ?? (fields.role === "admin" ? ["inference", "admin"] : ["inference"])),
     created_at: fields.now,
-    expires_at: null,
+    expires_at: fields.expiresAt ?? null,
     last_used_at: null,
     revoked_at: null,
     user_id: fields.userId,
+    daily_token_budget: fields.dailyTokenBudget ?? null,
   };
 }
 
 /** What the keyring holds of a stored key. */
 export function keyRecord(row: ApiKeyRow): KeyRecord {
-  return { id: row.id, hash: row.hash, role: row.role === "admin" ? "admin" : "user", user_id: row.user_id, expires_at: row.expires_at, revoked_at: row.revoked_at };
+  return {
+    id: row.id,
+    hash: row.hash,
+    role: row.role === "admin" ? "admin" : "user",
+    user_id: row.user_id,
+    expires_at: row.expires_at,
+    revoked_at: row.revoked_at,
+    scopes: keyScopes(row),
+  };
+}
+
+export function keyScopes(row: ApiKeyRow): Scope[] {
+  const parsed = JSON.parse(row.scopes) as unknown;
+  return Array.isArray(parsed) ? parsed.filter((s): s is Scope => s === "inference" || s === "admin") : [];
 }
 
 export async function loadKeys(store: Store): Promise<KeyRecord[]> {

@@ -11,8 +11,7 @@ import { registerOpenApi } from "./openapi.js";
 import { registerSystemRoutes } from "./system-routes.js";
 import type { UpgradeRoutes } from "./upgrade.js";
 import { registerWorkerRoutes, type WorkerHub } from "../workers/index.js";
-import { registerAccountRoutes, sessionToken, type Sessions } from "../accounts/index.js";
-import type { Store } from "../store/index.js";
+import { registerAccountsRoutes, type Accounts } from "../accounts/index.js";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -22,8 +21,7 @@ export interface AppDeps {
   record: ProxyDeps["record"];
   upgrades: UpgradeRoutes;
   workers: WorkerHub;
-  store: Store;
-  sessions: Sessions;
+  accounts: Accounts;
 }
 
 const BODY_LIMIT = 256 * 1024 * 1024;
@@ -51,15 +49,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
   registerBodyParsing(app, BODY_LIMIT);
-  registerAuth(app, deps.keyring, deps.config.auth.proxy, {
-    cookieToken: (req) => sessionToken(req.headers.cookie),
-    lookup: (token) => deps.sessions.lookup(token),
-  });
+  registerAuth(app, deps.keyring, deps.config.auth.proxy, deps.accounts.credentials());
   await registerOpenApi(app);
   registerSystemRoutes(app, deps.fleet.fleet, deps.metrics);
   registerFleetRoutes(app, deps.fleet);
   registerWorkerRoutes(app, deps.upgrades, deps.workers);
-  registerAccountRoutes(app, { store: deps.store, keyring: deps.keyring, sessions: deps.sessions });
+  registerAccountsRoutes(app, deps.accounts);
   registerProxyRoutes(app, { config: deps.config, fleet: deps.fleet, metrics: deps.metrics, record: deps.record });
   return app;
 }

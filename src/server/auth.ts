@@ -6,20 +6,26 @@ import { FlotillaError } from "./errors.js";
  * Who may call a route. Declared on every route (`config.auth`); a route
  * registered without it fails at start, so none can forget.
  * - public: anyone
- * - inference: an API key or a session, or anyone when `auth.proxy: open`
- * - user: an API key or a session, always
- * - admin: an admin's key or session, always
+ * - inference: a key with the `inference` scope, a session or an access token; anyone when `auth.proxy: open`
+ * - user: anyone signed in (a key, a session, an access token), guests included
+ * - member: signed in, and not a guest
+ * - owner: signed in, and the addressed resource is theirs (`config.owner` says whose it is); others get 404
+ * - admin: an admin, by session, access token, or a key with the `admin` scope
  */
-export type AuthLevel = "public" | "inference" | "user" | "admin";
+export type AuthLevel = "public" | "inference" | "user" | "member" | "owner" | "admin";
 
 export type Role = "admin" | "user" | "guest";
+export type Scope = "inference" | "admin";
 
-/** Who is asking: by an API key (keyId), a login session (sessionId), or both unknown for the open proxy. */
+/** Who is asking: by an API key (keyId, scopes), a login session or access token (sessionId), or nobody known for the open proxy. */
 export interface Principal {
   role: Role;
+  via: "key" | "session" | "token";
   keyId?: string;
   userId?: string;
   sessionId?: string;
+  /** A key's scopes; sessions and access tokens act with all of their role's. */
+  scopes?: readonly Scope[];
 }
 
 export interface KeyRecord {
@@ -29,23 +35,27 @@ export interface KeyRecord {
   user_id: string | null;
   expires_at: number | null;
   revoked_at: number | null;
+  scopes: readonly Scope[];
 }
 
-/** Resolves a login session's cookie token; synchronous when it is cached. */
-export interface SessionResolver {
+type Maybe<T> = T | undefined | Promise<T | undefined>;
+
+/** Resolves the credentials that are not API keys: the session cookie and access tokens. */
+export interface CredentialResolver {
   cookieToken(req: FastifyRequest): string | undefined;
-  lookup(token: string): SessionLike | undefined | Promise<SessionLike | undefined>;
+  session(token: string): Maybe<Principal>;
+  /** Whether a bearer token is an access token rather than an API key. */
+  isAccessToken(token: string): boolean;
+  accessToken(token: string): Maybe<Principal>;
 }
 
-interface SessionLike {
-  sessionId: string;
-  userId: string;
-  role: Role;
-}
+/** Whose the resource a request addresses is (a user id), or undefined when there is none. */
+export type OwnerOf = (req: FastifyRequest) => Promise<string | null | undefined>;
 
 declare module "fastify" {
   interface FastifyContextConfig {
     auth?: AuthLevel;
+    owner?: OwnerOf;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -60,19 +70,32 @@ export function generateKey(): string {
   return `flt_${randomBytes(24).toString("base64url")}`;
 }
 
-/** The hashes of valid keys, held in memory so no request waits on the database. */
+/** A key not found is not looked up again for this long (a key made on another replica is found after it). */
+const MISS_TTL_MS = 5_000;
+const MISSES_MAX = 10_000;
+
+/**
+ * The hashes of valid keys, held in memory so no request waits on the
+ * database. A key it does not hold (made on another replica) is read once;
+ * the gateway reloads it now and then, so revocations elsewhere reach it.
+ */
 export class Keyring {
   private readonly byHash = new Map<string, KeyRecord>();
+  private readonly misses = new Map<string, number>();
   /** Key ids used since the last drain, for a batched last_used_at update. */
   readonly used = new Set<string>();
 
+  constructor(private readonly find?: (hash: string) => Promise<KeyRecord | undefined>) {}
+
   load(records: KeyRecord[]): void {
     this.byHash.clear();
+    this.misses.clear();
     for (const r of records) this.byHash.set(r.hash, r);
   }
 
   add(record: KeyRecord): void {
     this.byHash.set(record.hash, record);
+    this.misses.delete(record.hash);
   }
 
   /** A user's keys stop working at once (the user was deleted). */
@@ -85,13 +108,40 @@ export class Keyring {
     for (const record of this.byHash.values()) if (record.user_id === userId) record.role = role;
   }
 
-  verify(token: string): Principal | undefined {
+  verify(token: string): Principal | undefined | Promise<Principal | undefined> {
     const hash = hashKey(token);
     const record = this.byHash.get(hash);
-    if (!record || !sameHash(record.hash, hash)) return undefined;
+    if (record) return sameHash(record.hash, hash) ? this.principal(record) : undefined;
+    const now = Date.now();
+    if (!this.find || now - (this.misses.get(hash) ?? 0) < MISS_TTL_MS) return undefined;
+    return this.find(hash).then((found) => {
+      if (found) {
+        this.add(found);
+        return this.principal(found);
+      }
+      if (this.misses.size >= MISSES_MAX) this.misses.clear();
+      this.misses.set(hash, now);
+      return undefined;
+    });
+  }
+
+  private principal(record: KeyRecord): Principal | undefined {
     if (record.revoked_at !== null || (record.expires_at !== null && record.expires_at <= Date.now())) return undefined;
     this.used.add(record.id);
-    return record.user_id === null ? { keyId: record.id, role: record.role } : { keyId: record.id, userId: record.user_id, role: record.role };
+    const principal: Principal = { via: "key", keyId: record.id, role: record.role, scopes: record.scopes };
+    if (record.user_id !== null) principal.userId = record.user_id;
+    return principal;
+  }
+
+  /** Revokes one key at once; false when it is not held. */
+  revoke(id: string, at = Date.now()): boolean {
+    for (const record of this.byHash.values()) {
+      if (record.id === id) {
+        record.revoked_at ??= at;
+        return true;
+      }
+    }
+    return false;
   }
 }
 
@@ -109,58 +159,82 @@ export function presentedKey(req: FastifyRequest): string | undefined {
 
 const SWAGGER_UI_PREFIX = "/api/client";
 
-const LEVEL_NAMES: Record<Exclude<AuthLevel, "public">, string> = {
+type Guarded = Exclude<AuthLevel, "public">;
+
+const MISSING: Record<Guarded, string> = {
   inference: "an API key is required: send Authorization: Bearer <key>",
   user: "sign in or send an API key",
+  member: "sign in or send an API key",
+  owner: "sign in or send an API key",
   admin: "an API key is required: send Authorization: Bearer <key>",
 };
 
-/** Whether `principal` may call a route of `level`. */
-function allowed(level: Exclude<AuthLevel, "public">, principal: Principal | undefined, proxyMode: "key" | "open"): boolean {
-  if (level === "inference") return Boolean(principal) || proxyMode === "open";
-  if (level === "user") return Boolean(principal);
-  return principal?.role === "admin";
+function hasScope(principal: Principal, scope: Scope): boolean {
+  return principal.scopes === undefined || principal.scopes.includes(scope);
 }
 
-function refusal(level: Exclude<AuthLevel, "public">, presented: boolean, principal: Principal | undefined): FlotillaError {
-  if (!presented) return new FlotillaError("unauthorized", LEVEL_NAMES[level]);
-  if (!principal) return new FlotillaError("unauthorized", "the API key or session is not valid");
-  return new FlotillaError("forbidden", "this endpoint needs an admin");
+/** Whether `principal` may call a route of `level` (an owner route's resource is checked after). */
+function allowed(level: Guarded, principal: Principal | undefined, proxyMode: "key" | "open"): boolean {
+  switch (level) {
+    case "inference":
+      return (principal !== undefined && hasScope(principal, "inference")) || proxyMode === "open";
+    case "user":
+    case "owner":
+      return principal !== undefined;
+    case "member":
+      return principal !== undefined && principal.role !== "guest";
+    case "admin":
+      return principal?.role === "admin" && hasScope(principal, "admin");
+  }
+}
+
+function refusal(level: Guarded, presented: boolean, principal: Principal | undefined): FlotillaError {
+  if (!presented) return new FlotillaError("unauthorized", MISSING[level]);
+  if (!principal) return new FlotillaError("unauthorized", "the API key, token or session is not valid");
+  if (level === "member") return new FlotillaError("forbidden", "guests cannot do this: upgrade to a permanent account first (POST /auth/upgrade)");
+  if (level === "inference") return new FlotillaError("forbidden", "this API key lacks the inference scope");
+  return new FlotillaError("forbidden", principal.role === "admin" ? "this API key lacks the admin scope" : "this endpoint needs an admin");
+}
+
+/** The principal behind the request's credentials: a bearer API key or access token, else the session cookie. */
+function identify(req: FastifyRequest, keyring: Keyring, credentials: CredentialResolver | undefined): { presented: boolean; principal: Maybe<Principal> } {
+  const token = presentedKey(req);
+  if (token !== undefined) {
+    return { presented: true, principal: credentials?.isAccessToken(token) ? credentials.accessToken(token) : keyring.verify(token) };
+  }
+  const cookie = credentials?.cookieToken(req);
+  if (cookie === undefined || !credentials) return { presented: false, principal: undefined };
+  return { presented: true, principal: credentials.session(cookie) };
 }
 
 /**
- * Sets req.principal from the presented key, or else the session cookie;
- * returns the error that refuses the request, if any. Synchronous unless a
- * session must be read from the database.
+ * Sets req.principal and returns the error that refuses the request, if any.
+ * Synchronous unless a session must be read or an owner looked up.
  */
 function authorize(
   req: FastifyRequest,
   keyring: Keyring,
   proxyMode: "key" | "open",
-  sessions: SessionResolver | undefined,
+  credentials: CredentialResolver | undefined,
 ): FlotillaError | undefined | Promise<FlotillaError | undefined> {
-  const level = req.routeOptions.config.auth ?? "public";
+  const config = req.routeOptions.config;
+  const level = config.auth ?? "public";
   if (level === "public") return undefined;
-  const token = presentedKey(req);
-  if (token !== undefined) {
-    const principal = keyring.verify(token);
-    if (principal) req.principal = principal;
-    return allowed(level, principal, proxyMode) ? undefined : refusal(level, true, principal);
-  }
-  const cookie = sessions?.cookieToken(req);
-  if (cookie === undefined || !sessions) return allowed(level, undefined, proxyMode) ? undefined : refusal(level, false, undefined);
-  const settle = (session: SessionLike | undefined) => {
-    const principal = session && { role: session.role, userId: session.userId, sessionId: session.sessionId };
-    if (principal) req.principal = principal;
-    return allowed(level, principal, proxyMode) ? undefined : refusal(level, true, principal);
+  const { presented, principal } = identify(req, keyring, credentials);
+  const settle = (found: Principal | undefined): FlotillaError | undefined | Promise<FlotillaError | undefined> => {
+    if (found) req.principal = found;
+    if (!allowed(level, found, proxyMode)) return refusal(level, presented, found);
+    if (level !== "owner" || found?.role === "admin") return undefined;
+    // Another user's resource answers as a missing one: its existence is not theirs to learn.
+    return (config.owner as OwnerOf)(req).then((owner) => (owner !== undefined && owner !== null && owner === found?.userId ? undefined : new FlotillaError("not_found", "not found")));
   };
-  const found = sessions.lookup(cookie);
-  return found instanceof Promise ? found.then(settle) : settle(found);
+  return principal instanceof Promise ? principal.then(settle) : settle(principal);
 }
 
-export function registerAuth(app: FastifyInstance, keyring: Keyring, proxyMode: "key" | "open", sessions?: SessionResolver): void {
+export function registerAuth(app: FastifyInstance, keyring: Keyring, proxyMode: "key" | "open", credentials?: CredentialResolver): void {
   app.addHook("onRoute", (route) => {
-    const config = (route.config ?? {}) as { auth?: AuthLevel };
+    const config = (route.config ?? {}) as { auth?: AuthLevel; owner?: OwnerOf };
+    if (config.auth === "owner" && typeof config.owner !== "function") throw new Error(`route ${route.method} ${route.url} is owner-only but says not whose its resource is`);
     if (config.auth) return;
     if (route.url.startsWith(SWAGGER_UI_PREFIX)) {
       route.config = { ...config, auth: "public" };
@@ -171,7 +245,7 @@ export function registerAuth(app: FastifyInstance, keyring: Keyring, proxyMode: 
 
   // A callback hook, not an async one: it runs on every request and rarely needs to wait.
   app.addHook("onRequest", function authenticate(req, _reply, done) {
-    const result = authorize(req, keyring, proxyMode, sessions);
+    const result = authorize(req, keyring, proxyMode, credentials);
     if (result instanceof Promise) result.then(done, done);
     else done(result);
   });

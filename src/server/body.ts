@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { FlotillaError } from "./errors.js";
 
 declare module "fastify" {
@@ -49,4 +49,10 @@ export function registerBodyParsing(app: FastifyInstance, bodyLimit: number): vo
       }
     });
   });
+}
+
+/** For routes whose JSON body may be left out: a request without one is validated as `{}`. */
+export function bodyMayBeOmitted(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
+  req.body ??= {};
+  done();
 }

@@ -7,13 +7,13 @@ import { AuditWriter } from "../observe/audit.js";
 import { Metrics } from "../observe/metrics.js";
 import { createRecorder } from "../observe/record.js";
 import { openAuditSink, openStore, type Store } from "../store/index.js";
-import { ensureAdminKey, loadKeys } from "./admin-key.js";
+import { ensureAdminKey, keyRecord, loadKeys } from "./admin-key.js";
 import { buildApp } from "./app.js";
 import { Keyring } from "./auth.js";
 import { UpgradeRoutes } from "./upgrade.js";
 import { WorkerHub } from "../workers/index.js";
 import { startEmbeddedNode } from "../engine/embedded-node.js";
-import { Sessions } from "../accounts/index.js";
+import { Accounts } from "../accounts/index.js";
 
 export interface Gateway {
   app: FastifyInstance;
@@ -37,7 +37,10 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
   const store = await openStore(storeOptions);
   const auditSink = openAuditSink(store, storeOptions);
   const { generated } = await ensureAdminKey(store, config.admin_key);
-  const keyring = new Keyring();
+  const keyring = new Keyring(async (hash) => {
+    const row = await store.apiKeys.findByHash(hash);
+    return row && keyRecord(row);
+  });
   keyring.load(await loadKeys(store));
 
   // The logger is Fastify's, made with the app below; these run only once it exists.
@@ -64,8 +67,8 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     },
     log,
   );
-  const sessions = new Sessions(store, config.auth.session_ttl_ms);
-  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, store, sessions });
+  const accounts = await Accounts.open(store, keyring, config);
+  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, accounts });
   app.server.on("upgrade", upgrades.listener);
 
   await fleet.start();
@@ -91,7 +94,8 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
       }),
     );
   }
-  const touch = setInterval(() => void touchKeys(store, keyring), KEY_TOUCH_INTERVAL_MS);
+  // Now and then: record which keys were used, and reload them all so revocations on other replicas apply here.
+  const touch = setInterval(() => void touchKeys(store, keyring).then(async () => keyring.load(await loadKeys(store))).catch(() => undefined), KEY_TOUCH_INTERVAL_MS);
   touch.unref();
   const sweep = setInterval(() => void store.sessions.removeExpired(Date.now()).catch(() => undefined), SESSION_SWEEP_INTERVAL_MS);
   sweep.unref();

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { ADMIN_KEY, startFlotilla, type Flotilla } from "./harness.js";
 
-type Level = "public" | "inference" | "user" | "admin";
-type Who = "anonymous" | "guest" | "user" | "admin session" | "admin key";
+type Level = "public" | "inference" | "user" | "member" | "owner" | "admin";
+type Who = "anonymous" | "guest" | "user" | "other user" | "admin session" | "admin key";
 
 interface Operation {
   method: string;
@@ -18,33 +18,54 @@ async function post(path: string, body: unknown, headers: Record<string, string>
   return fetch(gw.url + path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 }
 
-/** A user of `role` and a key of theirs, made by the admin. */
-async function keyFor(role: "guest" | "user", adminCookie: string): Promise<string> {
-  const created = await post("/api/users", { username: `matrix-${role}`, role }, { cookie: adminCookie });
-  const { user } = (await created.json()) as { user: { id: string } };
-  const key = await post(`/api/users/${user.id}/api-key`, {}, { cookie: adminCookie });
+/** A user made by the admin, signed in by password, with a key they made themselves (seed 002). */
+async function userKey(username: string, adminCookie: string): Promise<string> {
+  await post("/api/users", { username, password: "matrix password" }, { cookie: adminCookie });
+  const login = await post("/api/auth/login", { username, password: "matrix password" });
+  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0];
+  const key = await post("/auth/api-keys", { name: "matrix" }, { cookie });
   return ((await key.json()) as { key: string }).key;
 }
+
+/**
+ * How to make a resource that "user" owns, for each owner-only route: the
+ * test fails for an owner route without one, so a new route cannot go unchecked.
+ */
+const OWNED: Record<string, () => Promise<string>> = {
+  "/auth/api-keys/{id}": async () => {
+    const res = await post("/auth/api-keys", { name: "owned" }, credentials.get("user"));
+    return ((await res.json()) as { id: string }).id;
+  },
+};
 
 before(async () => {
   gw = await startFlotilla();
   const setup = await post("/api/auth/setup", { username: "matrix-admin", password: "matrix password" });
   const adminCookie = (setup.headers.get("set-cookie") ?? "").split(";")[0];
+  const guest = (await (await post("/auth/guest-login", {})).json()) as { access_token: string };
   credentials.set("anonymous", {});
-  credentials.set("guest", { authorization: `Bearer ${await keyFor("guest", adminCookie)}` });
-  credentials.set("user", { authorization: `Bearer ${await keyFor("user", adminCookie)}` });
+  credentials.set("guest", { authorization: `Bearer ${guest.access_token}` });
+  credentials.set("user", { authorization: `Bearer ${await userKey("matrix-user", adminCookie)}` });
+  credentials.set("other user", { authorization: `Bearer ${await userKey("matrix-other", adminCookie)}` });
   credentials.set("admin session", { cookie: adminCookie });
   credentials.set("admin key", { authorization: `Bearer ${ADMIN_KEY}` });
 });
 after(() => gw.stop());
 
-function mayCall(level: Level, who: Who): boolean {
-  if (level === "public") return true;
-  if (who === "anonymous") return false;
-  return level !== "admin" || who.startsWith("admin");
+/** What the auth layer must answer: "allowed" (the handler's own answer), or its refusal. */
+function expected(level: Level, who: Who): "allowed" | 401 | 403 | 404 {
+  if (level === "public") return "allowed";
+  if (who === "anonymous") return 401;
+  if (level === "admin") return who.startsWith("admin") ? "allowed" : 403;
+  if (level === "member") return who === "guest" ? 403 : "allowed";
+  if (level === "owner") return who === "user" || who.startsWith("admin") ? "allowed" : 404;
+  return "allowed";
 }
 
-/** Every operation of the OpenAPI document, with the level its route declares; logout last, as it ends the session it is sent. */
+/** Routes that change the caller run last, so the others meet the callers as made: the upgrade of the guest, then those that end sessions. */
+const LAST: Record<string, number> = { "/auth/upgrade": 1, "/api/auth/logout": 2, "/auth/logout": 2, "/auth/revoke": 2 };
+
+/** Every operation of the OpenAPI document, with the level its route declares. */
 async function operations(): Promise<Operation[]> {
   const doc = (await (await fetch(`${gw.url}/api/client/openapi.json`)).json()) as { paths: Record<string, Record<string, { "x-flotilla-auth"?: Level }>> };
   const ops: Operation[] = [];
@@ -54,30 +75,48 @@ async function operations(): Promise<Operation[]> {
       ops.push({ method: method.toUpperCase(), path, level: op["x-flotilla-auth"] as Level });
     }
   }
-  return ops.sort((a, b) => Number(a.path === "/api/auth/logout") - Number(b.path === "/api/auth/logout"));
+  return ops.sort((a, b) => (LAST[a.path] ?? 0) - (LAST[b.path] ?? 0));
+}
+
+/** An answer the auth layer gave: 401/403 with its own codes, or the owner check's 404. */
+function refusedAs(status: number, code: string | undefined): 401 | 403 | 404 | undefined {
+  if (status === 401 && code === "unauthorized") return 401;
+  if (status === 403 && code === "forbidden") return 403;
+  if (status === 404 && code === "not_found") return 404;
+  return undefined;
 }
 
 test("every route in the OpenAPI document answers each caller as its declared level says", async () => {
   const ops = await operations();
   const listed = new Set(ops.map((o) => `${o.method} ${o.path}`));
-  for (const known of ["POST /v1/chat/completions", "POST /api/chat", "GET /admin/servers", "GET /api/users", "GET /api/auth/me", "GET /api/workers/connect"]) {
+  for (const known of ["POST /v1/chat/completions", "POST /api/chat", "GET /admin/servers", "GET /api/users", "GET /api/auth/me", "GET /api/workers/connect", "POST /auth/api-keys", "DELETE /auth/api-keys/{id}"]) {
     assert.ok(listed.has(known), `${known} is in the document`);
   }
-  assert.ok(ops.some((o) => o.level === "admin") && ops.some((o) => o.level === "user") && ops.some((o) => o.level === "inference"));
+  for (const level of ["admin", "user", "member", "owner", "inference"] as const) assert.ok(ops.some((o) => o.level === level), `some route is ${level}`);
   const wrong: string[] = [];
   for (const op of ops) {
-    const url = gw.url + op.path.replace(/\{(\w+)\}/g, "matrix-$1");
+    if (op.level === "owner") assert.ok(OWNED[op.path], `the matrix knows how to make a resource for owner route ${op.path}`);
     for (const [who, headers] of credentials) {
+      const path = op.level === "owner" ? op.path.replace(/\{\w+\}/, await OWNED[op.path]()) : op.path;
       const init: RequestInit = { method: op.method, headers: { ...headers } };
       if (op.method !== "GET" && op.method !== "HEAD" && op.method !== "DELETE") {
         init.body = "{}";
         (init.headers as Record<string, string>)["content-type"] = "application/json";
       }
-      const res = await fetch(url, init);
-      await res.arrayBuffer();
-      const expected = mayCall(op.level, who) ? "allowed" : who === "anonymous" ? 401 : 403;
-      const ok = expected === "allowed" ? res.status !== 401 && res.status !== 403 : res.status === expected;
-      if (!ok) wrong.push(`${op.method} ${op.path} (${op.level}) as ${who}: ${res.status}, expected ${expected}`);
+      const res = await fetch(gw.url + path.replace(/\{(\w+)\}/g, "matrix-$1"), init);
+      const text = await res.text();
+      let code: string | undefined;
+      try {
+        const body = JSON.parse(text) as { code?: string; error?: { code?: string } };
+        code = body.code ?? body.error?.code;
+      } catch {
+        code = undefined;
+      }
+      const want = expected(op.level, who);
+      const got = refusedAs(res.status, code);
+      // A handler may refuse too (a wrong password, a bad refresh token): never with the auth layer's codes.
+      const ok = want === "allowed" ? got === undefined || (op.level === "owner" ? false : got === 404) : got === want;
+      if (!ok) wrong.push(`${op.method} ${op.path} (${op.level}) as ${who}: ${res.status} ${code ?? ""}, expected ${want}`);
     }
   }
   assert.deepEqual(wrong, []);

@@ -1,0 +1,71 @@
+import { randomBytes } from "node:crypto";
+import type { Config } from "../config/index.js";
+import type { CredentialResolver, Keyring, Principal } from "../server/auth.js";
+import type { Store, UserRow } from "../store/index.js";
+import { AccessTokens, looksLikeJwt } from "./access-tokens.js";
+import { Sessions, sessionToken, type SessionPrincipal } from "./sessions.js";
+
+/** Seed 002's token answer: `expires_in` in seconds, as OAuth has it. */
+export interface TokenPair {
+  access_token: string;
+  refresh_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  expires_at: string;
+}
+
+const SIGNING_KEY = "access_token_signing_key";
+
+/** Who is who: users' keys, sessions and access tokens, behind one object the routes and the auth layer share. */
+export class Accounts {
+  private constructor(
+    readonly store: Store,
+    readonly keyring: Keyring,
+    readonly sessions: Sessions,
+    readonly tokens: AccessTokens,
+    readonly config: Readonly<Config>,
+  ) {}
+
+  static async open(store: Store, keyring: Keyring, config: Readonly<Config>): Promise<Accounts> {
+    const secret = config.auth.token_secret ?? (await store.secrets.getOrCreate(SIGNING_KEY, randomBytes(32).toString("base64url")));
+    const sessions = new Sessions(store, config.auth.session_ttl_ms, config.auth.refresh_ttl_ms);
+    return new Accounts(store, keyring, sessions, new AccessTokens(Buffer.from(secret), config.auth.access_ttl_ms), config);
+  }
+
+  /** What the auth layer asks of sessions and access tokens. */
+  credentials(): CredentialResolver {
+    const principal = (via: "session" | "token") => (s: SessionPrincipal | undefined): Principal | undefined => s && { via, role: s.role, userId: s.userId, sessionId: s.sessionId };
+    const bySession = principal("session");
+    const byToken = principal("token");
+    return {
+      cookieToken: (req) => sessionToken(req.headers.cookie),
+      session: (token) => {
+        const found = this.sessions.lookup(token);
+        return found instanceof Promise ? found.then(bySession) : bySession(found);
+      },
+      isAccessToken: looksLikeJwt,
+      accessToken: (token) => {
+        const claims = this.tokens.verify(token);
+        const found = claims && this.sessions.lookupById(claims.sid);
+        return found instanceof Promise ? found.then(byToken) : byToken(found);
+      },
+    };
+  }
+
+  /** A new token session for `user`: an access token and the first refresh token. */
+  async startTokenSession(user: UserRow): Promise<TokenPair> {
+    const { token, sessionId } = await this.sessions.create(user, "token");
+    return this.pair(user.id, sessionId, token);
+  }
+
+  pair(userId: string, sessionId: string, refreshToken: string): TokenPair {
+    const access = this.tokens.sign(userId, sessionId);
+    return {
+      access_token: access.token,
+      refresh_token: refreshToken,
+      token_type: "Bearer",
+      expires_in: Math.round(this.tokens.ttlMs / 1000),
+      expires_at: new Date(access.expiresAt).toISOString(),
+    };
+  }
+}
