@@ -28,23 +28,13 @@ const IdParams = Type.Object({ id: Type.String({ minLength: 1 }) });
 const MeView = Type.Object({ user: Type.Union([UserView, Type.Null()]), role: Role, via: Type.Union([Type.Literal("session"), Type.Literal("key")]) });
 const CreatedKey = Type.Object({ id: Type.String(), key: Type.String(), prefix: Type.String(), name: Type.String(), user_id: Type.String(), created_at: Type.String() });
 
-/** The session cookie: HttpOnly (no script reads it), SameSite=Lax, Secure behind HTTPS. */
-function setSessionCookie(req: FastifyRequest, reply: FastifyReply, token: string, maxAgeMs: number): void {
-  const secure = req.protocol === "https" || req.headers["x-forwarded-proto"] === "https" ? "; Secure" : "";
-  void reply.header("set-cookie", `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${Math.floor(maxAgeMs / 1000)}${secure}`);
-}
-
 /** Seed 004's dashboard accounts: first-run setup, login with a session cookie, and user management. */
 export function registerAccountRoutes(app: FastifyInstance, accounts: Accounts): void {
   const { store, keyring, sessions } = accounts;
   const throttle = new LoginThrottle();
   const tags = ["accounts"];
 
-  const signIn = async (req: FastifyRequest, reply: FastifyReply, user: UserRow) => {
-    const { token } = await sessions.create(user);
-    setSessionCookie(req, reply, token, sessions.ttlMs);
-    return userView((await store.users.update(user.id, { last_login_at: Date.now() }, user.updated_at)) ?? user);
-  };
+  const signIn = async (req: FastifyRequest, reply: FastifyReply, user: UserRow) => userView(await accounts.startCookieSession(req, reply, user));
 
   const findUser = async (id: string) => {
     const user = await store.users.get(id);

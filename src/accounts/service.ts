@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config/index.js";
 import type { CredentialResolver, Keyring, Principal } from "../server/auth.js";
 import type { Store, UserRow } from "../store/index.js";
 import { AccessTokens, looksLikeJwt } from "./access-tokens.js";
-import { Sessions, sessionToken, type SessionPrincipal } from "./sessions.js";
+import { OidcLogin } from "./oidc.js";
+import { SESSION_COOKIE, Sessions, sessionToken, setCookie, type SessionPrincipal } from "./sessions.js";
 
 /** Seed 002's token answer: `expires_in` in seconds, as OAuth has it. */
 export interface TokenPair {
@@ -24,12 +26,15 @@ export class Accounts {
     readonly sessions: Sessions,
     readonly tokens: AccessTokens,
     readonly config: Readonly<Config>,
+    /** Present when `auth.oidc` is configured. */
+    readonly oidc: OidcLogin | undefined,
   ) {}
 
   static async open(store: Store, keyring: Keyring, config: Readonly<Config>): Promise<Accounts> {
     const secret = config.auth.token_secret ?? (await store.secrets.getOrCreate(SIGNING_KEY, randomBytes(32).toString("base64url")));
     const sessions = new Sessions(store, config.auth.session_ttl_ms, config.auth.refresh_ttl_ms);
-    return new Accounts(store, keyring, sessions, new AccessTokens(Buffer.from(secret), config.auth.access_ttl_ms), config);
+    const oidc = config.auth.oidc && new OidcLogin(config.auth.oidc, Buffer.from(secret));
+    return new Accounts(store, keyring, sessions, new AccessTokens(Buffer.from(secret), config.auth.access_ttl_ms), config, oidc);
   }
 
   /** What the auth layer asks of sessions and access tokens. */
@@ -50,6 +55,13 @@ export class Accounts {
         return found instanceof Promise ? found.then(byToken) : byToken(found);
       },
     };
+  }
+
+  /** A dashboard login: the session cookie is set on `reply`; returns the user with this login's time. */
+  async startCookieSession(req: FastifyRequest, reply: FastifyReply, user: UserRow): Promise<UserRow> {
+    const { token } = await this.sessions.create(user, "cookie");
+    void reply.header("set-cookie", setCookie(req, SESSION_COOKIE, token, this.sessions.ttlMs));
+    return (await this.store.users.update(user.id, { last_login_at: Date.now() }, user.updated_at)) ?? user;
   }
 
   /** A new token session for `user`: an access token and the first refresh token. */

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import type { FastifyRequest } from "fastify";
 import { hashKey } from "../server/auth.js";
 import type { SessionKind, SessionRow, Store, UserRole, UserRow } from "../store/index.js";
 
@@ -138,6 +139,12 @@ export class Sessions {
 
 function newToken(kind: SessionKind): string {
   return `${TOKEN_PREFIX[kind]}${randomBytes(32).toString("base64url")}`;
+}
+
+/** A Set-Cookie value: HttpOnly (no script reads it), SameSite=Lax, Secure behind HTTPS. */
+export function setCookie(req: FastifyRequest, name: string, value: string, maxAgeMs: number, path = "/"): string {
+  const secure = req.protocol === "https" || req.headers["x-forwarded-proto"] === "https" ? "; Secure" : "";
+  return `${name}=${value}; HttpOnly; SameSite=Lax; Path=${path}; Max-Age=${Math.floor(maxAgeMs / 1000)}${secure}`;
 }
 
 /** A cookie's value from a Cookie header, if any. */

@@ -56,6 +56,8 @@ declare module "fastify" {
   interface FastifyContextConfig {
     auth?: AuthLevel;
     owner?: OwnerOf;
+    /** On a public route: recognise a caller who sends credentials (req.principal), never refusing one who does not. */
+    identify?: boolean;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -219,7 +221,15 @@ function authorize(
 ): FlotillaError | undefined | Promise<FlotillaError | undefined> {
   const config = req.routeOptions.config;
   const level = config.auth ?? "public";
-  if (level === "public") return undefined;
+  if (level === "public") {
+    if (!config.identify) return undefined;
+    const { principal } = identify(req, keyring, credentials);
+    const keep = (found: Principal | undefined) => {
+      if (found) req.principal = found;
+      return undefined;
+    };
+    return principal instanceof Promise ? principal.then(keep) : keep(principal);
+  }
   const { presented, principal } = identify(req, keyring, credentials);
   const settle = (found: Principal | undefined): FlotillaError | undefined | Promise<FlotillaError | undefined> => {
     if (found) req.principal = found;

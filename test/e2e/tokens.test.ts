@@ -56,6 +56,9 @@ describe("seed 002's token flow: guests, access and refresh tokens, keys and set
     assert.equal(answer.choices[0].message.content, "The quick brown fox jumps over lazy dogs.");
     const me = (await (await call("/auth/me", { bearer: guest.access_token })).json()) as { id: string; auth_method: string; roles: string[]; is_admin: boolean };
     assert.deepEqual([me.id, me.auth_method, me.roles, me.is_admin], [guest.user_id, "guest", ["guest"], false]);
+    const noOidc = await call("/auth/login");
+    assert.equal(noOidc.status, 404);
+    assert.match(((await noOidc.json()) as { error: string }).error, /OIDC login is not configured/);
     const forged = `${guest.access_token.slice(0, -4)}AAAA`;
     assert.equal((await call("/auth/me", { bearer: forged })).status, 401);
   });
