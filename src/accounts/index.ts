@@ -8,6 +8,7 @@ import { registerTokenRoutes } from "./token-routes.js";
 
 export { Accounts, type TokenPair } from "./service.js";
 export { hashPassword, verifyPassword } from "./passwords.js";
+export { registerRateLimits } from "./rate-limits.js";
 
 /** Every accounts route: seed 004's dashboard accounts, seed 002's tokens, OIDC login, keys and settings. */
 export function registerAccountsRoutes(app: FastifyInstance, accounts: Accounts): void {

@@ -5,6 +5,8 @@ import type { CredentialResolver, Keyring, Principal } from "../server/auth.js";
 import type { Store, UserRow } from "../store/index.js";
 import { AccessTokens, looksLikeJwt } from "./access-tokens.js";
 import { OidcLogin } from "./oidc.js";
+import { MemoryRateCounter, RedisRateCounter, type RateCounter } from "./rate-counter.js";
+import { anyLimit, RateLimits, TokenBudgets } from "./rate-limits.js";
 import { SESSION_COOKIE, Sessions, sessionToken, setCookie, type SessionPrincipal } from "./sessions.js";
 
 /** Seed 002's token answer: `expires_in` in seconds, as OAuth has it. */
@@ -28,13 +30,27 @@ export class Accounts {
     readonly config: Readonly<Config>,
     /** Present when `auth.oidc` is configured. */
     readonly oidc: OidcLogin | undefined,
+    readonly limits: RateLimits,
+    private readonly counter: RateCounter,
   ) {}
 
-  static async open(store: Store, keyring: Keyring, config: Readonly<Config>): Promise<Accounts> {
+  static async open(store: Store, keyring: Keyring, config: Readonly<Config>, log: { warn(message: string): void }): Promise<Accounts> {
     const secret = config.auth.token_secret ?? (await store.secrets.getOrCreate(SIGNING_KEY, randomBytes(32).toString("base64url")));
     const sessions = new Sessions(store, config.auth.session_ttl_ms, config.auth.refresh_ttl_ms);
     const oidc = config.auth.oidc && new OidcLogin(config.auth.oidc, Buffer.from(secret));
-    return new Accounts(store, keyring, sessions, new AccessTokens(Buffer.from(secret), config.auth.access_ttl_ms), config, oidc);
+    // Replicas share their counts through Redis when there is one; limits are then per gateway, not per replica.
+    const counter = anyLimit(config.auth.rate_limits) && config.redis_url ? new RedisRateCounter(config.redis_url) : new MemoryRateCounter();
+    let warned = 0;
+    const limits = new RateLimits(config.auth.rate_limits, counter, new TokenBudgets(store), (err) => {
+      if (Date.now() - warned < 60_000) return;
+      warned = Date.now();
+      log.warn(`rate limits are not enforced: cannot count in Redis (${(err as Error).message})`);
+    });
+    return new Accounts(store, keyring, sessions, new AccessTokens(Buffer.from(secret), config.auth.access_ttl_ms), config, oidc, limits, counter);
+  }
+
+  async close(): Promise<void> {
+    await this.counter.close();
   }
 
   /** What the auth layer asks of sessions and access tokens. */

@@ -68,3 +68,10 @@ test("OLLAMA_ADMIN_TOKEN is an alias of the admin key and *_FILE reads a mounted
   const secret = yamlFile("from-a-file-123\n");
   assert.equal(loadConfig({}, { FLOTILLA_ADMIN_KEY_FILE: secret }).admin_key, "from-a-file-123");
 });
+
+test("rate limits and token settings come from env like any nested key; a bad OIDC block is named", () => {
+  const config = loadConfig({}, { FLOTILLA_AUTH__RATE_LIMITS__INFERENCE__PER_KEY: "5", FLOTILLA_AUTH__ACCESS_TTL_MS: "60000" });
+  assert.deepEqual(config.auth.rate_limits.inference, { per_key: 5, per_user: 0, window_ms: 60_000 });
+  assert.deepEqual([config.auth.rate_limits.admin.per_key, config.auth.access_ttl_ms, config.auth.guests], [0, 60_000, true]);
+  assert.throws(() => loadConfig({}, { FLOTILLA_AUTH__OIDC__ISSUER: "not a url" }), /auth\.oidc/);
+});

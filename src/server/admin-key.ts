@@ -61,6 +61,7 @@ export function keyRecord(row: ApiKeyRow): KeyRecord {
     expires_at: row.expires_at,
     revoked_at: row.revoked_at,
     scopes: keyScopes(row),
+    daily_token_budget: row.daily_token_budget,
   };
 }
 

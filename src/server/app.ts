@@ -11,7 +11,7 @@ import { registerOpenApi } from "./openapi.js";
 import { registerSystemRoutes } from "./system-routes.js";
 import type { UpgradeRoutes } from "./upgrade.js";
 import { registerWorkerRoutes, type WorkerHub } from "../workers/index.js";
-import { registerAccountsRoutes, type Accounts } from "../accounts/index.js";
+import { registerAccountsRoutes, registerRateLimits, type Accounts } from "../accounts/index.js";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -50,6 +50,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerErrorHandling(app);
   registerBodyParsing(app, BODY_LIMIT);
   registerAuth(app, deps.keyring, deps.config.auth.proxy, deps.accounts.credentials());
+  registerRateLimits(app, deps.accounts.limits);
   await registerOpenApi(app);
   registerSystemRoutes(app, deps.fleet.fleet, deps.metrics);
   registerFleetRoutes(app, deps.fleet);

@@ -26,6 +26,8 @@ export interface Principal {
   sessionId?: string;
   /** A key's scopes; sessions and access tokens act with all of their role's. */
   scopes?: readonly Scope[];
+  /** A key's tokens per UTC day, when it has a budget. */
+  dailyTokenBudget?: number;
 }
 
 export interface KeyRecord {
@@ -36,6 +38,7 @@ export interface KeyRecord {
   expires_at: number | null;
   revoked_at: number | null;
   scopes: readonly Scope[];
+  daily_token_budget: number | null;
 }
 
 type Maybe<T> = T | undefined | Promise<T | undefined>;
@@ -132,6 +135,7 @@ export class Keyring {
     this.used.add(record.id);
     const principal: Principal = { via: "key", keyId: record.id, role: record.role, scopes: record.scopes };
     if (record.user_id !== null) principal.userId = record.user_id;
+    if (record.daily_token_budget !== null) principal.dailyTokenBudget = record.daily_token_budget;
     return principal;
   }
 

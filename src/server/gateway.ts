@@ -67,7 +67,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     },
     log,
   );
-  const accounts = await Accounts.open(store, keyring, config);
+  const accounts = await Accounts.open(store, keyring, config, log);
   const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, accounts });
   app.server.on("upgrade", upgrades.listener);
 
@@ -120,6 +120,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
       await auditSink.close();
       await touchKeys(store, keyring);
       await fleet.close();
+      await accounts.close();
       await store.close();
     },
   };

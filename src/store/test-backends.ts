@@ -103,3 +103,31 @@ function redacted(url: string): string {
     return "(unparsable FLOTILLA_TEST_DATABASE_URL)";
   }
 }
+
+/** Redis for tests: FLOTILLA_TEST_REDIS_URL, else the local default. */
+export const TEST_REDIS_URL = process.env.FLOTILLA_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+let redisAnswers: Promise<boolean> | undefined;
+
+/** Whether Redis answers PING; when it does not, the test is skipped with a notice, or fails under FLOTILLA_REQUIRE_SERVICES=1. */
+export async function requireRedis(t: TestContext): Promise<boolean> {
+  redisAnswers ??= pingRedis(TEST_REDIS_URL);
+  if (await redisAnswers) return true;
+  if (REQUIRED) throw new Error(`Redis not reachable at ${redacted(TEST_REDIS_URL)}, and FLOTILLA_REQUIRE_SERVICES=1 requires it`);
+  t.skip(`Redis not reachable at ${redacted(TEST_REDIS_URL)}: set FLOTILLA_TEST_REDIS_URL`);
+  return false;
+}
+
+async function pingRedis(url: string): Promise<boolean> {
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
+  redis.on("error", () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -21,6 +21,12 @@ forEachBackend("the first user goes in only while there is none, even when two t
   assert.equal(await store.users.insertFirst(user("u3", "carol", "admin")), false);
 });
 
+forEachBackend("guests do not count as the first user: setup stays open until a real account exists", async (store) => {
+  await store.users.insert(user("g1", "guest-1", "guest"));
+  assert.equal(await store.users.insertFirst(user("u1", "alice", "admin")), true);
+  assert.equal(await store.users.insertFirst(user("u2", "bob", "admin")), false);
+});
+
 forEachBackend("users are read back as stored, found by name, updated and listed oldest first", async (store) => {
   await store.users.insert(user("u1", "alice", "admin"));
   await store.users.insert({ ...user("u2", "bob"), created_at: T0 + 1, display_name: "Bob" });

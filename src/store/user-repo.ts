@@ -18,6 +18,7 @@ export interface UserRepo {
   insert(row: UserRow): Promise<void>;
   /**
    * Inserts only while no user exists (first-run setup): false when one does.
+   * Guests do not count, or anyone could block setup by asking for a guest account.
    * Two concurrent calls cannot both succeed.
    */
   insertFirst(row: UserRow): Promise<boolean>;
@@ -67,7 +68,7 @@ export function userRepo(db: Kysely<Database>, dialect: Dialect): UserRepo {
         // Two replicas setting up at once must not both see an empty table. SQLite's
         // writers are serialised already; PostgreSQL's are here, by a table lock.
         if (dialect === "postgres") await sql`LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE`.execute(tx);
-        const existing = await tx.selectFrom("users").select("id").limit(1).executeTakeFirst();
+        const existing = await tx.selectFrom("users").select("id").where("role", "!=", "guest").limit(1).executeTakeFirst();
         if (existing) return false;
         await tx.insertInto("users").values(row).execute();
         return true;
