@@ -143,6 +143,7 @@ function newToken(kind: SessionKind): string {
 
 /** A Set-Cookie value: HttpOnly (no script reads it), SameSite=Lax, Secure behind HTTPS. */
 export function setCookie(req: FastifyRequest, name: string, value: string, maxAgeMs: number, path = "/"): string {
+  // X-Forwarded-Proto is believed from anyone: all it can do is make the cookie stricter.
   const secure = req.protocol === "https" || req.headers["x-forwarded-proto"] === "https" ? "; Secure" : "";
   return `${name}=${value}; HttpOnly; SameSite=Lax; Path=${path}; Max-Age=${Math.floor(maxAgeMs / 1000)}${secure}`;
 }

@@ -64,6 +64,12 @@ export const ConfigSchema = Type.Object(
     metrics_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     ollama_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     admin_key: Type.Optional(Type.String({ minLength: 8 })),
+    /**
+     * Behind a reverse proxy: whose X-Forwarded-For / -Proto to believe (Fastify's
+     * trustProxy): true (any), or the proxies' addresses and CIDRs, comma-separated.
+     * It decides the client address that failed logins are counted by.
+     */
+    trust_proxy: Type.Optional(Type.Union([Type.Boolean(), Type.String({ minLength: 1 })])),
     client_key: Type.Optional(Type.String({ minLength: 1 })),
     log_level: Type.Union(
       ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)),

@@ -40,6 +40,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === "string" && REQUEST_ID.test(given) ? given : `req_${randomUUID().replace(/-/g, "")}`;
     },
     routerOptions: { ignoreTrailingSlash: true },
+    ...(deps.config.trust_proxy !== undefined ? { trustProxy: deps.config.trust_proxy } : {}),
     // Bodies are checked as sent: a string where an array belongs is a 400, not silently wrapped.
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
   });

@@ -131,3 +131,19 @@ describe("accounts: setup, login sessions, users and their keys (seed 004)", () 
     assert.match(((await blocked.json()) as { error: string }).error, /too many failed logins/);
   });
 });
+
+describe("behind a trusted reverse proxy (trust_proxy)", () => {
+  before(async () => {
+    gw = await startFlotilla({ env: { FLOTILLA_TRUST_PROXY: "127.0.0.1" } });
+  });
+  after(() => gw.stop());
+
+  test("failed logins are counted by the client address the proxy names, not by the proxy's", async () => {
+    const login = (username: string, from: string) =>
+      fetch(gw.url + "/api/auth/login", { ...json({ username, password: "wrong guess" }), headers: { "content-type": "application/json", "x-forwarded-for": from } });
+    const fromA = [];
+    for (let i = 0; i < 7; i++) fromA.push((await login(`name-${i}`, "203.0.113.7")).status);
+    assert.deepEqual(fromA, [401, 401, 401, 401, 401, 401, 429], "a name each, all from one address: past its free failures, the address is slowed");
+    assert.equal((await login("fresh-name", "198.51.100.9")).status, 401, "another client behind the same proxy is not");
+  });
+});

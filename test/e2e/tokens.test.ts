@@ -169,6 +169,19 @@ describe("seed 002's token flow: guests, access and refresh tokens, keys and set
     assert.equal(adminRoute.status, 403);
 
     assert.equal((await make({ name: "root", scopes: ["admin"] })).status, 403, "a user cannot make an admin key");
+    await admin("/api/users", { method: "POST", body: JSON.stringify({ username: "scopes-admin", password: "admin password", role: "admin" }) });
+    const adminLogin = await call("/api/auth/login", { body: { username: "scopes-admin", password: "admin password" } });
+    const adminCookie = (adminLogin.headers.get("set-cookie") ?? "").split(";")[0];
+    const adminScoped = (await (await call("/auth/api-keys", { body: { name: "ops", scopes: ["admin"] }, headers: { cookie: adminCookie } })).json()) as { key: string; scopes: string[] };
+    assert.deepEqual(adminScoped.scopes, ["admin"]);
+    assert.equal((await call("/admin/servers", { bearer: adminScoped.key })).status, 200);
+    const noInference = await call("/v1/chat/completions", { bearer: adminScoped.key, body: { model: "m", messages: [{ role: "user", content: "hi" }] } });
+    assert.equal(noInference.status, 403);
+    assert.match(((await noInference.json()) as { error: { message: string } }).error.message, /lacks the inference scope/);
+    const inferenceOnly = (await (await call("/auth/api-keys", { body: { name: "chat" }, headers: { cookie: adminCookie } })).json()) as { key: string };
+    const adminRefused = await call("/admin/servers", { bearer: inferenceOnly.key });
+    assert.equal(adminRefused.status, 403, "an admin's key without the admin scope cannot administer");
+    assert.match(((await adminRefused.json()) as { error: string }).error, /lacks the admin scope/);
     const adminOnly = await gw.admin("/auth/api-keys", { method: "POST", body: JSON.stringify({ name: "x" }) });
     assert.equal(adminOnly.status, 400, "the gateway's own admin key belongs to no user");
 
