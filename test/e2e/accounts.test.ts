@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
-import { startSim, type SimServer } from "../sim/index.js";
-import { startFlotilla, type Flotilla } from "./harness.js";
+import { startFlotilla, startWithModelM, type Flotilla } from "./harness.js";
 
 let gw: Flotilla;
-let upstream: SimServer;
+let stop: () => Promise<void>;
 
 const json = (body: unknown, cookie?: string): RequestInit => ({
   method: "POST",
@@ -30,13 +29,9 @@ describe("accounts: setup, login sessions, users and their keys (seed 004)", () 
   let adminCookie: string;
 
   before(async () => {
-    upstream = await startSim({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"] });
-    gw = await startFlotilla({ servers: [`${upstream.url},ollama`] });
+    ({ gw, stop } = await startWithModelM());
   });
-  after(async () => {
-    await gw.stop();
-    await upstream.close();
-  });
+  after(() => stop());
 
   test("setup creates the first admin once, signed in by an HttpOnly SameSite cookie", async () => {
     assert.equal((await call("/api/auth/me")).status, 401);

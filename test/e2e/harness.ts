@@ -131,3 +131,17 @@ export function simulators(): { start(options: SimOptions): Promise<SimServer>; 
     },
   };
 }
+
+/** A gateway in front of one simulated Ollama server with model `m` loaded: what the accounts tests call models through. */
+export async function startWithModelM(options: StartOptions = {}): Promise<{ gw: Flotilla; upstream: SimServer; stop(): Promise<void> }> {
+  const upstream = await startSim({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"] });
+  const gw = await startFlotilla({ ...options, servers: [`${upstream.url},ollama`, ...(options.servers ?? [])] });
+  return {
+    gw,
+    upstream,
+    async stop() {
+      await gw.stop();
+      await upstream.close();
+    },
+  };
+}

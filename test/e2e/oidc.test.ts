@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
 import { signInAtProvider, startOidcProvider, type TestProvider } from "../oidc/provider.js";
-import { startSim, type SimServer } from "../sim/index.js";
-import { freePort, startFlotilla, type Flotilla } from "./harness.js";
+import { freePort, startWithModelM, type Flotilla } from "./harness.js";
 
 let gw: Flotilla;
 let provider: TestProvider;
-let upstream: SimServer;
+let stop: () => Promise<void>;
 
 /** `name=value` of the Set-Cookie headers of a response, by name. */
 function cookies(res: Response): Map<string, string> {
@@ -43,9 +42,7 @@ describe("OIDC login against a real provider (authorization code + PKCE, state a
       redirectUris: [`http://127.0.0.1:${port}/auth/callback`],
       accounts: { alice: { email: "alice@example.test", name: "Alice Liddell", preferred_username: "alice" } },
     });
-    upstream = await startSim({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"] });
-    gw = await startFlotilla({
-      servers: [`${upstream.url},ollama`],
+    ({ gw, stop } = await startWithModelM({
       args: ["--port", String(port)],
       yaml: [
         "auth:",
@@ -56,12 +53,11 @@ describe("OIDC login against a real provider (authorization code + PKCE, state a
         `    redirect_uri: http://127.0.0.1:${port}/auth/callback`,
         "    allowed_redirect_origins: [http://app.example.test]",
       ].join("\n"),
-    });
+    }));
   });
   after(async () => {
-    await gw.stop();
+    await stop();
     await provider.close();
-    await upstream.close();
   });
 
   test("a new user signs in at the provider, lands back with tokens and a session, and uses a key of theirs with the OpenAI client", async () => {

@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
 import { requireRedis, TEST_REDIS_URL } from "../../src/store/test-backends.js";
-import { startSim, type SimServer } from "../sim/index.js";
-import { ADMIN_KEY, startFlotilla, type Flotilla } from "./harness.js";
+import { ADMIN_KEY, startWithModelM, type Flotilla } from "./harness.js";
 
 const LIMITS = [
   "auth:",
@@ -20,17 +19,13 @@ const limitHeaders = (res: Response) => ["limit", "remaining", "reset"].map((h) 
 for (const backend of ["memory", "redis"] as const) {
   describe(`rate limits per key and per user, by route class (seed 003) [${backend}]`, () => {
     let gw: Flotilla | undefined;
-    let upstream: SimServer;
+    let stop: (() => Promise<void>) | undefined;
 
     before(async (t) => {
       if (backend === "redis" && !(await requireRedis(t as unknown as Parameters<typeof requireRedis>[0]))) return;
-      upstream = await startSim({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"] });
-      gw = await startFlotilla({ servers: [`${upstream.url},ollama`], yaml: LIMITS, env: backend === "redis" ? { REDIS_URL: TEST_REDIS_URL } : {} });
+      ({ gw, stop } = await startWithModelM({ yaml: LIMITS, env: backend === "redis" ? { REDIS_URL: TEST_REDIS_URL } : {} }));
     });
-    after(async () => {
-      await gw?.stop();
-      await upstream?.close();
-    });
+    after(() => stop?.());
 
     test("admin routes count apart from inference; past the limit comes 429 with Retry-After", async (t) => {
       if (!gw) return t.skip("Redis not reachable");

@@ -2,11 +2,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
-import { startSim, type SimServer } from "../sim/index.js";
-import { startFlotilla, type Flotilla } from "./harness.js";
+import { startWithModelM, type Flotilla } from "./harness.js";
 
 let gw: Flotilla;
-let upstream: SimServer;
+let stop: () => Promise<void>;
 
 interface Tokens {
   access_token: string;
@@ -38,13 +37,9 @@ const chat = (bearer: string) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: b
 
 describe("seed 002's token flow: guests, access and refresh tokens, keys and settings", () => {
   before(async () => {
-    upstream = await startSim({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"] });
-    gw = await startFlotilla({ servers: [`${upstream.url},ollama`] });
+    ({ gw, stop } = await startWithModelM());
   });
-  after(async () => {
-    await gw.stop();
-    await upstream.close();
-  });
+  after(() => stop());
 
   test("a guest gets tokens without credentials, and the access token works with the OpenAI client", async () => {
     const guest = await guestLogin();
