@@ -71,8 +71,11 @@ export function hashKey(key: string): string {
   return createHash("sha256").update(key).digest("hex");
 }
 
+/** Every key Flotilla makes starts so; only such keys are worth a database read when not held in memory. */
+const KEY_PREFIX = "flt_";
+
 export function generateKey(): string {
-  return `flt_${randomBytes(24).toString("base64url")}`;
+  return `${KEY_PREFIX}${randomBytes(24).toString("base64url")}`;
 }
 
 /** A key not found is not looked up again for this long (a key made on another replica is found after it). */
@@ -118,7 +121,7 @@ export class Keyring {
     const record = this.byHash.get(hash);
     if (record) return sameHash(record.hash, hash) ? this.principal(record) : undefined;
     const now = Date.now();
-    if (!this.find || now - (this.misses.get(hash) ?? 0) < MISS_TTL_MS) return undefined;
+    if (!this.find || !token.startsWith(KEY_PREFIX) || now - (this.misses.get(hash) ?? 0) < MISS_TTL_MS) return undefined;
     return this.find(hash).then((found) => {
       if (found) {
         this.add(found);
