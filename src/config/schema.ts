@@ -123,6 +123,15 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    events: Type.Object(
+      {
+        /** How often each node's machine (as its worker reports it) is sampled for /api/system-metrics. */
+        system_sample_ms: Type.Integer({ minimum: 100, default: 60_000 }),
+        /** Events and samples older than this are deleted. */
+        retention_days: Type.Integer({ minimum: 1, default: 30 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     workers: Type.Object(
       {
         /** Told to each worker at registration: how often it sends a heartbeat. */

@@ -7,5 +7,6 @@ export { Admission, type Slot, type AcquireRequest } from "./admission.js";
 export type { Priority } from "./fair-queue.js";
 export { modelKey, baseModelKey } from "./model-name.js";
 export { registerFleetRoutes, serverView } from "./routes.js";
+export { registerNodeRoutes, nodeView } from "./node-routes.js";
 export { InventoryReader, type Api, type ServerInventory } from "./inventory.js";
 export { SystemMetrics } from "./system-metrics.js";

@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
+import AjvCompiler from "@fastify/ajv-compiler";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Config } from "../config/index.js";
-import { registerFleetRoutes, type FleetService } from "../fleet/index.js";
+import { registerFleetRoutes, registerNodeRoutes, type FleetService } from "../fleet/index.js";
+import { registerEventRoutes } from "../observe/routes.js";
 import type { Metrics } from "../observe/metrics.js";
 import { registerProxyRoutes, type ProxyDeps } from "../proxy/index.js";
 import { registerAuth, type Keyring } from "./auth.js";
@@ -27,6 +29,16 @@ export interface AppDeps {
 const BODY_LIMIT = 256 * 1024 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+type BuildValidator = ReturnType<typeof AjvCompiler>;
+
+/** Fastify's own validator compiler, twice: as configured, and coercing for query strings. */
+const queryCoercingValidator: BuildValidator = (externalSchemas, options) => {
+  const exact = AjvCompiler()(externalSchemas, options);
+  const customOptions = { ...(options?.customOptions as AjvCompiler.Options | undefined), coerceTypes: true };
+  const coercing = AjvCompiler()(externalSchemas, { ...(options as object), customOptions } as Parameters<BuildValidator>[1]);
+  return (route) => (route.httpPart === "querystring" ? coercing : exact)(route);
+};
+
 /** Wires the capabilities into one HTTP app; no logic of its own. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -43,6 +55,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.config.trust_proxy !== undefined ? { trustProxy: deps.config.trust_proxy } : {}),
     // Bodies are checked as sent: a string where an array belongs is a 400, not silently wrapped.
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    // A query string is text by nature: `?hours=24` is read as the number its schema says.
+    schemaController: { compilersFactory: { buildValidator: queryCoercingValidator } },
   });
   app.addHook("onRequest", function requestIdHeader(req, reply, done) {
     void reply.header("x-request-id", req.id);
@@ -55,6 +69,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
   registerSystemRoutes(app, deps.fleet.fleet, deps.metrics);
   registerFleetRoutes(app, deps.fleet);
+  registerNodeRoutes(app, deps.fleet);
+  registerEventRoutes(app, deps.accounts.store, deps.fleet.fleet);
   registerWorkerRoutes(app, deps.upgrades, deps.workers);
   registerAccountsRoutes(app, deps.accounts);
   registerProxyRoutes(app, { config: deps.config, fleet: deps.fleet, metrics: deps.metrics, record: deps.record });

@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import type { Config } from "../config/index.js";
 import { FleetService } from "../fleet/index.js";
 import { AuditWriter } from "../observe/audit.js";
+import { FleetEvents } from "../observe/events.js";
 import { Metrics } from "../observe/metrics.js";
 import { createRecorder } from "../observe/record.js";
 import { openAuditSink, openStore, type Store } from "../store/index.js";
@@ -71,12 +72,18 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
   const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, accounts });
   app.server.on("upgrade", upgrades.listener);
 
+  const events = new FleetEvents(fleet.fleet, store, {
+    systemSampleMs: config.events.system_sample_ms,
+    retentionMs: config.events.retention_days * 86_400_000,
+    onError: (err) => app.log.error({ err }, "fleet events could not be written"),
+  });
   await fleet.start();
+  events.start();
   let embedded: Awaited<ReturnType<typeof startEmbeddedNode>>;
   try {
     embedded = await startEmbeddedNode(config, fleet.fleet, log);
   } catch (err) {
-    await Promise.all([fleet.close(), audit.close(), auditSink.close()]);
+    await Promise.all([fleet.close(), events.close(), audit.close(), auditSink.close()]);
     await store.close();
     throw err;
   }
@@ -120,6 +127,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
       await auditSink.close();
       await touchKeys(store, keyring);
       await fleet.close();
+      await events.close();
       await accounts.close();
       await store.close();
     },

@@ -3,15 +3,17 @@ import { type ApiKeyRepo, apiKeyRepo } from "./api-key-repo.js";
 import { type AuditRepo, auditRepo } from "./audit-repo.js";
 import { connect, migrate, type Dialect, type StoreOptions } from "./connect.js";
 import type { Database } from "./schema.js";
+import { type EventRepo, eventRepo } from "./event-repo.js";
 import { type SecretRepo, secretRepo } from "./secret-repo.js";
 import { type ServerRepo, serverRepo } from "./server-repo.js";
 import { sessionRepo, userRepo, type SessionRepo, type UserRepo } from "./user-repo.js";
 
 export type { StoreOptions, Dialect } from "./connect.js";
-export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow } from "./schema.js";
+export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow } from "./schema.js";
 export type { ServerRepo, ServerInput } from "./server-repo.js";
 export type { ApiKeyRepo } from "./api-key-repo.js";
 export type { SecretRepo } from "./secret-repo.js";
+export type { EventRepo, EventQuery } from "./event-repo.js";
 export type { UserRepo, SessionRepo, UserUpdate } from "./user-repo.js";
 export type { AuditRepo, RequestQuery, UsageQuery } from "./audit-repo.js";
 
@@ -25,6 +27,7 @@ export interface Store {
   readonly users: UserRepo;
   readonly sessions: SessionRepo;
   readonly secrets: SecretRepo;
+  readonly events: EventRepo;
   /** Closes the database; calling it again does nothing more. */
   close(): Promise<void>;
 }
@@ -48,6 +51,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     users: userRepo(db, dialect),
     sessions: sessionRepo(db),
     secrets: secretRepo(db),
+    events: eventRepo(db),
     close: () => (closed ??= db.destroy()),
   };
 }

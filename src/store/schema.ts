@@ -13,6 +13,8 @@ export interface Database {
   spent_refresh_tokens: SpentRefreshTokenRow;
   user_identities: UserIdentityRow;
   secrets: SecretRow;
+  events: EventRow;
+  system_samples: SystemSampleRow;
 }
 
 export type ServerKind = "ollama" | "openai";
@@ -142,4 +144,28 @@ export interface SecretRow {
   name: string;
   value: string;
   created_at: number;
+}
+
+export type EventKind = "model_loaded" | "model_unloaded" | "server_online" | "server_offline" | "server_reboot" | "node_drained" | "node_undrained";
+
+/** Something that happened to a node; `model` for model events. */
+export interface EventRow {
+  id: string;
+  time: number;
+  kind: EventKind;
+  node: string;
+  model: string | null;
+  detail: string | null;
+}
+
+/** A node's machine at one moment, as its worker reported it. */
+export interface SystemSampleRow {
+  node: string;
+  time: number;
+  cpu_cores: number | null;
+  cpu_load_1m: number | null;
+  memory_total_bytes: number | null;
+  memory_free_bytes: number | null;
+  /** a JSON array of the GPUs' name, memory and utilisation, or null */
+  gpus: string | null;
 }

@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from "kysely";
 import * as initial from "./001_initial.js";
 import * as accounts from "./002_accounts.js";
 import * as tokens from "./003_tokens.js";
+import * as events from "./004_events.js";
 
 /** Every migration, in order; names never change once released. */
 const MIGRATIONS: Record<string, Migration> = {
   "001_initial": initial,
   "002_accounts": accounts,
   "003_tokens": tokens,
+  "004_events": events,
 };
 
 export const migrationProvider: MigrationProvider = {

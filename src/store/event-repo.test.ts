@@ -1,0 +1,34 @@
+import assert from "node:assert/strict";
+import type { EventRow, SystemSampleRow } from "./index.js";
+import { forEachBackend } from "./test-backends.js";
+
+// Fleet events and machine samples: the same contract on SQLite and PostgreSQL.
+
+const T0 = 1_700_000_000_000;
+
+function event(i: number, kind: EventRow["kind"], node = "gpu1", model: string | null = null): EventRow {
+  return { id: `evt_${String(i).padStart(3, "0")}`, time: T0 + i, kind, node, model, detail: null };
+}
+
+function sample(node: string, time: number): SystemSampleRow {
+  return { node, time, cpu_cores: 8, cpu_load_1m: 1.5, memory_total_bytes: 64e9, memory_free_bytes: 32e9, gpus: '[{"name":"A100"}]' };
+}
+
+forEachBackend("events come back newest first, by time, kind and node", async (store) => {
+  await store.events.insert([event(1, "server_online"), event(2, "model_loaded", "gpu1", "llama3:latest"), event(3, "model_unloaded", "gpu2", "qwen:latest"), event(4, "server_offline", "gpu2")]);
+  assert.deepEqual((await store.events.list({ sinceMs: T0, limit: 10 })).map((e) => e.id), ["evt_004", "evt_003", "evt_002", "evt_001"]);
+  assert.deepEqual((await store.events.list({ sinceMs: T0 + 2, kinds: ["model_loaded", "model_unloaded"], limit: 10 })).map((e) => [e.id, e.model]), [["evt_003", "qwen:latest"], ["evt_002", "llama3:latest"]]);
+  assert.deepEqual((await store.events.list({ sinceMs: T0, node: "gpu2", limit: 1 })).map((e) => e.id), ["evt_004"]);
+  await store.events.insert([]);
+});
+
+forEachBackend("machine samples are kept per node in time order, a repeat of one moment once, and old ones pruned", async (store) => {
+  await store.events.insertSamples([sample("gpu1", T0 + 20), sample("gpu1", T0 + 10), sample("gpu2", T0 + 10)]);
+  await store.events.insertSamples([sample("gpu1", T0 + 10)]);
+  await store.events.insert([event(5, "server_online")]);
+  const rows = await store.events.samples("gpu1", T0);
+  assert.deepEqual(rows.map((r) => r.time), [T0 + 10, T0 + 20]);
+  assert.deepEqual(rows[0], sample("gpu1", T0 + 10));
+  assert.equal(await store.events.prune(T0 + 15), 3, "two samples and the event before it");
+  assert.deepEqual((await store.events.samples("gpu1", 0)).map((r) => r.time), [T0 + 20]);
+});

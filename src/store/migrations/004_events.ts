@@ -1,0 +1,34 @@
+import type { Kysely } from "kysely";
+
+/** What happened in the fleet (models loaded and unloaded, servers online, offline, rebooted, drained), and machine samples per node. */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable("events")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("time", "bigint", (c) => c.notNull())
+    .addColumn("kind", "text", (c) => c.notNull())
+    .addColumn("node", "text", (c) => c.notNull())
+    .addColumn("model", "text")
+    .addColumn("detail", "text")
+    .execute();
+  await db.schema.createIndex("events_time").on("events").column("time").execute();
+  await db.schema.createIndex("events_node_time").on("events").columns(["node", "time"]).execute();
+
+  await db.schema
+    .createTable("system_samples")
+    .addColumn("node", "text", (c) => c.notNull())
+    .addColumn("time", "bigint", (c) => c.notNull())
+    .addColumn("cpu_cores", "integer")
+    .addColumn("cpu_load_1m", "double precision")
+    .addColumn("memory_total_bytes", "bigint")
+    .addColumn("memory_free_bytes", "bigint")
+    .addColumn("gpus", "text")
+    .addPrimaryKeyConstraint("system_samples_pk", ["node", "time"])
+    .execute();
+  await db.schema.createIndex("system_samples_time").on("system_samples").column("time").execute();
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable("system_samples").execute();
+  await db.schema.dropTable("events").execute();
+}
