@@ -110,3 +110,32 @@ test("a conversation goes back to its server while that server has room", () => 
   nodes[1].inFlight = 2;
   assert.equal(names(router.candidates({ model: "m", session: "conv-1" }))[0], "a", "a full server loses its affinity");
 });
+
+test("local mode routes only to its one node, pins included", () => {
+  const { fleet } = fleetOf({ name: "embedded", models: ["m:latest"] }, { name: "gpu", models: ["m:latest", "big:latest"], loaded: ["m:latest"] });
+  const router = new Router(fleet, defaults);
+  router.mode = { mode: "local", node: "embedded" };
+  assert.deepEqual(names(router.candidates({ model: "m" })), ["embedded"]);
+  assert.deepEqual(router.candidates({ model: "big" }), { ok: false, reason: "unavailable" });
+  assert.deepEqual(router.candidates({ model: "m", pin: "gpu" }), { ok: false, reason: "pin_unavailable" });
+  router.mode = { mode: "distributed" };
+  assert.deepEqual(names(router.candidates({ model: "m" })), ["gpu", "embedded"]);
+  assert.deepEqual(router.mode, { mode: "distributed" });
+});
+
+test("the fallback serves another model, or sends to a chosen node, only when nothing has the one asked for", () => {
+  const { fleet } = fleetOf({ name: "a", models: ["llama3:latest"] }, { name: "b", models: ["qwen:latest"] });
+  const router = new Router(fleet, defaults);
+  assert.deepEqual(router.candidates({ model: "gone" }), { ok: false, reason: "unknown_model" });
+  router.fallback = { enabled: true, model: "llama3" };
+  const served = router.candidates({ model: "gone" });
+  assert.ok(served.ok);
+  assert.deepEqual(served.choices.map((c) => [c.node.name, c.upstreamModel, c.fallbackFrom]), [["a", "llama3:latest", "gone"]]);
+  assert.deepEqual(names(router.candidates({ model: "qwen" })), ["b"], "a model that is there is served as asked");
+  router.fallback = { enabled: true, node: "b" };
+  const sent = router.candidates({ model: "gone" });
+  assert.ok(sent.ok);
+  assert.deepEqual(sent.choices.map((c) => [c.node.name, c.upstreamModel, c.fallbackFrom]), [["b", "gone", undefined]]);
+  router.fallback = { enabled: false, node: "b" };
+  assert.equal(router.candidates({ model: "gone" }).ok, false);
+});

@@ -32,6 +32,16 @@ export interface RouterOptions {
   affinity: boolean;
 }
 
+/** Seed 003's modes: `distributed` routes across the fleet; `local` to one node only (the embedded engine, or one chosen). */
+export type RoutingMode = { mode: "distributed" } | { mode: "local"; node: string };
+
+/** Seed 003's fallback: when no node can serve the model asked for, serve this model, or send it to this node. */
+export interface FallbackPolicy {
+  enabled: boolean;
+  model?: string;
+  node?: string;
+}
+
 const AFFINITY_MAX = 10_000;
 
 /**
@@ -41,6 +51,9 @@ const AFFINITY_MAX = 10_000;
 export class Router {
   private rotation = 0;
   private readonly sessions = new Map<string, string>();
+  /** In local mode, the one node requests may go to. */
+  private onlyNode: string | undefined;
+  fallback: FallbackPolicy = { enabled: false };
 
   constructor(
     private readonly fleet: Fleet,
@@ -55,11 +68,42 @@ export class Router {
       const fallback = this.eligible(req, baseModelKey(req.model), true);
       if (fallback.usable.length > 0) found = fallback;
     }
-    if (found.usable.length === 0) return { ok: false, reason: found.known ? "unavailable" : "unknown_model" };
+    if (found.usable.length === 0) return this.fallBack(req, key) ?? { ok: false, reason: found.known ? "unavailable" : "unknown_model" };
     const matchKey = found.fallback ? baseModelKey(req.model) : key;
     const choices = this.order(found.usable, key).map((node) => choiceFor(node, matchKey, req.model, found.fallback));
     this.preferSession(choices, req.session);
     return { ok: true, choices };
+  }
+
+  get mode(): RoutingMode {
+    return this.onlyNode === undefined ? { mode: "distributed" } : { mode: "local", node: this.onlyNode };
+  }
+
+  set mode(mode: RoutingMode) {
+    this.onlyNode = mode.mode === "local" ? mode.node : undefined;
+  }
+
+  /** The fallback policy's answer when nothing can serve `key`: another model, or a chosen node. */
+  private fallBack(req: RouteRequest, key: string): Candidates | undefined {
+    const policy = this.fallback;
+    if (!policy.enabled) return undefined;
+    if (policy.model !== undefined && modelKey(policy.model) !== key) {
+      const alternative = modelKey(policy.model);
+      const found = this.eligible(req, alternative, false);
+      if (found.usable.length > 0) {
+        const choices = this.order(found.usable, alternative).map((node) => ({ node, upstreamModel: node.upstreamName(alternative) ?? policy.model!, fallbackFrom: req.model }));
+        return { ok: true, choices };
+      }
+    }
+    const node = policy.node === undefined ? undefined : this.fleet.get(policy.node);
+    if (node && this.usable(node, req)) return { ok: true, choices: [{ node, upstreamModel: req.model }] };
+    return undefined;
+  }
+
+  private usable(node: ServerNode, req: RouteRequest): boolean {
+    if (!node.up || node.spec.drained || req.exclude?.has(node.name)) return false;
+    if (this.onlyNode !== undefined && node.name !== this.onlyNode) return false;
+    return !req.kind || node.kind === req.kind;
   }
 
   /** Records which server answered a conversation, for its prompt cache. */
@@ -75,7 +119,7 @@ export class Router {
   private pinned(req: RouteRequest, key: string): Candidates {
     const node = this.fleet.get(req.pin as string);
     if (!node) return { ok: false, reason: "pin_unknown" };
-    if (!node.up || (req.kind && node.kind !== req.kind) || req.exclude?.has(node.name)) {
+    if (!node.up || (req.kind && node.kind !== req.kind) || req.exclude?.has(node.name) || (this.onlyNode !== undefined && node.name !== this.onlyNode)) {
       return { ok: false, reason: "pin_unavailable" };
     }
     return { ok: true, choices: [choiceFor(node, key, req.model, false)] };
@@ -88,9 +132,7 @@ export class Router {
       const has = byBase ? baseMatch(node, key) !== undefined : node.hasModel(key);
       if (!has) continue;
       known = true;
-      if (!node.up || node.spec.drained || req.exclude?.has(node.name)) continue;
-      if (req.kind && node.kind !== req.kind) continue;
-      usable.push(node);
+      if (this.usable(node, req)) usable.push(node);
     }
     return { usable, known, fallback: byBase };
   }

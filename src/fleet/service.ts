@@ -3,8 +3,12 @@ import type { Store } from "../store/index.js";
 import { Admission } from "./admission.js";
 import { Fleet } from "./fleet.js";
 import type { ServerNode, ServerSpec } from "./node.js";
+import { InFlightRequests } from "./in-flight.js";
 import { Poller } from "./poller.js";
-import { Router } from "./router.js";
+import { Router, type FallbackPolicy, type RoutingMode } from "./router.js";
+
+const MODE = "routing_mode";
+const FALLBACK = "fallback";
 
 /** Where a stored server came from; workers and the engine are never stored. */
 type StoredSource = "config" | "api";
@@ -23,6 +27,8 @@ export class FleetService {
   readonly router: Router;
   readonly admission: Admission;
   readonly poller: Poller;
+  readonly requests = new InFlightRequests();
+  private settingsTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: Readonly<Config>,
@@ -61,6 +67,10 @@ export class FleetService {
       await this.store.servers.upsert(toRow(spec));
     }
     for (const row of await this.store.servers.list()) this.fleet.upsert(fromRow(row));
+    await this.loadSettings();
+    // Another replica may change the mode or fallback: read them again as often as servers are polled.
+    this.settingsTimer = setInterval(() => void this.loadSettings().catch((err: Error) => this.log.warn(`fleet settings not read: ${err.message}`)), this.config.poll.interval_ms);
+    this.settingsTimer.unref();
     this.poller.start();
     await this.poller.pollAll();
     for (const node of this.fleet.all()) {
@@ -91,7 +101,26 @@ export class FleetService {
     return node;
   }
 
+  /** Seed 003's /admin/mode, kept in the database for every replica. */
+  async setMode(mode: RoutingMode): Promise<void> {
+    await this.store.settings.set(MODE, mode);
+    this.router.mode = mode;
+  }
+
+  /** Seed 003's /admin/fallback, kept in the database for every replica. */
+  async setFallback(policy: FallbackPolicy): Promise<void> {
+    await this.store.settings.set(FALLBACK, policy);
+    this.router.fallback = policy;
+  }
+
+  private async loadSettings(): Promise<void> {
+    const [mode, fallback] = await Promise.all([this.store.settings.get(MODE), this.store.settings.get(FALLBACK)]);
+    if (mode) this.router.mode = mode as RoutingMode;
+    if (fallback) this.router.fallback = fallback as FallbackPolicy;
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.settingsTimer);
     this.poller.stop();
     await this.fleet.close();
   }

@@ -41,6 +41,11 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Every proxied request counted so far, whatever its outcome. */
+  async requestsProcessed(): Promise<number> {
+    return (await this.requests.get()).values.reduce((sum, v) => sum + v.value, 0);
+  }
+
   constructor(collect: { serverUp(): Array<[string, number, number]>; queued(): number }) {
     collectDefaultMetrics({ register: this.registry, prefix: "flotilla_process_" });
     new Gauge({

@@ -65,6 +65,7 @@ export async function withServer<T>(
       throw lastError ?? err;
     }
     tried.add(slot.choice.node.name);
+    deps.fleet.requests.add({ id: ctx.requestId, model, node: slot.choice.node.name, priority: ctx.priority, keyId: ctx.keyId, startedAt: Date.now() });
     try {
       return await attempt(slot);
     } catch (err) {
@@ -74,6 +75,7 @@ export async function withServer<T>(
       deps.metrics.retries.inc({ reason: failure.code });
       if (failure.code === "upstream_unreachable") void deps.fleet.poller.poll(slot.choice.node);
     } finally {
+      deps.fleet.requests.remove(ctx.requestId);
       slot.release();
     }
   }

@@ -32,3 +32,12 @@ forEachBackend("machine samples are kept per node in time order, a repeat of one
   assert.equal(await store.events.prune(T0 + 15), 3, "two samples and the event before it");
   assert.deepEqual((await store.events.samples("gpu1", 0)).map((r) => r.time), [T0 + 20]);
 });
+
+forEachBackend("fleet settings are stored as JSON by name, replaced when set again", async (store) => {
+  assert.equal(await store.settings.get("routing_mode"), undefined);
+  await store.settings.set("routing_mode", { mode: "local", node: "gpu1" });
+  await store.settings.set("routing_mode", { mode: "distributed" });
+  await store.settings.set("fallback", { enabled: true, model: "llama3:latest" });
+  assert.deepEqual(await store.settings.get("routing_mode"), { mode: "distributed" });
+  assert.deepEqual(await store.settings.get("fallback"), { enabled: true, model: "llama3:latest" });
+});

@@ -6,6 +6,7 @@ import type { Database } from "./schema.js";
 import { type EventRepo, eventRepo } from "./event-repo.js";
 import { type SecretRepo, secretRepo } from "./secret-repo.js";
 import { type ServerRepo, serverRepo } from "./server-repo.js";
+import { type SettingRepo, settingRepo } from "./setting-repo.js";
 import { sessionRepo, userRepo, type SessionRepo, type UserRepo } from "./user-repo.js";
 
 export type { StoreOptions, Dialect } from "./connect.js";
@@ -14,6 +15,7 @@ export type { ServerRepo, ServerInput } from "./server-repo.js";
 export type { ApiKeyRepo } from "./api-key-repo.js";
 export type { SecretRepo } from "./secret-repo.js";
 export type { EventRepo, EventQuery } from "./event-repo.js";
+export type { SettingRepo } from "./setting-repo.js";
 export type { UserRepo, SessionRepo, UserUpdate } from "./user-repo.js";
 export type { AuditRepo, RequestQuery, UsageQuery } from "./audit-repo.js";
 
@@ -28,6 +30,7 @@ export interface Store {
   readonly sessions: SessionRepo;
   readonly secrets: SecretRepo;
   readonly events: EventRepo;
+  readonly settings: SettingRepo;
   /** Closes the database; calling it again does nothing more. */
   close(): Promise<void>;
 }
@@ -52,6 +55,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     sessions: sessionRepo(db),
     secrets: secretRepo(db),
     events: eventRepo(db),
+    settings: settingRepo(db),
     close: () => (closed ??= db.destroy()),
   };
 }

@@ -15,6 +15,7 @@ export interface Database {
   secrets: SecretRow;
   events: EventRow;
   system_samples: SystemSampleRow;
+  fleet_settings: FleetSettingRow;
 }
 
 export type ServerKind = "ollama" | "openai";
@@ -168,4 +169,11 @@ export interface SystemSampleRow {
   memory_free_bytes: number | null;
   /** a JSON array of the GPUs' name, memory and utilisation, or null */
   gpus: string | null;
+}
+
+/** A fleet setting changed at run time; `value` is JSON. */
+export interface FleetSettingRow {
+  name: string;
+  value: string;
+  updated_at: number;
 }

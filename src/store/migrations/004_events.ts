@@ -1,6 +1,10 @@
 import type { Kysely } from "kysely";
 
-/** What happened in the fleet (models loaded and unloaded, servers online, offline, rebooted, drained), and machine samples per node. */
+/**
+ * What happened in the fleet (models loaded and unloaded, servers online,
+ * offline, rebooted, drained), machine samples per node, and the fleet
+ * settings an admin changes at run time (routing mode, fallback), shared by replicas.
+ */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable("events")
@@ -26,9 +30,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint("system_samples_pk", ["node", "time"])
     .execute();
   await db.schema.createIndex("system_samples_time").on("system_samples").column("time").execute();
+
+  await db.schema
+    .createTable("fleet_settings")
+    .addColumn("name", "text", (c) => c.primaryKey())
+    .addColumn("value", "text", (c) => c.notNull())
+    .addColumn("updated_at", "bigint", (c) => c.notNull())
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable("fleet_settings").execute();
   await db.schema.dropTable("system_samples").execute();
   await db.schema.dropTable("events").execute();
 }
