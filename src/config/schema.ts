@@ -95,6 +95,8 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     servers: Type.Array(ConfigServerSchema, { default: [] }),
+    /** Desired copies per model across the fleet (`POST /api/distributed/rebalance` makes it so); the API may change them. */
+    replicas: Type.Record(Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 }), { default: {} }),
     poll: Type.Object(
       {
         interval_ms: Type.Integer({ minimum: 100, default: 5000 }),

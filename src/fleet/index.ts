@@ -12,3 +12,7 @@ export { registerNodeRoutes, nodeView } from "./node-routes.js";
 export { registerClusterRoutes } from "./cluster-routes.js";
 export { InventoryReader, type Api, type ServerInventory } from "./inventory.js";
 export { SystemMetrics } from "./system-metrics.js";
+export { fleetModels, type FleetModel } from "./fleet-models.js";
+export { registerModelRoutes, transferView, TransferView } from "./model-routes.js";
+export { ModelManager, type RebalanceAction, type ReplicationState } from "./model-manager.js";
+export { Transfers, type NodeCall, type StatusError } from "./transfers.js";

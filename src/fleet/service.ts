@@ -4,6 +4,8 @@ import { Admission } from "./admission.js";
 import { Fleet } from "./fleet.js";
 import type { ServerNode, ServerSpec } from "./node.js";
 import { InFlightRequests } from "./in-flight.js";
+import { ModelManager } from "./model-manager.js";
+import { Transfers, type NodeCall, type StatusError } from "./transfers.js";
 import { Poller } from "./poller.js";
 import { Router, type FallbackPolicy, type RoutingMode } from "./router.js";
 
@@ -28,12 +30,15 @@ export class FleetService {
   readonly admission: Admission;
   readonly poller: Poller;
   readonly requests = new InFlightRequests();
+  readonly models: ModelManager;
   private settingsTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: Readonly<Config>,
     private readonly store: Store,
     private readonly log: FleetLog,
+    /** How model operations reach a node (the proxy's upstream call, with its credentials and errors). */
+    nodes: { call: NodeCall; statusError: StatusError },
   ) {
     this.router = new Router(this.fleet, {
       fallbackQuantization: config.routing.fallback_quantization,
@@ -49,6 +54,12 @@ export class FleetService {
       onError: (node, message) => log.warn(`server ${node.name} is down: ${message}`),
     });
     this.fleet.on("change", () => this.admission.pump());
+    const transfers = new Transfers(store, nodes.call, nodes.statusError, (node) => this.poller.poll(node), {
+      timeoutMs: config.routing.first_byte_timeout_ms,
+      writeEveryMs: 1000,
+      onError: (err) => log.warn(`transfer progress not written: ${(err as Error).message}`),
+    });
+    this.models = new ModelManager(this.fleet, store, transfers, nodes.call, nodes.statusError, config.replicas, config.routing.first_byte_timeout_ms);
   }
 
   /**
@@ -68,6 +79,7 @@ export class FleetService {
     }
     for (const row of await this.store.servers.list()) this.fleet.upsert(fromRow(row));
     await this.loadSettings();
+    await this.models.load();
     // Another replica may change the mode or fallback: read them again as often as servers are polled.
     this.settingsTimer = setInterval(() => void this.loadSettings().catch((err: Error) => this.log.warn(`fleet settings not read: ${err.message}`)), this.config.poll.interval_ms);
     this.settingsTimer.unref();
@@ -121,6 +133,7 @@ export class FleetService {
 
   async close(): Promise<void> {
     clearInterval(this.settingsTimer);
+    await this.models.transfers.close();
     this.poller.stop();
     await this.fleet.close();
   }

@@ -1,40 +1,14 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { modelKey, type ServerNode } from "../fleet/index.js";
+import { fleetModels, modelKey, type FleetModel, type ServerNode } from "../fleet/index.js";
 import { FlotillaError } from "../server/errors.js";
 import type { ProxyDeps } from "./context.js";
 import { OllamaPsResponse, OllamaTagsResponse, OpenAIModel, OpenAIModelList } from "./schemas.js";
-
-interface FleetModel {
-  name: string;
-  size?: number;
-  digest?: string;
-  modified_at?: string;
-  details?: Record<string, unknown>;
-  servers: string[];
-  loadedOn: string[];
-}
 
 /** Asks every online server now, so a model pulled a moment ago is listed. */
 async function refreshOnline(deps: ProxyDeps): Promise<ServerNode[]> {
   await deps.fleet.poller.pollOnline();
   return deps.fleet.fleet.all().filter((n) => n.up);
-}
-
-function fleetModels(nodes: readonly ServerNode[]): Map<string, FleetModel> {
-  const models = new Map<string, FleetModel>();
-  for (const node of nodes) {
-    for (const [key, entry] of node.models) {
-      let model = models.get(key);
-      if (!model) {
-        model = { name: entry.name, size: entry.size, digest: entry.digest, modified_at: entry.modified_at, details: entry.details, servers: [], loadedOn: [] };
-        models.set(key, model);
-      }
-      model.servers.push(node.name);
-      if (node.loaded.has(key)) model.loadedOn.push(node.name);
-    }
-  }
-  return models;
 }
 
 function openAIModel(model: FleetModel) {

@@ -12,3 +12,4 @@ export function registerProxyRoutes(app: FastifyInstance, deps: ProxyDeps): void
   registerAggregateRoutes(app, deps);
   registerModelOpsRoutes(app, deps);
 }
+export { callUpstream, upstreamStatusError } from "./upstream.js";

@@ -5,7 +5,7 @@ import { FlotillaError } from "../server/errors.js";
 import type { CallContext, ProxyDeps } from "./context.js";
 import { relay, withServer } from "./forward.js";
 import { callContext } from "./request-context.js";
-import { OllamaCopyRequest, OllamaModelRef } from "./schemas.js";
+import { OllamaCopyRequest, OllamaModelRef, OllamaPullRequest } from "./schemas.js";
 import { callUpstream, upstreamStatusError } from "./upstream.js";
 
 type Body = Record<string, unknown>;
@@ -85,6 +85,44 @@ async function relayWrite(deps: ProxyDeps, req: FastifyRequest, reply: FastifyRe
   return reply;
 }
 
+/**
+ * Ollama's /api/pull as a transfer: progress lines go to the client as the
+ * node sends them (or only the last, with `stream: false`), and the transfer
+ * lists the same progress. A client that goes away stops the pull, as with Ollama.
+ */
+async function pullAsTransfer(deps: ProxyDeps, ctx: CallContext, reply: FastifyReply, node: ServerNode, model: string, body: Body) {
+  const streamed = body.stream !== false;
+  const res = reply.raw;
+  let wrote = false;
+  let last = "";
+  const onLine = (line: string) => {
+    last = line;
+    if (!streamed) return;
+    if (!wrote) {
+      reply.hijack();
+      res.writeHead(200, { "content-type": "application/x-ndjson", "x-request-id": ctx.requestId, "x-flotilla-server": node.name });
+      wrote = true;
+    }
+    res.write(line);
+  };
+  const { row, done } = await deps.fleet.models.transfers.start(node, model, "pull", { onLine, body, requestId: ctx.requestId });
+  const onClose = () => {
+    if (!res.writableFinished) void deps.fleet.models.transfers.cancel(row.id);
+  };
+  res.once("close", onClose);
+  const ended = await done;
+  res.off("close", onClose);
+  deps.record(ctx, "/api/pull", model, { status: ended.status === "completed" ? 200 : 502, server: node.name, error: ended.error ?? undefined }, 1);
+  if (wrote) {
+    // A pull cut short (the node went away) ends with an error line, as Ollama's own failures do.
+    if (ended.status === "failed" && !last.includes('"error"')) res.write(`${JSON.stringify({ error: ended.error })}\n`);
+    res.end();
+    return reply;
+  }
+  if (ended.status !== "completed") throw new FlotillaError("upstream_error", `pulling "${model}" on ${node.name} failed: ${ended.error ?? ended.status}`);
+  return reply.header("x-flotilla-server", node.name).send(JSON.parse(last || '{"status":"success"}'));
+}
+
 /** Runs a write on several servers; succeeds when all do, else names the ones that failed. */
 async function fanOut(deps: ProxyDeps, ctx: CallContext, nodes: ServerNode[], method: "POST" | "DELETE", path: string, body: Body) {
   const results = await Promise.all(
@@ -134,16 +172,29 @@ export function registerModelOpsRoutes(app: FastifyInstance, deps: ProxyDeps): v
     },
   );
 
-  for (const op of ["pull", "create"] as const) {
-    app.post(
-      `/api/${op}`,
-      { schema: { body: OllamaModelRef, summary: `${op} a model on one server (pinned, or the default write server)`, tags }, config: admin },
-      async function modelWrite(req, reply) {
-        modelOf(req.body as Body);
-        return relayWrite(deps, req, reply, writeTarget(deps, callContext(req, reply), `/api/${op}`), "POST");
-      },
-    );
-  }
+  app.post(
+    "/api/create",
+    { schema: { body: OllamaModelRef, summary: "Create a model on one server (pinned, or the default write server)", tags }, config: admin },
+    async function createModel(req, reply) {
+      modelOf(req.body as Body);
+      return relayWrite(deps, req, reply, writeTarget(deps, callContext(req, reply), "/api/create"), "POST");
+    },
+  );
+
+  app.post(
+    "/api/pull",
+    {
+      schema: { body: OllamaPullRequest, summary: "Pull a model onto one node (`node`, pinned, or the default write server); tracked as a transfer", tags },
+      config: admin,
+    },
+    async function pullModel(req, reply) {
+      const { node: nodeName, ...body } = req.body as Body & { node?: string };
+      const model = modelOf(body);
+      const ctx = callContext(req, reply);
+      const node = nodeName ? deps.fleet.models.node(nodeName) : writeTarget(deps, ctx, "/api/pull");
+      return pullAsTransfer(deps, ctx, reply, node, model, body);
+    },
+  );
 
   app.post(
     "/api/push",

@@ -70,6 +70,9 @@ export const OllamaModelRef = open({
   insecure: Type.Optional(Type.Boolean()),
 });
 
+/** Ollama's pull, plus `node`: which node of the fleet to pull onto. */
+export const OllamaPullRequest = open({ ...OllamaModelRef.properties, node: Type.Optional(Type.String({ minLength: 1 })) });
+
 export const OllamaCopyRequest = open({
   source: Type.String({ minLength: 1 }),
   destination: Type.String({ minLength: 1 }),

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import AjvCompiler from "@fastify/ajv-compiler";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Config } from "../config/index.js";
-import { registerClusterRoutes, registerFleetRoutes, registerNodeRoutes, type FleetService } from "../fleet/index.js";
+import { registerClusterRoutes, registerFleetRoutes, registerModelRoutes, registerNodeRoutes, type FleetService } from "../fleet/index.js";
 import { registerEventRoutes } from "../observe/routes.js";
 import type { Metrics } from "../observe/metrics.js";
 import { registerProxyRoutes, type ProxyDeps } from "../proxy/index.js";
@@ -70,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerSystemRoutes(app, deps.fleet.fleet, deps.metrics);
   registerFleetRoutes(app, deps.fleet);
   registerNodeRoutes(app, deps.fleet);
+  registerModelRoutes(app, deps.fleet.fleet, deps.fleet.models);
   registerClusterRoutes(app, deps.fleet, () => deps.metrics.requestsProcessed(), deps.config.embedded.name);
   registerEventRoutes(app, deps.accounts.store, deps.fleet.fleet);
   registerWorkerRoutes(app, deps.upgrades, deps.workers);

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config/index.js";
 import { FleetService } from "../fleet/index.js";
+import { callUpstream, upstreamStatusError } from "../proxy/index.js";
 import { AuditWriter } from "../observe/audit.js";
 import { FleetEvents } from "../observe/events.js";
 import { Metrics } from "../observe/metrics.js";
@@ -46,7 +47,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
 
   // The logger is Fastify's, made with the app below; these run only once it exists.
   const log = { info: (m: string) => app.log.info(m), warn: (m: string) => app.log.warn(m) };
-  const fleet = new FleetService(config, store, log);
+  const fleet = new FleetService(config, store, log, { call: (node, call) => callUpstream(node, call), statusError: upstreamStatusError });
   const metrics = new Metrics({
     serverUp: () => fleet.fleet.all().map((n) => [n.name, n.up ? 1 : 0, n.inFlight]),
     queued: () => fleet.admission.waiting,

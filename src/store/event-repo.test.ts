@@ -41,3 +41,16 @@ forEachBackend("fleet settings are stored as JSON by name, replaced when set aga
   assert.deepEqual(await store.settings.get("routing_mode"), { mode: "distributed" });
   assert.deepEqual(await store.settings.get("fallback"), { enabled: true, model: "llama3:latest" });
 });
+
+forEachBackend("transfers record progress, and a stop asked for by any replica is seen by the one running it", async (store) => {
+  const row = { id: "tr_1", model: "m:latest", node: "gpu1", source: "download" as const, status: "running" as const, stage: null, completed_bytes: 0, total_bytes: 0, error: null, cancel_requested: 0, created_at: T0, updated_at: T0 };
+  await store.transfers.insert(row);
+  await store.transfers.insert({ ...row, id: "tr_0", created_at: T0 - 1, status: "completed" });
+  assert.deepEqual(await store.transfers.update("tr_1", { status: "running", stage: "pulling abc", completed_bytes: 50, total_bytes: 100, error: null, updated_at: T0 + 1 }), { cancelRequested: false });
+  assert.equal(await store.transfers.requestCancel("tr_1"), true);
+  assert.equal(await store.transfers.requestCancel("tr_0"), false, "a finished transfer has nothing to stop");
+  assert.deepEqual(await store.transfers.update("tr_1", { status: "running", stage: "pulling abc", completed_bytes: 60, total_bytes: 100, error: null, updated_at: T0 + 2 }), { cancelRequested: true });
+  const got = await store.transfers.get("tr_1");
+  assert.deepEqual([got?.completed_bytes, got?.total_bytes, got?.stage, got?.cancel_requested], [60, 100, "pulling abc", 1]);
+  assert.deepEqual((await store.transfers.list(10)).map((t) => t.id), ["tr_1", "tr_0"]);
+});

@@ -16,6 +16,7 @@ export interface Database {
   events: EventRow;
   system_samples: SystemSampleRow;
   fleet_settings: FleetSettingRow;
+  transfers: TransferRow;
 }
 
 export type ServerKind = "ollama" | "openai";
@@ -175,5 +176,27 @@ export interface SystemSampleRow {
 export interface FleetSettingRow {
   name: string;
   value: string;
+  updated_at: number;
+}
+
+export type TransferStatus = "running" | "completed" | "failed" | "cancelled";
+/** What started a transfer: the model API, Ollama's /api/pull, a rebalance or a migration. */
+export type TransferSource = "download" | "pull" | "rebalance" | "migrate";
+
+/** A model being pulled onto a node, or one that was. */
+export interface TransferRow {
+  id: string;
+  model: string;
+  node: string;
+  source: TransferSource;
+  status: TransferStatus;
+  /** the server's last status line, e.g. "pulling 8eeb52dfb3bb" */
+  stage: string | null;
+  completed_bytes: number;
+  total_bytes: number;
+  error: string | null;
+  /** 0 or 1: asked to stop (by any replica); the replica running it stops it */
+  cancel_requested: number;
+  created_at: number;
   updated_at: number;
 }
