@@ -1,6 +1,7 @@
 import { serve } from "./serve.js";
 import { worker, WORKER_HELP } from "./worker.js";
 import { makeTinyModel } from "./make-tiny-model.js";
+import { models, MODELS_HELP } from "./models.js";
 import { BUILD } from "../server/build-info.js";
 
 const HELP = `flotilla — one OpenAI- and Ollama-compatible gateway for a fleet of inference servers
@@ -8,6 +9,8 @@ const HELP = `flotilla — one OpenAI- and Ollama-compatible gateway for a fleet
 Usage:
   flotilla serve [options]     start the gateway (default: port 8080, data in ./data)
   flotilla worker [options]    join a gateway's fleet over a WebSocket (from behind NAT)
+  flotilla models list|pull    models across the fleet (see below)
+  flotilla transfers list      model transfers
   flotilla make-tiny-model [FILE]
                                write the tiny random-weight GGUF (default ./data/models/tiny.gguf)
   flotilla version             print the version
@@ -27,7 +30,8 @@ serve options (each also as FLOTILLA_* env, e.g. FLOTILLA_PORT):
   --embedded-model [NAME=]FILE
                          serve a GGUF file in this process (llama.cpp); repeatable
 
-${WORKER_HELP}`;
+${WORKER_HELP}
+${MODELS_HELP}`;
 
 export async function runCli(argv: string[]): Promise<number | void> {
   const [command = "serve", ...rest] = argv;
@@ -36,6 +40,9 @@ export async function runCli(argv: string[]): Promise<number | void> {
       return serve(rest);
     case "worker":
       return worker(rest);
+    case "models":
+    case "transfers":
+      return models(command, rest);
     case "make-tiny-model":
       return makeTinyModel(rest);
     case "version":
