@@ -14,13 +14,24 @@ export interface InFlightRequest {
 /** The requests being answered now (seed 003's /api/distributed/requests): one Map entry each while on a node. */
 export class InFlightRequests {
   private readonly requests = new Map<string, InFlightRequest>();
+  /** Live views that want each request's start and end (seed 003's /ws); none most of the time. */
+  private readonly watchers = new Set<(change: "started" | "finished", request: InFlightRequest) => void>();
 
   add(request: InFlightRequest): void {
     this.requests.set(request.id, request);
+    if (this.watchers.size > 0) for (const watch of this.watchers) watch("started", request);
   }
 
   remove(id: string): void {
+    const request = this.watchers.size > 0 ? this.requests.get(id) : undefined;
     this.requests.delete(id);
+    if (request) for (const watch of this.watchers) watch("finished", request);
+  }
+
+  /** Calls `fn` at each start and end until the returned function is called. */
+  watch(fn: (change: "started" | "finished", request: InFlightRequest) => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
   }
 
   list(): InFlightRequest[] {

@@ -97,6 +97,11 @@ export class Transfers extends EventEmitter<{ update: [TransferRow] }> {
     return here ? { ...here.row } : this.store.transfers.get(id);
   }
 
+  /** The transfers running on this replica, as they are now. */
+  runningNow(): TransferRow[] {
+    return [...this.running.values()].map((e) => ({ ...e.row }));
+  }
+
   async list(limit = 200): Promise<TransferRow[]> {
     return (await this.store.transfers.list(limit)).map((row) => (this.running.has(row.id) ? { ...(this.running.get(row.id) as Running).row } : row));
   }

@@ -4,6 +4,8 @@ import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Config } from "../config/index.js";
 import { registerClusterRoutes, registerFleetRoutes, registerModelRoutes, registerNodeRoutes, type FleetService } from "../fleet/index.js";
 import { registerEventRoutes } from "../observe/routes.js";
+import { registerLiveRoutes } from "../observe/live-routes.js";
+import type { LiveState } from "../observe/live.js";
 import type { Metrics } from "../observe/metrics.js";
 import { registerProxyRoutes, type ProxyDeps } from "../proxy/index.js";
 import { registerAuth, type Keyring } from "./auth.js";
@@ -24,6 +26,7 @@ export interface AppDeps {
   upgrades: UpgradeRoutes;
   workers: WorkerHub;
   accounts: Accounts;
+  live: LiveState;
 }
 
 const BODY_LIMIT = 256 * 1024 * 1024;
@@ -73,6 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerModelRoutes(app, deps.fleet.fleet, deps.fleet.models);
   registerClusterRoutes(app, deps.fleet, () => deps.metrics.requestsProcessed(), deps.config.embedded.name);
   registerEventRoutes(app, deps.accounts.store, deps.fleet.fleet);
+  registerLiveRoutes(app, deps.live, deps.upgrades, { keyring: deps.keyring, credentials: deps.accounts.credentials() });
   registerWorkerRoutes(app, deps.upgrades, deps.workers);
   registerAccountsRoutes(app, deps.accounts);
   registerProxyRoutes(app, { config: deps.config, fleet: deps.fleet, metrics: deps.metrics, record: deps.record });

@@ -45,7 +45,7 @@ type Maybe<T> = T | undefined | Promise<T | undefined>;
 
 /** Resolves the credentials that are not API keys: the session cookie and access tokens. */
 export interface CredentialResolver {
-  cookieToken(req: FastifyRequest): string | undefined;
+  cookieToken(req: WithHeaders): string | undefined;
   session(token: string): Maybe<Principal>;
   /** Whether a bearer token is an access token rather than an API key. */
   isAccessToken(token: string): boolean;
@@ -158,8 +158,11 @@ function sameHash(a: string, b: string): boolean {
   return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
+/** What credentials are read from: a Fastify request, or a raw one (a WebSocket upgrade). */
+type WithHeaders = Pick<FastifyRequest, "headers">;
+
 /** `Authorization: Bearer K`, or seed 004's `X-Ollama-Api-Key: K`. */
-export function presentedKey(req: FastifyRequest): string | undefined {
+export function presentedKey(req: WithHeaders): string | undefined {
   const header = req.headers.authorization;
   if (header && header.length > 7 && header.slice(0, 7).toLowerCase() === "bearer ") return header.slice(7).trim();
   const alt = req.headers["x-ollama-api-key"];
@@ -206,8 +209,7 @@ function refusal(level: Guarded, presented: boolean, principal: Principal | unde
 }
 
 /** The principal behind the request's credentials: a bearer API key or access token, else the session cookie. */
-function identify(req: FastifyRequest, keyring: Keyring, credentials: CredentialResolver | undefined): { presented: boolean; principal: Maybe<Principal> } {
-  const token = presentedKey(req);
+function identify(req: WithHeaders, keyring: Keyring, credentials: CredentialResolver | undefined, token = presentedKey(req)): { presented: boolean; principal: Maybe<Principal> } {
   if (token !== undefined) {
     return { presented: true, principal: credentials?.isAccessToken(token) ? credentials.accessToken(token) : keyring.verify(token) };
   }
@@ -246,6 +248,23 @@ function authorize(
     return (config.owner as OwnerOf)(req).then((owner) => (owner !== undefined && owner !== null && owner === found?.userId ? undefined : new FlotillaError("not_found", "not found")));
   };
   return principal instanceof Promise ? principal.then(settle) : settle(principal);
+}
+
+/**
+ * Who a raw request (a WebSocket upgrade, which Fastify never sees) is, and
+ * whether they may call a route of `level`. A browser cannot set headers on
+ * a WebSocket, so `?key=` stands in for the bearer there.
+ */
+export async function authorizeUpgrade(
+  req: WithHeaders & { url?: string },
+  level: Exclude<Guarded, "owner">,
+  keyring: Keyring,
+  credentials: CredentialResolver | undefined,
+): Promise<Principal | FlotillaError> {
+  const fromQuery = new URL(req.url ?? "/", "http://upgrade").searchParams.get("key") ?? undefined;
+  const { presented, principal } = identify(req, keyring, credentials, presentedKey(req) ?? fromQuery);
+  const found = await principal;
+  return allowed(level, found, "key") && found ? found : refusal(level, presented, found);
 }
 
 export function registerAuth(app: FastifyInstance, keyring: Keyring, proxyMode: "key" | "open", credentials?: CredentialResolver): void {

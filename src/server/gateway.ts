@@ -6,6 +6,7 @@ import { FleetService } from "../fleet/index.js";
 import { callUpstream, upstreamStatusError } from "../proxy/index.js";
 import { AuditWriter } from "../observe/audit.js";
 import { FleetEvents } from "../observe/events.js";
+import { LiveState } from "../observe/live.js";
 import { Metrics } from "../observe/metrics.js";
 import { createRecorder } from "../observe/record.js";
 import { openAuditSink, openStore, type Store } from "../store/index.js";
@@ -70,14 +71,15 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     log,
   );
   const accounts = await Accounts.open(store, keyring, config, log);
-  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, accounts });
-  app.server.on("upgrade", upgrades.listener);
-
   const events = new FleetEvents(fleet.fleet, store, {
     systemSampleMs: config.events.system_sample_ms,
     retentionMs: config.events.retention_days * 86_400_000,
     onError: (err) => app.log.error({ err }, "fleet events could not be written"),
   });
+  const live = new LiveState(fleet, events);
+  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, accounts, live });
+  app.server.on("upgrade", upgrades.listener);
+
   await fleet.start();
   events.start();
   let embedded: Awaited<ReturnType<typeof startEmbeddedNode>>;

@@ -3,6 +3,8 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 
 export type SocketHandler = (socket: WebSocket, request: IncomingMessage) => void;
+/** Refuses an upgrade (an HTTP error before the handshake), or lets it through. */
+export type UpgradeGuard = (request: IncomingMessage) => Promise<{ status: number; message: string } | undefined>;
 
 const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
@@ -12,22 +14,31 @@ const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
  * route (documented, answering 426) registered by its capability.
  */
 export class UpgradeRoutes {
-  private readonly routes = new Map<string, SocketHandler>();
+  private readonly routes = new Map<string, { handler: SocketHandler; guard?: UpgradeGuard }>();
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
 
-  add(path: string, handler: SocketHandler): void {
-    this.routes.set(path, handler);
+  add(path: string, handler: SocketHandler, guard?: UpgradeGuard): void {
+    this.routes.set(path, { handler, guard });
   }
 
   /** The `upgrade` listener for every HTTP server the gateway runs. */
   readonly listener = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = (request.url ?? "/").split("?", 1)[0].replace(/\/+$/, "");
-    const handler = this.routes.get(path);
-    if (!handler) {
+    const route = this.routes.get(path);
+    if (!route) {
       socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => handler(ws, request));
+    const upgrade = () => this.wss.handleUpgrade(request, socket, head, (ws) => route.handler(ws, request));
+    if (!route.guard) return upgrade();
+    route.guard(request).then(
+      (refused) => {
+        if (!refused) return upgrade();
+        const body = JSON.stringify({ error: refused.message });
+        socket.end(`HTTP/1.1 ${refused.status} Refused\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      },
+      () => socket.destroy(),
+    );
   };
 
   close(): void {
