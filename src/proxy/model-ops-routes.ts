@@ -5,7 +5,7 @@ import { FlotillaError } from "../server/errors.js";
 import type { CallContext, ProxyDeps } from "./context.js";
 import { relay, withServer } from "./forward.js";
 import { callContext } from "./request-context.js";
-import { OllamaCopyRequest, OllamaModelRef, OllamaPullRequest } from "./schemas.js";
+import { OllamaCopyRequest, OllamaModelRef } from "./schemas.js";
 import { callUpstream, upstreamStatusError } from "./upstream.js";
 
 type Body = Record<string, unknown>;
@@ -83,6 +83,20 @@ async function relayWrite(deps: ProxyDeps, req: FastifyRequest, reply: FastifyRe
   deps.record(ctx, req.url, model, { status: upstream.statusCode, server: node.name }, 1);
   if (method === "POST" && !isBlob) void deps.fleet.poller.poll(node);
   return reply;
+}
+
+/**
+ * A body's `node` field aims a model operation at one node, as
+ * X-Ollama-Pin-Server does (the header wins); the field is not sent on.
+ */
+function nodeFieldPins(req: FastifyRequest, _reply: FastifyReply, done: () => void): void {
+  const body = req.body as Body | undefined;
+  if (body && typeof body.node === "string") {
+    req.headers["x-ollama-pin-server"] ??= body.node;
+    delete body.node;
+    req.rawBody = undefined;
+  }
+  done();
 }
 
 /**
@@ -174,7 +188,7 @@ export function registerModelOpsRoutes(app: FastifyInstance, deps: ProxyDeps): v
 
   app.post(
     "/api/create",
-    { schema: { body: OllamaModelRef, summary: "Create a model on one server (pinned, or the default write server)", tags }, config: admin },
+    { schema: { body: OllamaModelRef, summary: "Create a model on one server (pinned, or the default write server)", tags }, preHandler: nodeFieldPins, config: admin },
     async function createModel(req, reply) {
       modelOf(req.body as Body);
       return relayWrite(deps, req, reply, writeTarget(deps, callContext(req, reply), "/api/create"), "POST");
@@ -184,21 +198,21 @@ export function registerModelOpsRoutes(app: FastifyInstance, deps: ProxyDeps): v
   app.post(
     "/api/pull",
     {
-      schema: { body: OllamaPullRequest, summary: "Pull a model onto one node (`node`, pinned, or the default write server); tracked as a transfer", tags },
+      schema: { body: OllamaModelRef, summary: "Pull a model onto one node (`node`, pinned, or the default write server); tracked as a transfer", tags },
+      preHandler: nodeFieldPins,
       config: admin,
     },
     async function pullModel(req, reply) {
-      const { node: nodeName, ...body } = req.body as Body & { node?: string };
+      const body = req.body as Body;
       const model = modelOf(body);
       const ctx = callContext(req, reply);
-      const node = nodeName ? deps.fleet.models.node(nodeName) : writeTarget(deps, ctx, "/api/pull");
-      return pullAsTransfer(deps, ctx, reply, node, model, body);
+      return pullAsTransfer(deps, ctx, reply, writeTarget(deps, ctx, "/api/pull"), model, body);
     },
   );
 
   app.post(
     "/api/push",
-    { schema: { body: OllamaModelRef, summary: "Push a model from a server that has it", tags }, config: admin },
+    { schema: { body: OllamaModelRef, summary: "Push a model from a server that has it", tags }, preHandler: nodeFieldPins, config: admin },
     async function pushModel(req, reply) {
       const ctx = callContext(req, reply);
       return relayWrite(deps, req, reply, (await holders(deps, ctx, modelOf(req.body as Body), "/api/push"))[0], "POST");
@@ -207,7 +221,7 @@ export function registerModelOpsRoutes(app: FastifyInstance, deps: ProxyDeps): v
 
   app.post(
     "/api/copy",
-    { schema: { body: OllamaCopyRequest, summary: "Copy a model on every server that has it (or the pinned one)", tags }, config: admin },
+    { schema: { body: OllamaCopyRequest, summary: "Copy a model on every server that has it (or the pinned one)", tags }, preHandler: nodeFieldPins, config: admin },
     async function copyModel(req, reply) {
       const ctx = callContext(req, reply);
       const body = req.body as { source: string; destination: string };
@@ -219,7 +233,7 @@ export function registerModelOpsRoutes(app: FastifyInstance, deps: ProxyDeps): v
 
   app.delete(
     "/api/delete",
-    { schema: { body: OllamaModelRef, summary: "Delete a model from every server that has it (or the pinned one)", tags }, config: admin },
+    { schema: { body: OllamaModelRef, summary: "Delete a model from every server that has it (or the pinned one)", tags }, preHandler: nodeFieldPins, config: admin },
     async function deleteModel(req, reply) {
       const ctx = callContext(req, reply);
       const model = modelOf(req.body as Body);

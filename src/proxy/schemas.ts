@@ -68,14 +68,14 @@ export const OllamaModelRef = open({
   name: Type.Optional(Type.String({ minLength: 1 })),
   stream: Type.Optional(Type.Boolean()),
   insecure: Type.Optional(Type.Boolean()),
+  /** Flotilla's own: which node of the fleet to act on, as X-Ollama-Pin-Server does. */
+  node: Type.Optional(Type.String({ minLength: 1 })),
 });
-
-/** Ollama's pull, plus `node`: which node of the fleet to pull onto. */
-export const OllamaPullRequest = open({ ...OllamaModelRef.properties, node: Type.Optional(Type.String({ minLength: 1 })) });
 
 export const OllamaCopyRequest = open({
   source: Type.String({ minLength: 1 }),
   destination: Type.String({ minLength: 1 }),
+  node: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 const OpenAIMessage = open({

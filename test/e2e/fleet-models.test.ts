@@ -96,6 +96,21 @@ describe("models across the fleet: downloads as transfers, cancel, delete, repli
     assert.equal((await gw.admin("/api/v1/transfers/tr_nope")).status, 404);
   });
 
+  test("Ollama's pull and delete take a node field to act on one node only", async () => {
+    const pulled = await post("/api/pull", { model: "aimed:latest", node: nameOf.n3, stream: false });
+    assert.deepEqual([pulled.status, await pulled.json(), pulled.headers.get("x-flotilla-server")], [200, { status: "success" }, nameOf.n3]);
+    assert.ok((await onDisk(node.n3)).includes("aimed:latest"));
+    await json(post("/api/v1/models/aimed:latest/download", { node: nameOf.n2 }), 202);
+    await waitFor("aimed on n2", async () => (await onDisk(node.n2)).includes("aimed:latest"));
+    await waitFor("the fleet sees both copies", async () => (await distributed()).find((m) => m.name === "aimed:latest")?.replicas === 2);
+    const deleted = await gw.admin("/api/delete", { method: "DELETE", body: JSON.stringify({ model: "aimed:latest", node: nameOf.n3 }) });
+    assert.equal(deleted.status, 200);
+    assert.equal((await onDisk(node.n3)).includes("aimed:latest"), false);
+    assert.ok((await onDisk(node.n2)).includes("aimed:latest"), "the other copy stays");
+    const recorded = node.n3.requests.filter((r) => r.path === "/api/delete").at(-1)?.body as Record<string, unknown>;
+    assert.deepEqual(recorded, { model: "aimed:latest" }, "the node field is not sent on");
+  });
+
   test("a model removed from the fleet is deleted from every node that had it", async () => {
     const removed = await json<{ deleted_from: string[] }>(gw.admin("/api/v1/models/new:latest", { method: "DELETE" }));
     assert.equal(removed.deleted_from.length, 2);
