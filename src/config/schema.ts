@@ -13,6 +13,8 @@ export const ServerSpecSchema = Type.Object(
     max_concurrency: Type.Optional(Type.Integer({ minimum: 1 })),
     /** Total accelerator memory, when known: lets the router prefer the server with the most free VRAM. */
     vram_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** A Prometheus node exporter on the server's machine (e.g. http://10.0.0.5:9100/metrics): its CPU, memory and disk. */
+    node_exporter_url: Type.Optional(Type.String({ pattern: "^https?://" })),
   },
   { additionalProperties: false },
 );

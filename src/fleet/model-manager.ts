@@ -68,11 +68,15 @@ export class ModelManager {
     return node;
   }
 
-  /** Where a new copy of `model` should go: a node without it, the most free VRAM first, then the fewest models. */
+  /**
+   * Where a new copy of `model` should go: a node without it and, where its
+   * disk is known, with room for it; the most free VRAM first, then the fewest models.
+   */
   bestNodeFor(model: string, exclude: ReadonlySet<string> = new Set()): ServerNode | undefined {
     const key = modelKey(model);
+    const size = this.fleet.all().reduce((found, n) => found ?? n.models.get(key)?.size, undefined as number | undefined) ?? 0;
     return this.pullable()
-      .filter((n) => !n.hasModel(key) && !exclude.has(n.name))
+      .filter((n) => !n.hasModel(key) && !exclude.has(n.name) && (n.system?.disk === undefined || n.system.disk.free_bytes >= size))
       .sort((a, b) => (b.freeVram ?? 0) - (a.freeVram ?? 0) || a.models.size - b.models.size || a.name.localeCompare(b.name))[0];
   }
 

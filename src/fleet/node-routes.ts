@@ -19,6 +19,7 @@ export const NodeView = Type.Object({
     cpu: Type.Union([Type.Number(), Type.Null()]),
     /** memory in use, 0–1 */
     memory: Type.Union([Type.Number(), Type.Null()]),
+    /** disk in use, 0–1 */
     disk: Type.Union([Type.Number(), Type.Null()]),
   }),
   kind: ServerView.properties.kind,
@@ -43,6 +44,7 @@ export function nodeView(node: ServerNode): Static<typeof NodeView> {
   const view = serverView(node);
   const cpu = node.system?.cpu;
   const memory = node.system?.memory;
+  const disk = node.system?.disk;
   return {
     id: node.name,
     status: status(node),
@@ -52,7 +54,7 @@ export function nodeView(node: ServerNode): Static<typeof NodeView> {
     resources: {
       cpu: cpu && cpu.cores > 0 ? round(cpu.load_1m / cpu.cores) : null,
       memory: memory && memory.total_bytes > 0 ? round(1 - memory.free_bytes / memory.total_bytes) : null,
-      disk: null,
+      disk: disk && disk.total_bytes > 0 ? round(1 - disk.free_bytes / disk.total_bytes) : null,
     },
     kind: view.kind as Static<typeof NodeView>["kind"],
     api: view.api,

@@ -17,6 +17,7 @@ export interface ServerSpec {
   api_key?: string;
   max_concurrency?: number;
   vram_bytes?: number;
+  node_exporter_url?: string;
   drained: boolean;
   source: ServerSource;
 }

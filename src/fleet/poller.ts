@@ -1,5 +1,6 @@
 import type { Fleet } from "./fleet.js";
 import { InventoryReader } from "./inventory.js";
+import { readNodeExporter } from "./node-exporter.js";
 import type { ServerNode } from "./node.js";
 
 export interface PollerOptions {
@@ -58,8 +59,11 @@ export class Poller {
     const wasUp = node.up;
     try {
       const reader = new InventoryReader(node.transport, this.options.timeoutMs, node.spec.api_key);
+      // The machine is read beside the inventory; an exporter that fails leaves the server up.
+      const machine = node.spec.node_exporter_url ? readNodeExporter(node.spec.node_exporter_url, this.options.timeoutMs).catch(() => undefined) : undefined;
       node.kind ??= await reader.probeApi();
       const inventory = await reader.read(node.kind);
+      if (machine) node.system = await machine;
       node.setModels(inventory.models);
       node.setLoaded(inventory.loaded);
       node.version = inventory.version;

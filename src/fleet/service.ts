@@ -149,6 +149,7 @@ function toSpec(input: ServerSpecInput, source: StoredSource): ServerSpec & { so
     api_key: input.api_key,
     max_concurrency: input.max_concurrency,
     vram_bytes: input.vram_bytes,
+    node_exporter_url: input.node_exporter_url,
     drained: false,
     source,
   };
@@ -162,6 +163,7 @@ function toRow(spec: ServerSpec & { source: StoredSource }) {
     api_key: spec.api_key ?? null,
     max_concurrency: spec.max_concurrency ?? null,
     vram_bytes: spec.vram_bytes ?? null,
+    node_exporter_url: spec.node_exporter_url ?? null,
     drained: spec.drained,
     source: spec.source,
   };
@@ -175,6 +177,7 @@ function fromRow(row: ServerRow): ServerSpec {
     api_key: row.api_key ?? undefined,
     max_concurrency: row.max_concurrency ?? undefined,
     vram_bytes: row.vram_bytes ?? undefined,
+    node_exporter_url: row.node_exporter_url ?? undefined,
     drained: Boolean(row.drained),
     source: row.source as StoredSource,
   };

@@ -41,6 +41,8 @@ export interface ServerRow {
   source: ServerSource;
   created_at: number;
   updated_at: number;
+  /** a Prometheus node exporter on the server's machine, read for its CPU, memory and disk */
+  node_exporter_url: string | null;
 }
 
 export interface ApiKeyRow {

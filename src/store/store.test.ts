@@ -34,7 +34,7 @@ function requestRow(i: number, overrides: Partial<RequestRow> = {}): RequestRow 
   };
 }
 
-const gpu1: ServerInput = { name: "gpu1", url: "http://a:1", kind: "ollama", api_key: null, max_concurrency: 4, vram_bytes: 25e9, drained: false, source: "config" };
+const gpu1: ServerInput = { name: "gpu1", url: "http://a:1", kind: "ollama", api_key: null, max_concurrency: 4, vram_bytes: 25e9, drained: false, source: "config", node_exporter_url: null };
 
 function apiKey(id: string, hash: string): ApiKeyRow {
   return { id, name: id, prefix: "flt_abcdefgh", hash, role: "user", scopes: '["inference"]', created_at: T0, expires_at: null, last_used_at: null, revoked_at: null, user_id: null, daily_token_budget: null };
@@ -87,14 +87,14 @@ forEachBackend("a server upsert replaces every field but created_at", async (sto
   t.mock.timers.enable({ apis: ["Date"], now: T0 });
   await store.servers.upsert(gpu1);
   t.mock.timers.tick(5000);
-  await store.servers.upsert({ name: "gpu1", url: "http://b:2", kind: null, api_key: "sk-upstream", max_concurrency: null, vram_bytes: null, drained: true, source: "api" });
+  await store.servers.upsert({ name: "gpu1", url: "http://b:2", kind: null, api_key: "sk-upstream", max_concurrency: null, vram_bytes: null, drained: true, source: "api", node_exporter_url: "http://b:9100/metrics" });
   assert.deepEqual(await store.servers.get("gpu1"), {
-    name: "gpu1", url: "http://b:2", kind: null, api_key: "sk-upstream", max_concurrency: null, vram_bytes: null, drained: 1, source: "api", created_at: T0, updated_at: T0 + 5000,
+    name: "gpu1", url: "http://b:2", kind: null, api_key: "sk-upstream", max_concurrency: null, vram_bytes: null, drained: 1, source: "api", created_at: T0, updated_at: T0 + 5000, node_exporter_url: "http://b:9100/metrics",
   });
   t.mock.timers.tick(1000);
   assert.equal(await store.servers.setDrained("gpu1", false), true);
   assert.deepEqual(await store.servers.get("gpu1"), {
-    name: "gpu1", url: "http://b:2", kind: null, api_key: "sk-upstream", max_concurrency: null, vram_bytes: null, drained: 0, source: "api", created_at: T0, updated_at: T0 + 6000,
+    name: "gpu1", url: "http://b:2", kind: null, api_key: "sk-upstream", max_concurrency: null, vram_bytes: null, drained: 0, source: "api", created_at: T0, updated_at: T0 + 6000, node_exporter_url: "http://b:9100/metrics",
   });
   assert.equal(await store.servers.setDrained("nobody", true), false);
 });

@@ -1,11 +1,15 @@
 import { execFile } from "node:child_process";
-import { cpus, freemem, loadavg, totalmem } from "node:os";
+import { statfs } from "node:fs/promises";
+import { cpus, freemem, homedir, loadavg, totalmem } from "node:os";
 import type { SystemMetrics } from "../fleet/index.js";
 
 const NVIDIA_QUERY = ["--query-gpu=name,memory.total,memory.used,utilization.gpu", "--format=csv,noheader,nounits"];
 const MIB = 1024 * 1024;
 
-/** CPU and memory from the OS; GPUs from nvidia-smi when the machine has it. */
+/**
+ * CPU and memory from the OS; the disk of the home directory (where Ollama
+ * keeps models unless told otherwise); GPUs from nvidia-smi when the machine has it.
+ */
 export class SystemProbe {
   private nvidiaSmi = true;
 
@@ -14,6 +18,8 @@ export class SystemProbe {
       cpu: { cores: cpus().length, load_1m: loadavg()[0] },
       memory: { total_bytes: totalmem(), free_bytes: freemem() },
     };
+    const disk = await statfs(homedir()).catch(() => undefined);
+    if (disk) metrics.disk = { total_bytes: disk.blocks * disk.bsize, free_bytes: disk.bavail * disk.bsize };
     if (this.nvidiaSmi) {
       const gpus = await this.gpus();
       if (gpus) metrics.gpus = gpus;

@@ -12,7 +12,7 @@ interface Node {
   loaded: string[];
   drained: boolean;
   in_flight: number;
-  resources: { cpu: number | null; memory: number | null };
+  resources: { cpu: number | null; memory: number | null; disk: number | null };
 }
 interface Event {
   kind: string;
@@ -154,6 +154,60 @@ describe("system metrics history from a worker's heartbeats", () => {
     assert.ok((samples[0].cpu?.cores ?? 0) > 0);
     const node = (await (await gateway.admin("/api/v1/nodes/gpu-w")).json()) as Node;
     assert.ok(node.resources.memory !== null && node.resources.memory > 0 && node.resources.memory < 1);
+    assert.ok(node.resources.disk !== null && node.resources.disk >= 0 && node.resources.disk <= 1, "the worker reports its disk");
     assert.equal((await gateway.admin("/api/system-metrics?serverId=nobody&hours=1")).status, 404);
+  });
+});
+
+describe("a plain server's machine from its node exporter", () => {
+  const stops: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  });
+
+  /** A stand-in for Prometheus's node exporter: its text format, with this much free disk. */
+  async function exporter(freeDiskBytes: number): Promise<string> {
+    const { createServer } = await import("node:http");
+    const text = [
+      "node_load1 2",
+      ...[0, 1, 2, 3].map((cpu) => `node_cpu_seconds_total{cpu="${cpu}",mode="idle"} 100`),
+      "node_memory_MemTotal_bytes 8e+09",
+      "node_memory_MemAvailable_bytes 2e+09",
+      'node_filesystem_size_bytes{mountpoint="/"} 1e+12',
+      `node_filesystem_avail_bytes{mountpoint="/"} ${freeDiskBytes}`,
+    ].join("\n");
+    const server = createServer((_req, res) => res.writeHead(200, { "content-type": "text/plain" }).end(text));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    stops.push(() => new Promise((resolve) => server.close(resolve)));
+    return `http://127.0.0.1:${(server.address() as { port: number }).port}/metrics`;
+  }
+
+  test("resources and history come from the exporter, and a node without disk room takes no new copy", async () => {
+    const holder = await startSim({ kind: "ollama", models: ["r:latest"] });
+    const full = await startSim({ kind: "ollama", models: [] });
+    const roomy = await startSim({ kind: "ollama", models: ["x:latest", "y:latest"] });
+    stops.push(() => holder.close(), () => full.close(), () => roomy.close());
+    const yaml = [
+      "poll:\n  interval_ms: 100",
+      "events:\n  system_sample_ms: 100",
+      "servers:",
+      `  - { name: holder, url: "${holder.url}", kind: ollama }`,
+      `  - { name: full, url: "${full.url}", kind: ollama, node_exporter_url: "${await exporter(1000)}" }`,
+      `  - { name: roomy, url: "${roomy.url}", kind: ollama, node_exporter_url: "${await exporter(5e11)}" }`,
+    ].join("\n");
+    const gateway = await startFlotilla({ yaml });
+    stops.push(() => gateway.stop());
+    const node = await waitFor("full's resources", async () => {
+      const n = (await (await gateway.admin("/api/v1/nodes/full")).json()) as Node;
+      return n.resources.cpu !== null && n;
+    });
+    assert.deepEqual(node.resources, { cpu: 0.5, memory: 0.75, disk: 1 }, "a full disk");
+    const samples = await waitFor("samples", async () => {
+      const body = (await (await gateway.admin("/api/system-metrics?serverId=full&hours=1")).json()) as { samples: Array<{ memory: { free_bytes: number } }> };
+      return body.samples.length >= 1 && body.samples;
+    });
+    assert.equal(samples[0].memory.free_bytes, 2e9);
+    const transfer = (await (await gateway.admin("/api/v1/models/r:latest/download", { method: "POST" })).json()) as { node: string };
+    assert.equal(transfer.node, "roomy", "full has fewer models, but no room for the copy");
   });
 });

@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 /**
  * What happened in the fleet (models loaded and unloaded, servers online,
  * offline, rebooted, drained), machine samples per node, model transfers
- * (pulls with their progress), and the fleet
+ * (pulls with their progress), a server's node-exporter address, and the fleet
  * settings an admin changes at run time (routing mode, fallback), shared by replicas.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -49,6 +49,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex("transfers_created").on("transfers").column("created_at").execute();
 
+  await db.schema.alterTable("servers").addColumn("node_exporter_url", "text").execute();
+
   await db.schema
     .createTable("fleet_settings")
     .addColumn("name", "text", (c) => c.primaryKey())
@@ -58,6 +60,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable("servers").dropColumn("node_exporter_url").execute();
   await db.schema.dropTable("transfers").execute();
   await db.schema.dropTable("fleet_settings").execute();
   await db.schema.dropTable("system_samples").execute();
