@@ -163,7 +163,7 @@ export function registerModelOpsRoutes(app: FastifyInstance, deps: ProxyDeps): v
 
   app.post(
     "/api/show",
-    { schema: { body: OllamaModelRef, summary: "Show a model (from a server that has it)", tags }, config: { auth: "inference" } },
+    { schema: { body: OllamaModelRef, summary: "Show a model (from a server that has it)", tags }, preHandler: nodeFieldPins, config: { auth: "inference" } },
     async function showModel(req, reply) {
       const body = req.body as Body;
       const model = modelOf(body);

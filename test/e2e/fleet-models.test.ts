@@ -96,13 +96,18 @@ describe("models across the fleet: downloads as transfers, cancel, delete, repli
     assert.equal((await gw.admin("/api/v1/transfers/tr_nope")).status, 404);
   });
 
-  test("Ollama's pull and delete take a node field to act on one node only", async () => {
+  test("Ollama's pull, show and delete take a node field to act on one node only", async () => {
     const pulled = await post("/api/pull", { model: "aimed:latest", node: nameOf.n3, stream: false });
     assert.deepEqual([pulled.status, await pulled.json(), pulled.headers.get("x-flotilla-server")], [200, { status: "success" }, nameOf.n3]);
     assert.ok((await onDisk(node.n3)).includes("aimed:latest"));
     await json(post("/api/v1/models/aimed:latest/download", { node: nameOf.n2 }), 202);
     await waitFor("aimed on n2", async () => (await onDisk(node.n2)).includes("aimed:latest"));
     await waitFor("the fleet sees both copies", async () => (await distributed()).find((m) => m.name === "aimed:latest")?.replicas === 2);
+    for (const target of [nameOf.n2, nameOf.n3, nameOf.n2, nameOf.n3]) {
+      const shown = await post("/api/show", { model: "aimed:latest", node: target });
+      await shown.arrayBuffer();
+      assert.deepEqual([shown.status, shown.headers.get("x-flotilla-server")], [200, target]);
+    }
     const deleted = await gw.admin("/api/delete", { method: "DELETE", body: JSON.stringify({ model: "aimed:latest", node: nameOf.n3 }) });
     assert.equal(deleted.status, 200);
     assert.equal((await onDisk(node.n3)).includes("aimed:latest"), false);
