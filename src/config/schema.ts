@@ -1,4 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
+import { QueueSpec } from "../queue/spec.js";
 
 export const ServerKind = Type.Union([Type.Literal("ollama"), Type.Literal("openai")]);
 export type ServerKind = Static<typeof ServerKind>;
@@ -97,6 +98,21 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     servers: Type.Array(ConfigServerSchema, { default: [] }),
+    /** Job queues (seed 001); more come from the YAML files in `queues_dir`, reloadable at run time. */
+    queues: Type.Array(QueueSpec, { default: [] }),
+    /** A directory of queue YAML files (one queue, or a list, each); default `<data_dir>/queues`. */
+    queues_dir: Type.Optional(Type.String({ minLength: 1 })),
+    task_runner: Type.Object(
+      {
+        /** Tasks of `consumer: gateway` queues this replica runs at once, across its queues. */
+        max_running: Type.Integer({ minimum: 1, default: 8 }),
+        /** How often to look for tasks other replicas queued, retries that are due, and expired leases. */
+        poll_ms: Type.Integer({ minimum: 10, default: 500 }),
+        /** A task's lease outlives its timeout by this much; then another consumer may retry it (its consumer died). */
+        lease_grace_ms: Type.Integer({ minimum: 0, default: 15_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Desired copies per model across the fleet (`POST /api/distributed/rebalance` makes it so); the API may change them. */
     replicas: Type.Record(Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 }), { default: {} }),
     poll: Type.Object(
@@ -114,6 +130,8 @@ export const ConfigSchema = Type.Object(
         fallback_quantization: Type.Boolean({ default: false }),
         queue_max: Type.Integer({ minimum: 0, default: 256 }),
         queue_timeout_ms: Type.Integer({ minimum: 1, default: 30_000 }),
+        /** Slots of each server with a max_concurrency that batch work (X-Flotilla-Priority: batch, queued tasks) leaves to interactive requests. */
+        batch_reserve_slots: Type.Integer({ minimum: 0, default: 1 }),
         affinity: Type.Boolean({ default: true }),
         /** Embedding inputs above this count are split across servers that have the model. */
         embed_split_min: Type.Integer({ minimum: 2, default: 64 }),

@@ -84,3 +84,24 @@ test("an unknown model is refused with model_not_found before any queueing", asy
   const { admission } = setup(1);
   await assert.rejects(admission.acquire({ model: "other" }), (err: FlotillaError) => err.code === "model_not_found" && err.status === 404);
 });
+
+test("batch requests leave the reserve to interactive ones, but never every slot of a small server", async () => {
+  const { node, admission } = setup(3, { queueMax: 10, queueTimeoutMs: 2000, batchReserveSlots: 1 } as never);
+  const batch = [await admission.acquire({ model: "m", priority: "batch" }), await admission.acquire({ model: "m", priority: "batch" })];
+  let third = false;
+  const waiting = admission.acquire({ model: "m", priority: "batch" }).then((slot) => ((third = true), slot));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(third, false, "the last slot is kept for interactive traffic");
+  const interactive = await admission.acquire({ model: "m" });
+  assert.equal(node.inFlight, 3);
+  interactive.release();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(third, false, "a freed reserve slot is not handed to batch work");
+  batch[0].release();
+  (await waiting).release();
+
+  const single = setup(1, { queueMax: 10, queueTimeoutMs: 2000, batchReserveSlots: 1 } as never);
+  const only = await single.admission.acquire({ model: "m", priority: "batch" });
+  assert.equal(single.node.inFlight, 1, "a one-slot server still takes batch work");
+  only.release();
+});

@@ -18,6 +18,8 @@ export interface Slot {
 export interface AdmissionOptions {
   queueMax: number;
   queueTimeoutMs: number;
+  /** Slots of each server (below its max_concurrency) that batch requests leave to interactive ones. */
+  batchReserveSlots?: number;
 }
 
 interface Waiter {
@@ -55,7 +57,7 @@ export class Admission {
   acquire(req: AcquireRequest): Promise<Slot> {
     const found = this.router.candidates(req);
     if (!found.ok) return Promise.reject(unavailable(found, req));
-    const choice = found.choices.find((c) => c.node.freeSlots > 0);
+    const choice = found.choices.find((c) => this.fits(c, req.priority));
     if (choice) return Promise.resolve(this.take(choice));
     return this.enqueue(req);
   }
@@ -71,7 +73,7 @@ export class Admission {
           head.reject(unavailable(found, head.req));
           continue;
         }
-        const choice = found.choices.find((c) => c.node.freeSlots > 0);
+        const choice = found.choices.find((c) => this.fits(c, head.priority));
         if (!choice) break;
         queue.shift();
         head.cleanup();
@@ -79,6 +81,18 @@ export class Admission {
       }
       if (queue.size === 0) this.queues.delete(key);
     }
+  }
+
+  /**
+   * Whether a request of this priority may take a slot on the choice's server
+   * now: a batch request only one that interactive traffic leaves free (the
+   * reserve, though never every slot of a server).
+   */
+  private fits(choice: Choice, priority: Priority | undefined): boolean {
+    const { node } = choice;
+    if (priority !== "batch" || node.spec.max_concurrency === undefined) return node.freeSlots > 0;
+    const reserve = Math.min(this.options.batchReserveSlots ?? 0, node.spec.max_concurrency - 1);
+    return node.freeSlots - reserve > 0;
   }
 
   private take(choice: Choice): Slot {

@@ -47,6 +47,7 @@ export class FleetService {
     this.admission = new Admission(this.router, {
       queueMax: config.routing.queue_max,
       queueTimeoutMs: config.routing.queue_timeout_ms,
+      batchReserveSlots: config.routing.batch_reserve_slots,
     });
     this.poller = new Poller(this.fleet, {
       intervalMs: config.poll.interval_ms,

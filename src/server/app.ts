@@ -6,6 +6,7 @@ import { registerClusterRoutes, registerFleetRoutes, registerModelRoutes, regist
 import { registerEventRoutes } from "../observe/routes.js";
 import { registerLiveRoutes } from "../observe/live-routes.js";
 import type { LiveState } from "../observe/live.js";
+import { registerQueueRoutes, type Queues } from "../queue/index.js";
 import type { Metrics } from "../observe/metrics.js";
 import { registerProxyRoutes, type ProxyDeps } from "../proxy/index.js";
 import { registerAuth, type Keyring } from "./auth.js";
@@ -27,6 +28,7 @@ export interface AppDeps {
   workers: WorkerHub;
   accounts: Accounts;
   live: LiveState;
+  queues: Queues;
 }
 
 const BODY_LIMIT = 256 * 1024 * 1024;
@@ -79,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerLiveRoutes(app, deps.live, deps.upgrades, { keyring: deps.keyring, credentials: deps.accounts.credentials() });
   registerWorkerRoutes(app, deps.upgrades, deps.workers);
   registerAccountsRoutes(app, deps.accounts);
+  registerQueueRoutes(app, deps.queues);
   registerProxyRoutes(app, { config: deps.config, fleet: deps.fleet, metrics: deps.metrics, record: deps.record });
   return app;
 }

@@ -95,10 +95,20 @@ export class Keyring {
 
   constructor(private readonly find?: (hash: string) => Promise<KeyRecord | undefined>) {}
 
+  /** The gateway's own keys, never stored (the queue's runner): kept across reloads. */
+  private readonly internal = new Map<string, KeyRecord>();
+
   load(records: KeyRecord[]): void {
     this.byHash.clear();
     this.misses.clear();
     for (const r of records) this.byHash.set(r.hash, r);
+    for (const r of this.internal.values()) this.byHash.set(r.hash, r);
+  }
+
+  /** A key the gateway gives itself for in-process calls; it lives as long as the process. */
+  addInternal(record: KeyRecord): void {
+    this.internal.set(record.hash, record);
+    this.byHash.set(record.hash, record);
   }
 
   add(record: KeyRecord): void {

@@ -1,5 +1,7 @@
+import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config/index.js";
 import { FleetService } from "../fleet/index.js";
@@ -12,11 +14,12 @@ import { createRecorder } from "../observe/record.js";
 import { openAuditSink, openStore, type Store } from "../store/index.js";
 import { ensureAdminKey, keyRecord, loadKeys } from "./admin-key.js";
 import { buildApp } from "./app.js";
-import { Keyring } from "./auth.js";
+import { generateKey, hashKey, Keyring } from "./auth.js";
 import { UpgradeRoutes } from "./upgrade.js";
 import { WorkerHub } from "../workers/index.js";
 import { startEmbeddedNode } from "../engine/embedded-node.js";
 import { Accounts } from "../accounts/index.js";
+import { inferenceRunner, QueueConfigs, Queues, sendWebhooks } from "../queue/index.js";
 
 export interface Gateway {
   app: FastifyInstance;
@@ -77,7 +80,14 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     onError: (err) => app.log.error({ err }, "fleet events could not be written"),
   });
   const live = new LiveState(fleet, events);
-  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, accounts, live });
+  const queues = new Queues(store, new QueueConfigs(config.queues, config.queues_dir ?? join(config.data_dir, "queues")), {
+    replicaId: `gw_${randomBytes(6).toString("hex")}`,
+    maxRunning: config.task_runner.max_running,
+    pollMs: config.task_runner.poll_ms,
+    leaseGraceMs: config.task_runner.lease_grace_ms,
+    log,
+  });
+  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, accounts, live, queues });
   app.server.on("upgrade", upgrades.listener);
 
   await fleet.start();
@@ -90,6 +100,17 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     await store.close();
     throw err;
   }
+  // The queue's runner calls the gateway's own routes in process, with a key that exists only in memory.
+  const runnerKey = generateKey();
+  keyring.addInternal({ id: "key_task_runner", hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
+  try {
+    await queues.start(inferenceRunner(app, runnerKey));
+  } catch (err) {
+    await Promise.all([fleet.close(), events.close(), audit.close(), auditSink.close()]);
+    await store.close();
+    throw err;
+  }
+  sendWebhooks(queues, log);
   await app.listen({ port: config.port, host: config.host });
   const extra: Server[] = [];
   if (config.ollama_port !== undefined) {
@@ -123,6 +144,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
       clearInterval(touch);
       clearInterval(sweep);
       for (const server of extra) server.close();
+      await queues.close();
       workers.close();
       upgrades.close();
       await closeWithin(app, config.shutdown_timeout_ms);

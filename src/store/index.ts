@@ -7,17 +7,19 @@ import { type EventRepo, eventRepo } from "./event-repo.js";
 import { type SecretRepo, secretRepo } from "./secret-repo.js";
 import { type ServerRepo, serverRepo } from "./server-repo.js";
 import { type SettingRepo, settingRepo } from "./setting-repo.js";
+import { type TaskRepo, taskRepo } from "./task-repo.js";
 import { type TransferRepo, transferRepo } from "./transfer-repo.js";
 import { sessionRepo, userRepo, type SessionRepo, type UserRepo } from "./user-repo.js";
 
 export type { StoreOptions, Dialect } from "./connect.js";
-export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource } from "./schema.js";
+export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState } from "./schema.js";
 export type { ServerRepo, ServerInput } from "./server-repo.js";
 export type { ApiKeyRepo } from "./api-key-repo.js";
 export type { SecretRepo } from "./secret-repo.js";
 export type { EventRepo, EventQuery } from "./event-repo.js";
 export type { SettingRepo } from "./setting-repo.js";
 export type { TransferRepo, TransferProgress } from "./transfer-repo.js";
+export type { TaskRepo, TaskEnd, QueueCounts } from "./task-repo.js";
 export type { UserRepo, SessionRepo, UserUpdate } from "./user-repo.js";
 export type { AuditRepo, RequestQuery, UsageQuery } from "./audit-repo.js";
 
@@ -34,6 +36,7 @@ export interface Store {
   readonly events: EventRepo;
   readonly settings: SettingRepo;
   readonly transfers: TransferRepo;
+  readonly tasks: TaskRepo;
   /** Closes the database; calling it again does nothing more. */
   close(): Promise<void>;
 }
@@ -60,6 +63,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     events: eventRepo(db),
     settings: settingRepo(db),
     transfers: transferRepo(db),
+    tasks: taskRepo(db, dialect),
     close: () => (closed ??= db.destroy()),
   };
 }

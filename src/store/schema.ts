@@ -17,6 +17,8 @@ export interface Database {
   system_samples: SystemSampleRow;
   fleet_settings: FleetSettingRow;
   transfers: TransferRow;
+  tasks: TaskRow;
+  queue_state: QueueStateRow;
 }
 
 export type ServerKind = "ollama" | "openai";
@@ -200,5 +202,44 @@ export interface TransferRow {
   /** 0 or 1: asked to stop (by any replica); the replica running it stops it */
   cancel_requested: number;
   created_at: number;
+  updated_at: number;
+}
+
+/** seed 001's states: pending (ready), scheduled (later), active (leased), retry (after a failure, later), and the ends. */
+export type TaskState = "pending" | "scheduled" | "active" | "retry" | "completed" | "failed" | "cancelled" | "archived";
+
+/** A queued task. `data` and `result` are JSON; `archived` is the dead letter. */
+export interface TaskRow {
+  id: string;
+  queue: string;
+  state: TaskState;
+  data: string;
+  result: string | null;
+  error: string | null;
+  attempts: number;
+  max_attempts: number;
+  /** 0 or 1: a task out of attempts is archived (dead-lettered) rather than failed */
+  dead_letter: number;
+  timeout_ms: number;
+  /** not before this time (a retry's backoff, a scheduled task) */
+  run_at: number;
+  /** the consumer holding it while active, and until when; an expired lease is retried */
+  lease_owner: string | null;
+  lease_until: number | null;
+  /** 0 or 1 */
+  cancel_requested: number;
+  user_id: string | null;
+  key_id: string | null;
+  webhook_url: string | null;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface QueueStateRow {
+  name: string;
+  /** 0 or 1 */
+  paused: number;
   updated_at: number;
 }

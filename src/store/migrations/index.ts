@@ -3,6 +3,7 @@ import * as initial from "./001_initial.js";
 import * as accounts from "./002_accounts.js";
 import * as tokens from "./003_tokens.js";
 import * as events from "./004_events.js";
+import * as tasks from "./005_tasks.js";
 
 /** Every migration, in order; names never change once released. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "002_accounts": accounts,
   "003_tokens": tokens,
   "004_events": events,
+  "005_tasks": tasks,
 };
 
 export const migrationProvider: MigrationProvider = {

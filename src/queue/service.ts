@@ -1,0 +1,250 @@
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import type { Store, TaskRepo, TaskRow } from "../store/index.js";
+import { FlotillaError } from "../server/errors.js";
+import type { QueueConfigs } from "./configs.js";
+import type { QueueSpec } from "./spec.js";
+
+/** What running one task gives: its result, or an error that says whether a retry could help. */
+export type TaskRunner = (task: TaskRow, spec: QueueSpec, signal: AbortSignal) => Promise<unknown>;
+
+export class PermanentTaskError extends Error {}
+
+export interface QueuesOptions {
+  /** This replica, as the owner of the leases it takes. */
+  replicaId: string;
+  /** Tasks the gateway runs at once across its queues. */
+  maxRunning: number;
+  /** How often to look for work another replica queued, and for expired leases. */
+  pollMs: number;
+  /** A lease outlives the task's timeout by this much before another consumer may take the task. */
+  leaseGraceMs: number;
+  log: { warn(message: string): void };
+}
+
+export interface NewTask {
+  queue: string;
+  data: unknown;
+  timeoutSecs?: number;
+  userId?: string;
+  keyId?: string;
+  webhookUrl?: string;
+  /** not before this time (seed 001's scheduled state) */
+  runAt?: number;
+}
+
+const HEARTBEAT_MAX_MS = 5_000;
+
+/**
+ * Queues and their tasks over the store's task backend: enqueue, lookup,
+ * cancel and delete for everyone; for `consumer: gateway` queues, this replica
+ * also runs the tasks, highest queue priority first, within each queue's
+ * concurrency and `maxRunning` in all.
+ */
+export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
+  private runner: TaskRunner | undefined;
+  private readonly running = new Map<string, { queue: string; abort: AbortController; settled?: Promise<void> }>();
+  private paused = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private pumping = false;
+  private again = false;
+  private closed = false;
+
+  constructor(
+    private readonly store: Store,
+    readonly configs: QueueConfigs,
+    private readonly options: QueuesOptions,
+  ) {
+    super();
+  }
+
+  /** The task backend, for reads. */
+  get tasks(): TaskRepo {
+    return this.store.tasks;
+  }
+
+  /** Reads the queue files (a problem stops the start, naming file and line) and begins consuming. */
+  async start(runner: TaskRunner): Promise<void> {
+    this.configs.reload();
+    this.runner = runner;
+    this.paused = await this.store.tasks.pausedQueues();
+    this.timer = setInterval(() => void this.tick(), this.options.pollMs);
+    this.timer.unref();
+    this.pump();
+  }
+
+  spec(name: string): QueueSpec {
+    const spec = this.configs.get(name);
+    if (!spec) throw new FlotillaError("not_found", `no queue named "${name}"`, { param: "queue" });
+    return spec;
+  }
+
+  async enqueue(task: NewTask): Promise<TaskRow> {
+    const spec = this.spec(task.queue);
+    const now = Date.now();
+    const runAt = task.runAt ?? now;
+    const row: TaskRow = {
+      id: `task_${randomUUID().replace(/-/g, "")}`,
+      queue: spec.name,
+      state: runAt > now ? "scheduled" : "pending",
+      data: JSON.stringify(task.data ?? null),
+      result: null,
+      error: null,
+      attempts: 0,
+      max_attempts: spec.retries + 1,
+      dead_letter: spec.dead_letter ? 1 : 0,
+      timeout_ms: (task.timeoutSecs ?? spec.timeout_secs) * 1000,
+      run_at: runAt,
+      lease_owner: null,
+      lease_until: null,
+      cancel_requested: 0,
+      user_id: task.userId ?? null,
+      key_id: task.keyId ?? null,
+      webhook_url: task.webhookUrl ?? spec.webhook_url ?? null,
+      created_at: now,
+      updated_at: now,
+      started_at: null,
+      finished_at: null,
+    };
+    await this.store.tasks.insert([row]);
+    if (spec.consumer === "gateway") this.pump();
+    return row;
+  }
+
+  async cancel(id: string): Promise<TaskRow | undefined> {
+    const row = await this.store.tasks.cancel(id, Date.now());
+    this.running.get(id)?.abort.abort("cancel");
+    if (row?.state === "cancelled") this.emit("ended", row);
+    return row;
+  }
+
+  async setPaused(name: string, paused: boolean): Promise<void> {
+    this.spec(name);
+    await this.store.tasks.setPaused(name, paused, Date.now());
+    if (paused) this.paused.add(name);
+    else this.paused.delete(name);
+    this.pump();
+  }
+
+  isPaused(name: string): boolean {
+    return this.paused.has(name);
+  }
+
+  runningIn(queue: string): number {
+    let n = 0;
+    for (const r of this.running.values()) if (r.queue === queue) n++;
+    return n;
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.store.tasks.expireLeases(Date.now());
+      this.paused = await this.store.tasks.pausedQueues();
+    } catch (err) {
+      this.options.log.warn(`queue upkeep failed: ${(err as Error).message}`);
+    }
+    this.pump();
+  }
+
+  /** Claims and starts tasks while there is room; one pass at a time, again if asked meanwhile. */
+  private pump(): void {
+    if (!this.runner || this.closed) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    void this.fill()
+      .catch((err: Error) => this.options.log.warn(`queue dispatch failed: ${err.message}`))
+      .finally(() => {
+        this.pumping = false;
+        if (this.again) {
+          this.again = false;
+          this.pump();
+        }
+      });
+  }
+
+  private async fill(): Promise<void> {
+    const queues = this.configs
+      .list()
+      .map((s) => s.spec)
+      .filter((s) => s.consumer === "gateway")
+      .sort((a, b) => b.priority - a.priority);
+    // Each start scans again from the highest priority, so a lower queue only gets room the higher ones leave.
+    scan: while (this.running.size < this.options.maxRunning && !this.closed) {
+      for (const spec of queues) {
+        if (this.paused.has(spec.name) || this.runningIn(spec.name) >= spec.concurrency) continue;
+        const task = await this.store.tasks.claim(spec.name, this.options.replicaId, Date.now(), this.options.leaseGraceMs);
+        if (!task) continue;
+        this.run(task, spec);
+        continue scan;
+      }
+      return;
+    }
+  }
+
+  private run(task: TaskRow, spec: QueueSpec): void {
+    const abort = new AbortController();
+    this.running.set(task.id, { queue: spec.name, abort });
+    const owner = this.options.replicaId;
+    const beat = setInterval(() => {
+      const now = Date.now();
+      void this.store.tasks.heartbeat(task.id, owner, now + task.timeout_ms + this.options.leaseGraceMs, now).then(({ held, cancelRequested }) => {
+        if (!held) abort.abort("lease");
+        else if (cancelRequested) abort.abort("cancel");
+      }, () => undefined);
+    }, Math.min(HEARTBEAT_MAX_MS, Math.max(100, task.timeout_ms / 3)));
+    const deadline = setTimeout(() => abort.abort("timeout"), task.timeout_ms);
+    const entry = this.running.get(task.id) as { settled?: Promise<void> };
+    entry.settled = this.execute(task, spec, abort.signal)
+      .catch((err: Error) => this.options.log.warn(`task ${task.id} could not be recorded: ${err.message}`))
+      .finally(async () => {
+        clearInterval(beat);
+        clearTimeout(deadline);
+        this.running.delete(task.id);
+        const ended = await this.store.tasks.get(task.id).catch(() => undefined);
+        if (ended && ended.state !== "active") this.emit("ended", ended);
+        this.pump();
+      });
+  }
+
+  /** Runs one attempt and records how it ended: done, cancelled, given back, or failed (retried while attempts remain). */
+  private async execute(task: TaskRow, spec: QueueSpec, signal: AbortSignal): Promise<void> {
+    const owner = this.options.replicaId;
+    const now = () => Date.now();
+    const retryAt = () => now() + spec.backoff_ms * 2 ** Math.max(0, task.attempts - 1);
+    let result: unknown;
+    let failure: Error | undefined;
+    try {
+      result = await (this.runner as TaskRunner)(task, spec, signal);
+    } catch (err) {
+      failure = err as Error;
+    }
+    switch (signal.aborted ? (signal.reason as string) : undefined) {
+      case "lease":
+        return; // another consumer holds it now
+      case "cancel":
+        await this.store.tasks.finish(task.id, owner, { state: "cancelled" }, now());
+        return;
+      case "closing":
+        await this.store.tasks.failAttempt(task.id, owner, "the gateway stopped while it ran", now(), now());
+        return;
+      case "timeout":
+        await this.store.tasks.failAttempt(task.id, owner, `timed out after ${task.timeout_ms / 1000} s`, retryAt(), now());
+        return;
+    }
+    if (!failure) await this.store.tasks.finish(task.id, owner, { state: "completed", result: JSON.stringify(result ?? null) }, now());
+    else if (failure instanceof PermanentTaskError) await this.store.tasks.finish(task.id, owner, { state: "failed", error: failure.message }, now());
+    else await this.store.tasks.failAttempt(task.id, owner, failure.message, retryAt(), now());
+  }
+
+  /** Stops consuming; tasks running here are given back (their leases lapse and another consumer retries them). */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    const running = [...this.running.values()];
+    for (const r of running) r.abort.abort("closing");
+    await Promise.all(running.map((r) => r.settled));
+  }
+}

@@ -1,0 +1,42 @@
+import { Type, type Static } from "@sinclair/typebox";
+
+/** seed 001's deployment: what a queue worker clones and starts. */
+export const DeploymentSpec = Type.Object(
+  {
+    git_url: Type.String({ minLength: 1 }),
+    branch: Type.String({ minLength: 1, default: "main" }),
+    startup_cmd: Type.String({ minLength: 1 }),
+    startup_timeout_secs: Type.Integer({ minimum: 1, default: 300 }),
+    requirements_file: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * One queue. `consumer: gateway`: each task is an inference request the
+ * gateway runs on the fleet at batch priority; `workers`: queue workers
+ * (`flotilla worker --queue`) take its tasks.
+ */
+export const QueueSpec = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9._-]+$" }),
+    /** Higher runs first when queues compete. */
+    priority: Type.Integer({ minimum: 0, maximum: 100, default: 5 }),
+    mode: Type.Union([Type.Literal("one_shot"), Type.Literal("long_running")], { default: "one_shot" }),
+    consumer: Type.Union([Type.Literal("gateway"), Type.Literal("workers")], { default: "gateway" }),
+    /** Tasks run at once (per replica, for the gateway's own consumer). */
+    concurrency: Type.Integer({ minimum: 1, maximum: 1024, default: 4 }),
+    timeout_secs: Type.Integer({ minimum: 1, default: 300 }),
+    /** Attempts after the first. */
+    retries: Type.Integer({ minimum: 0, maximum: 100, default: 3 }),
+    /** The first retry waits this long; each next one twice as long. */
+    backoff_ms: Type.Integer({ minimum: 0, default: 1000 }),
+    /** A task out of attempts is archived (kept, state `archived`) rather than failed. */
+    dead_letter: Type.Boolean({ default: true }),
+    /** Told of each task that ends (POST, the task as JSON). */
+    webhook_url: Type.Optional(Type.String({ pattern: "^https?://" })),
+    deployment: Type.Optional(DeploymentSpec),
+  },
+  { additionalProperties: false },
+);
+export type QueueSpec = Static<typeof QueueSpec>;
