@@ -2,6 +2,7 @@ import { serve } from "./serve.js";
 import { worker, WORKER_HELP } from "./worker.js";
 import { makeTinyModel } from "./make-tiny-model.js";
 import { models, MODELS_HELP } from "./models.js";
+import { queueCommands, QUEUE_HELP } from "./queue-commands.js";
 import { BUILD } from "../server/build-info.js";
 
 const HELP = `flotilla — one OpenAI- and Ollama-compatible gateway for a fleet of inference servers
@@ -11,6 +12,8 @@ Usage:
   flotilla worker [options]    join a gateway's fleet over a WebSocket (from behind NAT)
   flotilla models list|pull    models across the fleet (see below)
   flotilla transfers list      model transfers
+  flotilla queues|tasks|configs …
+                               the job queue (see below)
   flotilla make-tiny-model [FILE]
                                write the tiny random-weight GGUF (default ./data/models/tiny.gguf)
   flotilla version             print the version
@@ -31,7 +34,8 @@ serve options (each also as FLOTILLA_* env, e.g. FLOTILLA_PORT):
                          serve a GGUF file in this process (llama.cpp); repeatable
 
 ${WORKER_HELP}
-${MODELS_HELP}`;
+${MODELS_HELP}
+${QUEUE_HELP}`;
 
 export async function runCli(argv: string[]): Promise<number | void> {
   const [command = "serve", ...rest] = argv;
@@ -43,6 +47,10 @@ export async function runCli(argv: string[]): Promise<number | void> {
     case "models":
     case "transfers":
       return models(command, rest);
+    case "queues":
+    case "tasks":
+    case "configs":
+      return queueCommands(command, rest);
     case "make-tiny-model":
       return makeTinyModel(rest);
     case "version":

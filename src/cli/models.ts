@@ -1,6 +1,6 @@
 import type { Static } from "@sinclair/typebox";
 import type { TransferView } from "../fleet/index.js";
-import { CLIENT_HELP, GatewayClient, GatewayError, parseClientArgs } from "./client.js";
+import { CLIENT_HELP, GatewayClient, GatewayError, parseClientArgs, table } from "./client.js";
 
 type Transfer = Static<typeof TransferView>;
 
@@ -58,11 +58,6 @@ async function pull(client: GatewayClient, name: string, node: string | undefine
   if (json) process.stdout.write(`${JSON.stringify(transfer)}\n`);
   else process.stdout.write(`${tty ? "\n" : ""}${transfer.status === "completed" ? `pulled ${transfer.model} onto ${transfer.node}` : `${transfer.status}${transfer.error ? `: ${transfer.error}` : ""}`}\n`);
   return transfer.status === "completed" ? 0 : transfer.status === "cancelled" ? 130 : 1;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()).join("\n") + "\n";
 }
 
 /** `flotilla models …` and `flotilla transfers …`: model management against a running gateway. */
