@@ -216,8 +216,10 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     const retryAt = () => now() + spec.backoff_ms * 2 ** Math.max(0, task.attempts - 1);
     let result: unknown;
     let failure: Error | undefined;
+    // An attempt ends when it is stopped, even if the runner cannot be (an in-process request runs on; its answer is dropped).
+    const stopped = new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(new Error("stopped")), { once: true }));
     try {
-      result = await (this.runner as TaskRunner)(task, spec, signal);
+      result = await Promise.race([(this.runner as TaskRunner)(task, spec, signal), stopped]);
     } catch (err) {
       failure = err as Error;
     }

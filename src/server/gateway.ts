@@ -95,18 +95,12 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
   let embedded: Awaited<ReturnType<typeof startEmbeddedNode>>;
   try {
     embedded = await startEmbeddedNode(config, fleet.fleet, log);
-  } catch (err) {
-    await Promise.all([fleet.close(), events.close(), audit.close(), auditSink.close()]);
-    await store.close();
-    throw err;
-  }
-  // The queue's runner calls the gateway's own routes in process, with a key that exists only in memory.
-  const runnerKey = generateKey();
-  keyring.addInternal({ id: "key_task_runner", hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
-  try {
+    // The queue's runner calls the gateway's own routes in process, with a key that exists only in memory.
+    const runnerKey = generateKey();
+    keyring.addInternal({ id: "key_task_runner", hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
     await queues.start(inferenceRunner(app, runnerKey));
   } catch (err) {
-    await Promise.all([fleet.close(), events.close(), audit.close(), auditSink.close()]);
+    await Promise.all([fleet.close(), events.close(), audit.close(), auditSink.close(), accounts.close()]);
     await store.close();
     throw err;
   }

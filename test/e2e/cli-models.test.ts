@@ -1,27 +1,14 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { SimServer } from "../sim/index.js";
-import { ADMIN_KEY, simulators, startFlotilla, type Flotilla } from "./harness.js";
+import { runCli, simulators, startFlotilla, type Flotilla } from "./harness.js";
 
-const MAIN = join(process.cwd(), "dist/src/main.js");
 const sims = simulators();
 let gw: Flotilla;
 let slow: SimServer;
 let nodeName: string;
 
-/** Runs the CLI as a person would, with the key in the environment. */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? "", FLOTILLA_API_KEY: ADMIN_KEY, FLOTILLA_SERVER: gw.url } });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    proc.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(gw, args);
 
 describe("flotilla models and transfers against a running gateway", () => {
   before(async () => {

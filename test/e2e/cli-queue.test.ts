@@ -1,23 +1,11 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ADMIN_KEY, simulators, startFlotilla, type Flotilla } from "./harness.js";
+import { runCli, simulators, startFlotilla, type Flotilla } from "./harness.js";
 
-const MAIN = join(process.cwd(), "dist/src/main.js");
 const sims = simulators();
 let gw: Flotilla;
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? "", FLOTILLA_API_KEY: ADMIN_KEY, FLOTILLA_SERVER: gw.url } });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    proc.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(gw, args);
 
 const DATA = JSON.stringify({ api: "openai", model: "m", messages: [{ role: "user", content: "hi" }] });
 
