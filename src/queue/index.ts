@@ -4,3 +4,4 @@ export { QueueSpec } from "./spec.js";
 export { inferenceRunner, taskRequest } from "./inference.js";
 export { registerQueueRoutes, taskView } from "./routes.js";
 export { sendWebhooks } from "./webhooks.js";
+export { registerWorkerQueueRoutes } from "./worker-routes.js";

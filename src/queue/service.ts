@@ -236,9 +236,39 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
         await this.store.tasks.failAttempt(task.id, owner, `timed out after ${task.timeout_ms / 1000} s`, retryAt(), now());
         return;
     }
-    if (!failure) await this.store.tasks.finish(task.id, owner, { state: "completed", result: JSON.stringify(result ?? null) }, now());
-    else if (failure instanceof PermanentTaskError) await this.store.tasks.finish(task.id, owner, { state: "failed", error: failure.message }, now());
-    else await this.store.tasks.failAttempt(task.id, owner, failure.message, retryAt(), now());
+    if (!failure) await this.succeeded(task, owner, result);
+    else await this.failed(task, owner, failure.message, !(failure instanceof PermanentTaskError));
+  }
+
+  /** Records a finished attempt's result; false when `owner` no longer holds the task. */
+  succeeded(task: TaskRow, owner: string, result: unknown): Promise<boolean> {
+    return this.store.tasks.finish(task.id, owner, { state: "completed", result: JSON.stringify(result ?? null) }, Date.now());
+  }
+
+  /** Records a failed attempt: retried with the queue's backoff while attempts remain, unless no retry can help. */
+  async failed(task: TaskRow, owner: string, error: string, retryable: boolean): Promise<TaskRow["state"] | undefined> {
+    const now = Date.now();
+    if (!retryable) return (await this.store.tasks.finish(task.id, owner, { state: "failed", error }, now)) ? "failed" : undefined;
+    const spec = this.configs.get(task.queue);
+    const backoff = (spec?.backoff_ms ?? 0) * 2 ** Math.max(0, task.attempts - 1);
+    return this.store.tasks.failAttempt(task.id, owner, error, now + backoff, now);
+  }
+
+  /** A task of `queue` for a queue worker (`owner`), unless the queue is paused or has none ready. */
+  async claimFor(queue: string, owner: string): Promise<TaskRow | undefined> {
+    if (this.paused.has(queue)) return undefined;
+    return this.store.tasks.claim(queue, owner, Date.now(), this.options.leaseGraceMs);
+  }
+
+  /** How long a lease outlives a task's timeout. */
+  get leaseGraceMs(): number {
+    return this.options.leaseGraceMs;
+  }
+
+  /** Tells the webhook (and any listener) of a task that ended through a queue worker. */
+  async announce(id: string): Promise<void> {
+    const row = await this.store.tasks.get(id);
+    if (row && row.state !== "active") this.emit("ended", row);
   }
 
   /** Stops consuming; tasks running here are given back (their leases lapse and another consumer retries them). */

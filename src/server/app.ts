@@ -6,7 +6,7 @@ import { registerClusterRoutes, registerFleetRoutes, registerModelRoutes, regist
 import { registerEventRoutes } from "../observe/routes.js";
 import { registerLiveRoutes } from "../observe/live-routes.js";
 import type { LiveState } from "../observe/live.js";
-import { registerQueueRoutes, type Queues } from "../queue/index.js";
+import { registerQueueRoutes, registerWorkerQueueRoutes, type Queues } from "../queue/index.js";
 import type { Metrics } from "../observe/metrics.js";
 import { registerProxyRoutes, type ProxyDeps } from "../proxy/index.js";
 import { registerAuth, type Keyring } from "./auth.js";
@@ -82,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerWorkerRoutes(app, deps.upgrades, deps.workers);
   registerAccountsRoutes(app, deps.accounts);
   registerQueueRoutes(app, deps.queues);
+  registerWorkerQueueRoutes(app, deps.queues);
   registerProxyRoutes(app, { config: deps.config, fleet: deps.fleet, metrics: deps.metrics, record: deps.record });
   return app;
 }

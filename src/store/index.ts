@@ -12,7 +12,7 @@ import { type TransferRepo, transferRepo } from "./transfer-repo.js";
 import { sessionRepo, userRepo, type SessionRepo, type UserRepo } from "./user-repo.js";
 
 export type { StoreOptions, Dialect } from "./connect.js";
-export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState } from "./schema.js";
+export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow } from "./schema.js";
 export type { ServerRepo, ServerInput } from "./server-repo.js";
 export type { ApiKeyRepo } from "./api-key-repo.js";
 export type { SecretRepo } from "./secret-repo.js";

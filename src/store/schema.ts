@@ -19,6 +19,7 @@ export interface Database {
   transfers: TransferRow;
   tasks: TaskRow;
   queue_state: QueueStateRow;
+  queue_workers: QueueWorkerRow;
 }
 
 export type ServerKind = "ollama" | "openai";
@@ -242,4 +243,15 @@ export interface QueueStateRow {
   /** 0 or 1 */
   paused: number;
   updated_at: number;
+}
+
+/** A queue worker (seed 001's `POST /worker/register`), and what it did. */
+export interface QueueWorkerRow {
+  id: string;
+  queue: string;
+  registered_at: number;
+  last_seen: number;
+  current_task: string | null;
+  completed: number;
+  failed: number;
 }

@@ -88,3 +88,17 @@ forEachBackend("tasks are listed newest first by state, counted per state, with 
   await store.tasks.setPaused("r", false, T0 + 1);
   assert.deepEqual([...(await store.tasks.pausedQueues())], ["q"]);
 });
+
+forEachBackend("queue workers register (again), are touched with what they run and finish, and are listed", async (store) => {
+  await store.tasks.registerWorker("w1", "q", T0);
+  await store.tasks.touchWorker("w1", T0 + 5, { currentTask: "t1" });
+  await store.tasks.touchWorker("w1", T0 + 9, { currentTask: null, completed: 1 });
+  await store.tasks.touchWorker("w1", T0 + 10, { failed: 1 });
+  await store.tasks.registerWorker("w0", "r", T0);
+  assert.deepEqual(await store.tasks.worker("w1"), { id: "w1", queue: "q", registered_at: T0, last_seen: T0 + 10, current_task: null, completed: 1, failed: 1 });
+  await store.tasks.registerWorker("w1", "q2", T0 + 20);
+  const again = await store.tasks.worker("w1");
+  assert.deepEqual([again?.queue, again?.registered_at, again?.completed], ["q2", T0 + 20, 1], "its counts stay");
+  assert.deepEqual((await store.tasks.workers()).map((w) => w.id), ["w1", "w0"], "by queue, then id");
+  assert.equal(await store.tasks.worker("nobody"), undefined);
+});

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Dialect } from "./connect.js";
-import type { Database, TaskRow, TaskState } from "./schema.js";
+import type { Database, QueueWorkerRow, TaskRow, TaskState } from "./schema.js";
 
 export interface TaskEnd {
   /** `failed` here is for a task that no retry could help (its input is wrong). */
@@ -42,6 +42,12 @@ export interface TaskRepo {
   counts(queue: string, now: number): Promise<QueueCounts>;
   setPaused(queue: string, paused: boolean, now: number): Promise<void>;
   pausedQueues(): Promise<Set<string>>;
+  /** A worker registers (again): its queue and times; its counts stay. */
+  registerWorker(id: string, queue: string, now: number): Promise<void>;
+  /** A worker was heard from; what it runs now (null: nothing), and what it finished. */
+  touchWorker(id: string, now: number, change: { currentTask?: string | null; completed?: number; failed?: number }): Promise<void>;
+  workers(): Promise<QueueWorkerRow[]>;
+  worker(id: string): Promise<QueueWorkerRow | undefined>;
 }
 
 const READY: TaskState[] = ["pending", "scheduled", "retry"];
@@ -152,6 +158,27 @@ export function taskRepo(db: Kysely<Database>, dialect: Dialect): TaskRepo {
       const row = { name: queue, paused: paused ? 1 : 0, updated_at: now };
       await db.insertInto("queue_state").values(row).onConflict((oc) => oc.column("name").doUpdateSet({ paused: row.paused, updated_at: now })).execute();
     },
+    async registerWorker(id, queue, now) {
+      await db
+        .insertInto("queue_workers")
+        .values({ id, queue, registered_at: now, last_seen: now, current_task: null, completed: 0, failed: 0 })
+        .onConflict((oc) => oc.column("id").doUpdateSet({ queue, registered_at: now, last_seen: now, current_task: null }))
+        .execute();
+    },
+    async touchWorker(id, now, change) {
+      await db
+        .updateTable("queue_workers")
+        .set((eb) => ({
+          last_seen: now,
+          ...(change.currentTask !== undefined ? { current_task: change.currentTask } : {}),
+          ...(change.completed ? { completed: eb("completed", "+", change.completed) } : {}),
+          ...(change.failed ? { failed: eb("failed", "+", change.failed) } : {}),
+        }))
+        .where("id", "=", id)
+        .execute();
+    },
+    workers: () => db.selectFrom("queue_workers").selectAll().orderBy("queue").orderBy("id").execute(),
+    worker: (id) => db.selectFrom("queue_workers").selectAll().where("id", "=", id).executeTakeFirst(),
     async pausedQueues() {
       const rows = await db.selectFrom("queue_state").select("name").where("paused", "=", 1).execute();
       return new Set(rows.map((r) => r.name));

@@ -2,8 +2,8 @@ import type { Kysely } from "kysely";
 
 /**
  * The job queue's SQL backend: tasks with their lease (a worker's claim with
- * an expiry, so a task held by a dead worker is retried), and whether each
- * queue is paused, shared by every replica.
+ * an expiry, so a task held by a dead worker is retried), the queue workers
+ * that registered, and whether each queue is paused, shared by every replica.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -35,6 +35,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex("tasks_queue_created").on("tasks").columns(["queue", "created_at"]).execute();
 
   await db.schema
+    .createTable("queue_workers")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("queue", "text", (c) => c.notNull())
+    .addColumn("registered_at", "bigint", (c) => c.notNull())
+    .addColumn("last_seen", "bigint", (c) => c.notNull())
+    .addColumn("current_task", "text")
+    .addColumn("completed", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("failed", "integer", (c) => c.notNull().defaultTo(0))
+    .execute();
+
+  await db.schema
     .createTable("queue_state")
     .addColumn("name", "text", (c) => c.primaryKey())
     .addColumn("paused", "integer", (c) => c.notNull().defaultTo(0))
@@ -43,6 +54,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable("queue_workers").execute();
   await db.schema.dropTable("queue_state").execute();
   await db.schema.dropTable("tasks").execute();
 }

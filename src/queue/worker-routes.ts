@@ -1,0 +1,183 @@
+import { Type, type Static } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import { FlotillaError } from "../server/errors.js";
+import type { QueueWorkerRow, TaskRow } from "../store/index.js";
+import type { Queues } from "./service.js";
+
+const WorkerId = Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:@-]+$" });
+const RegisterBody = Type.Object({ worker_id: WorkerId, queue: Type.String({ minLength: 1 }) }, { additionalProperties: false });
+const ClaimBody = Type.Object({ worker_id: WorkerId, queue: Type.String({ minLength: 1 }), wait_ms: Type.Integer({ minimum: 0, maximum: 30_000, default: 0 }) }, { additionalProperties: false });
+const HeldBody = Type.Object({ worker_id: WorkerId }, { additionalProperties: false });
+const CompleteBody = Type.Object({ worker_id: WorkerId, result: Type.Unknown() }, { additionalProperties: false });
+const FailBody = Type.Object({ worker_id: WorkerId, error: Type.String({ maxLength: 10_000 }), retryable: Type.Boolean({ default: true }) }, { additionalProperties: false });
+const TaskParams = Type.Object({ id: Type.String({ minLength: 1 }) });
+const ClaimedTask = Type.Object({ id: Type.String(), queue: Type.String(), data: Type.Unknown(), timeout_ms: Type.Integer(), attempts: Type.Integer(), max_attempts: Type.Integer() });
+const WorkerView = Type.Object({
+  worker_id: Type.String(),
+  queue: Type.String(),
+  status: Type.Union([Type.Literal("online"), Type.Literal("offline")]),
+  registered_at: Type.String(),
+  last_seen: Type.String(),
+  current_task: Type.Union([Type.String(), Type.Null()]),
+  completed: Type.Integer(),
+  failed: Type.Integer(),
+});
+
+/** A worker not heard from for this long is listed offline. */
+const OFFLINE_AFTER_MS = 30_000;
+const CLAIM_POLL_MS = 100;
+
+function workerView(row: QueueWorkerRow, now = Date.now()): Static<typeof WorkerView> {
+  return {
+    worker_id: row.id,
+    queue: row.queue,
+    status: now - row.last_seen < OFFLINE_AFTER_MS ? "online" : "offline",
+    registered_at: new Date(row.registered_at).toISOString(),
+    last_seen: new Date(row.last_seen).toISOString(),
+    current_task: row.current_task,
+    completed: row.completed,
+    failed: row.failed,
+  };
+}
+
+/**
+ * Seed 001's queue workers, over the gateway's own API rather than direct
+ * Redis access: register, claim a task (long-polling), heartbeat its lease,
+ * complete or fail it. A worker that stops heartbeating loses the task to a retry.
+ */
+export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues): void {
+  const tags = ["queue"];
+  const config = { auth: "admin" as const };
+  const { tasks } = queues;
+
+  const registered = async (workerId: string) => {
+    const row = await tasks.worker(workerId);
+    if (!row) throw new FlotillaError("not_found", `worker "${workerId}" is not registered: POST /worker/register first`, { param: "worker_id" });
+    return row;
+  };
+  const held = async (id: string, workerId: string): Promise<TaskRow> => {
+    const row = await tasks.get(id);
+    if (!row) throw new FlotillaError("not_found", `no task "${id}"`);
+    if (row.state !== "active" || row.lease_owner !== workerId) throw new FlotillaError("conflict", `worker "${workerId}" does not hold task "${id}" (its lease ran out, or it was cancelled)`);
+    return row;
+  };
+
+  app.post(
+    "/worker/register",
+    {
+      schema: {
+        summary: "Register a queue worker: the queue's configuration and its deployment",
+        tags,
+        body: RegisterBody,
+        response: {
+          200: Type.Object({
+            redis: Type.Null({ description: "tasks are pulled over this API, never straight from a store" }),
+            queue: Type.Object({ name: Type.String(), priority: Type.Integer(), mode: Type.String() }),
+            deployment: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+            lease: Type.Object({ heartbeat_ms: Type.Integer(), grace_ms: Type.Integer() }),
+          }),
+        },
+      },
+      config,
+    },
+    async function registerQueueWorker(req) {
+      const body = req.body as Static<typeof RegisterBody>;
+      const spec = queues.spec(body.queue);
+      if (spec.consumer !== "workers") throw new FlotillaError("conflict", `queue "${spec.name}" is run by the gateway itself; workers take queues with consumer: workers`, { param: "queue" });
+      await tasks.registerWorker(body.worker_id, spec.name, Date.now());
+      return {
+        redis: null,
+        queue: { name: spec.name, priority: spec.priority, mode: spec.mode },
+        deployment: spec.deployment ?? null,
+        lease: { heartbeat_ms: Math.max(1000, Math.floor(queues.leaseGraceMs / 3)), grace_ms: queues.leaseGraceMs },
+      };
+    },
+  );
+
+  app.post(
+    "/worker/tasks/claim",
+    {
+      schema: { summary: "Take the next task of the worker's queue, waiting up to wait_ms for one (204: none)", tags, body: ClaimBody, response: { 200: Type.Object({ task: ClaimedTask }), 204: Type.Null() } },
+      config,
+    },
+    async function claimTask(req, reply) {
+      const body = req.body as Static<typeof ClaimBody>;
+      const worker = await registered(body.worker_id);
+      if (worker.queue !== body.queue) throw new FlotillaError("conflict", `worker "${body.worker_id}" is registered for queue "${worker.queue}"`, { param: "queue" });
+      const until = Date.now() + body.wait_ms;
+      let gone = false;
+      req.raw.once("close", () => (gone = true));
+      for (;;) {
+        const task = await queues.claimFor(body.queue, body.worker_id);
+        if (task) {
+          await tasks.touchWorker(body.worker_id, Date.now(), { currentTask: task.id });
+          return { task: { id: task.id, queue: task.queue, data: JSON.parse(task.data) as unknown, timeout_ms: task.timeout_ms, attempts: task.attempts, max_attempts: task.max_attempts } };
+        }
+        if (gone || Date.now() >= until) break;
+        await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
+      }
+      await tasks.touchWorker(body.worker_id, Date.now(), {});
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    "/worker/tasks/:id/heartbeat",
+    { schema: { summary: "Keep a task's lease; says whether it was cancelled", tags, params: TaskParams, body: HeldBody, response: { 200: Type.Object({ cancel: Type.Boolean() }) } }, config },
+    async function taskHeartbeat(req) {
+      const { id } = req.params as { id: string };
+      const { worker_id } = req.body as Static<typeof HeldBody>;
+      const task = await held(id, worker_id);
+      const now = Date.now();
+      const { held: still, cancelRequested } = await tasks.heartbeat(id, worker_id, now + task.timeout_ms + queues.leaseGraceMs, now);
+      if (!still) throw new FlotillaError("conflict", `worker "${worker_id}" no longer holds task "${id}"`);
+      // A cancel ends the task here and now; the worker is told to drop it.
+      if (cancelRequested) {
+        await tasks.finish(id, worker_id, { state: "cancelled" }, now);
+        await queues.announce(id);
+      }
+      await tasks.touchWorker(worker_id, now, cancelRequested ? { currentTask: null } : {});
+      return { cancel: cancelRequested };
+    },
+  );
+
+  app.post(
+    "/worker/tasks/:id/complete",
+    { schema: { summary: "Hand in a task's result", tags, params: TaskParams, body: CompleteBody, response: { 200: Type.Object({ state: Type.String() }) } }, config },
+    async function completeTask(req) {
+      const { id } = req.params as { id: string };
+      const body = req.body as Static<typeof CompleteBody>;
+      const task = await held(id, body.worker_id);
+      if (!(await queues.succeeded(task, body.worker_id, body.result))) throw new FlotillaError("conflict", `worker "${body.worker_id}" no longer holds task "${id}"`);
+      await tasks.touchWorker(body.worker_id, Date.now(), { currentTask: null, completed: 1 });
+      await queues.announce(id);
+      return { state: "completed" };
+    },
+  );
+
+  app.post(
+    "/worker/tasks/:id/fail",
+    { schema: { summary: "Report a failed attempt (retried while attempts remain, unless retryable is false)", tags, params: TaskParams, body: FailBody, response: { 200: Type.Object({ state: Type.String() }) } }, config },
+    async function failTask(req) {
+      const { id } = req.params as { id: string };
+      const body = req.body as Static<typeof FailBody>;
+      const task = await held(id, body.worker_id);
+      const state = await queues.failed(task, body.worker_id, body.error, body.retryable);
+      if (!state) throw new FlotillaError("conflict", `worker "${body.worker_id}" no longer holds task "${id}"`);
+      await tasks.touchWorker(body.worker_id, Date.now(), { currentTask: null, failed: 1 });
+      await queues.announce(id);
+      return { state };
+    },
+  );
+
+  app.get("/api/cli/workers", { schema: { summary: "Queue workers that registered", tags, response: { 200: Type.Object({ workers: Type.Array(WorkerView) }) } }, config }, async function listWorkers() {
+    return { workers: (await tasks.workers()).map((w) => workerView(w)) };
+  });
+  app.get(
+    "/api/cli/workers/:worker_id",
+    { schema: { summary: "One queue worker", tags, params: Type.Object({ worker_id: Type.String() }), response: { 200: WorkerView } }, config },
+    async function getWorker(req) {
+      return workerView(await registered((req.params as { worker_id: string }).worker_id));
+    },
+  );
+}
