@@ -31,13 +31,13 @@ export class GatewayClient {
     return new GatewayClient((values.server ?? env.FLOTILLA_SERVER ?? "http://127.0.0.1:8080").replace(/\/+$/, ""), values.key ?? env.FLOTILLA_API_KEY ?? env.FLOTILLA_ADMIN_KEY);
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.key) headers.authorization = `Bearer ${this.key}`;
     if (body !== undefined) headers["content-type"] = "application/json";
     let res: Response;
     try {
-      res = await fetch(this.server + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await fetch(this.server + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
     } catch (err) {
       throw new GatewayError(0, `cannot reach ${this.server}: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`);
     }

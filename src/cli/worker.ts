@@ -1,4 +1,7 @@
+import { hostname } from "node:os";
 import { parseArgs } from "node:util";
+import { QueueAgent } from "../queue/agent.js";
+import { GatewayClient } from "./client.js";
 import type { LocalServer } from "../engine/local-server.js";
 import { parseModelSpec } from "../engine/model-spec.js";
 import { runWorkerAgent } from "../workers/index.js";
@@ -14,6 +17,9 @@ const OPTIONS = {
   "upstream-kind": { type: "string" },
   model: { type: "string", multiple: true },
   json: { type: "boolean" },
+  queue: { type: "string" },
+  key: { type: "string" },
+  "work-dir": { type: "string" },
 } as const;
 
 export const WORKER_HELP = `worker options:
@@ -26,6 +32,9 @@ export const WORKER_HELP = `worker options:
   --upstream-kind K      ollama|openai (probed when absent)
   --model [NAME=]FILE    serve a GGUF file with the embedded llama.cpp engine; repeatable
   --json                 log as JSON lines
+  --queue NAME           be a queue worker instead (seed 001): run the queue's deployment and feed it tasks
+  --key K                with --queue: the gateway's admin key (FLOTILLA_API_KEY, else FLOTILLA_ADMIN_KEY)
+  --work-dir D           with --queue: where deployments are cloned (./data/queue-workers)
 `;
 
 /** `flotilla worker`: joins a gateway's fleet from behind NAT, serving a local server or GGUF files. */
@@ -44,6 +53,7 @@ export async function worker(argv: string[]): Promise<number | void> {
   }
   const log = (message: string) =>
     process.stdout.write(values.json ? `${JSON.stringify({ time: new Date().toISOString(), msg: message })}\n` : `${new Date().toISOString()} ${message}\n`);
+  if (values.queue) return queueWorker(values, log);
   const maxConcurrency = values["max-concurrency"] === undefined ? undefined : Number(values["max-concurrency"]);
 
   let backend: LocalServer;
@@ -90,9 +100,35 @@ function check(values: ReturnType<typeof parse>): string | undefined {
   } catch {
     return `--server: "${values.server}" is not a URL`;
   }
+  if (values.queue) return values.upstream || values.model?.length ? "--queue takes no --upstream or --model: the queue's deployment is what runs" : undefined;
   if (Boolean(values.upstream) === Boolean(values.model?.length)) return "give either --upstream URL or one or more --model FILE";
   if (values["upstream-kind"] !== undefined && !["ollama", "openai"].includes(values["upstream-kind"])) return "--upstream-kind must be ollama or openai";
   const max = values["max-concurrency"];
   if (max !== undefined && !(Number.isInteger(Number(max)) && Number(max) >= 1)) return "--max-concurrency must be a whole number ≥ 1";
   return undefined;
+}
+
+/** `flotilla worker --queue NAME`: a queue worker that runs the queue's deployment until stopped. */
+async function queueWorker(values: ReturnType<typeof parse>, log: (message: string) => void): Promise<number | void> {
+  const agent = new QueueAgent({
+    client: GatewayClient.from({ server: values.server, key: values.key }, process.env),
+    queue: values.queue as string,
+    workerId: values.id ?? `${hostname()}-${process.pid}`,
+    workDir: values["work-dir"] ?? "./data/queue-workers",
+    log,
+  });
+  try {
+    await agent.start();
+  } catch (err) {
+    process.stderr.write(`flotilla worker: ${(err as Error).message}\n`);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log(`${signal}: stopping`);
+      void agent.stop().finally(resolve);
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
 }
