@@ -12,7 +12,7 @@ Usage:
   flotilla worker [options]    join a gateway's fleet over a WebSocket (from behind NAT)
   flotilla models list|pull    models across the fleet (see below)
   flotilla transfers list      model transfers
-  flotilla queues|tasks|configs …
+  flotilla queues|tasks|configs|workers …
                                the job queue (see below)
   flotilla make-tiny-model [FILE]
                                write the tiny random-weight GGUF (default ./data/models/tiny.gguf)
@@ -50,6 +50,7 @@ export async function runCli(argv: string[]): Promise<number | void> {
     case "queues":
     case "tasks":
     case "configs":
+    case "workers":
       return queueCommands(command, rest);
     case "make-tiny-model":
       return makeTinyModel(rest);

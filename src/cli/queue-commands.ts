@@ -6,6 +6,7 @@ export const QUEUE_HELP = `queues and tasks:
   flotilla tasks list QUEUE [--state S] [--limit N] [--offset N]
   flotilla tasks show ID | cancel ID | delete QUEUE ID
   flotilla configs list | reload
+  flotilla workers list | show ID         queue workers that registered
 ${CLIENT_HELP}
 `;
 
@@ -58,7 +59,7 @@ async function follow(client: GatewayClient, id: string, json: boolean): Promise
 }
 
 /** `flotilla queues|tasks|configs …`: seed 001's CLI against a running gateway. */
-export async function queueCommands(group: "queues" | "tasks" | "configs", argv: string[]): Promise<number> {
+export async function queueCommands(group: "queues" | "tasks" | "configs" | "workers", argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseClientArgs<{ data: { type: "string" }; timeout: { type: "string" }; wait: { type: "boolean" }; state: { type: "string" }; limit: { type: "string" }; offset: { type: "string" } }>>;
   try {
     parsed = parseClientArgs(argv, { data: { type: "string" }, timeout: { type: "string" }, wait: { type: "boolean" }, state: { type: "string" }, limit: { type: "string" }, offset: { type: "string" } });
@@ -135,6 +136,16 @@ export async function queueCommands(group: "queues" | "tasks" | "configs", argv:
       case "configs reload": {
         const { configs } = await client.request<{ configs: Array<{ spec: { name: string; priority: number; consumer: string }; source: string }> }>(verb === "list" ? "GET" : "POST", `/api/cli/configs${verb === "list" ? "" : "/reload"}`);
         out(configs, () => table([["QUEUE", "PRIORITY", "CONSUMER", "SOURCE"], ...configs.map((c) => [c.spec.name, String(c.spec.priority), c.spec.consumer, c.source])]));
+        return 0;
+      }
+      case "workers list":
+      case "workers show": {
+        if (verb === "show" && !a) return usage("which worker?");
+        type Worker = { worker_id: string; queue: string; status: string; last_seen: string; current_task: string | null; completed: number; failed: number };
+        const list = verb === "list" ? (await client.request<{ workers: Worker[] }>("GET", "/api/cli/workers")).workers : [await client.request<Worker>("GET", `/api/cli/workers/${encodeURIComponent(a)}`)];
+        out(verb === "list" ? list : list[0], () =>
+          table([["WORKER", "QUEUE", "STATUS", "TASK", "DONE", "FAILED", "LAST SEEN"], ...list.map((w) => [w.worker_id, w.queue, w.status, w.current_task ?? "", String(w.completed), String(w.failed), w.last_seen])]),
+        );
         return 0;
       }
       default:

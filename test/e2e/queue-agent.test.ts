@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ADMIN_KEY, startFlotilla, waitFor, type Flotilla } from "./harness.js";
+import { ADMIN_KEY, runCli, startFlotilla, waitFor, type Flotilla } from "./harness.js";
 import { startWorker, type WorkerProcess } from "./worker-harness.js";
 
 // A long-running worker: says it is ready, then answers each task line; the first task asking to crash kills it once.
@@ -92,6 +92,9 @@ describe("flotilla worker --queue: a deployment cloned from git, fed tasks (seed
     assert.deepEqual([bad.state, bad.error, bad.attempts], ["failed", "bad input", 1]);
     const { workers: listed } = (await (await gw.admin("/api/cli/workers")).json()) as { workers: Array<{ worker_id: string; completed: number }> };
     assert.ok((listed.find((w) => w.worker_id === "agent-jobs")?.completed ?? 0) >= 3);
+    const cli = JSON.parse((await runCli(gw, ["workers", "list", "--json"])).stdout) as Array<{ worker_id: string; status: string }>;
+    assert.deepEqual(cli.map((w) => [w.worker_id, w.status]), [["agent-jobs", "online"], ["agent-once", "online"]]);
+    assert.match((await runCli(gw, ["workers", "show", "agent-jobs"])).stdout, /^WORKER\s+QUEUE\s+STATUS[^\n]*\nagent-jobs\s+jobs\s+online/);
   });
 
   test("a process that crashes is started again and its task retried", async () => {
