@@ -62,6 +62,15 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues):
     return row;
   };
 
+  /** Ends the attempt a worker holds, as `record` says; counts it for the worker and tells the webhook. */
+  const endAttempt = async (id: string, workerId: string, counted: "completed" | "failed", record: (task: TaskRow) => Promise<string | undefined>) => {
+    const state = await record(await held(id, workerId));
+    if (!state) throw new FlotillaError("conflict", `worker "${workerId}" no longer holds task "${id}"`);
+    await tasks.touchWorker(workerId, Date.now(), { currentTask: null, [counted]: 1 });
+    await queues.announce(id);
+    return { state };
+  };
+
   app.post(
     "/worker/register",
     {
@@ -147,11 +156,7 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues):
     async function completeTask(req) {
       const { id } = req.params as { id: string };
       const body = req.body as Static<typeof CompleteBody>;
-      const task = await held(id, body.worker_id);
-      if (!(await queues.succeeded(task, body.worker_id, body.result))) throw new FlotillaError("conflict", `worker "${body.worker_id}" no longer holds task "${id}"`);
-      await tasks.touchWorker(body.worker_id, Date.now(), { currentTask: null, completed: 1 });
-      await queues.announce(id);
-      return { state: "completed" };
+      return endAttempt(id, body.worker_id, "completed", async (task) => ((await queues.succeeded(task, body.worker_id, body.result)) ? "completed" : undefined));
     },
   );
 
@@ -161,12 +166,7 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues):
     async function failTask(req) {
       const { id } = req.params as { id: string };
       const body = req.body as Static<typeof FailBody>;
-      const task = await held(id, body.worker_id);
-      const state = await queues.failed(task, body.worker_id, body.error, body.retryable);
-      if (!state) throw new FlotillaError("conflict", `worker "${body.worker_id}" no longer holds task "${id}"`);
-      await tasks.touchWorker(body.worker_id, Date.now(), { currentTask: null, failed: 1 });
-      await queues.announce(id);
-      return { state };
+      return endAttempt(id, body.worker_id, "failed", (task) => queues.failed(task, body.worker_id, body.error, body.retryable));
     },
   );
 
