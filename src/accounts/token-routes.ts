@@ -6,6 +6,7 @@ import { bodyMayBeOmitted } from "../server/body.js";
 import { FlotillaError } from "../server/errors.js";
 import type { UserRow } from "../store/index.js";
 import { hashPassword } from "./passwords.js";
+import { looksLikeJwt } from "./access-tokens.js";
 import type { Accounts } from "./service.js";
 import { cookieValue, SESSION_COOKIE, sessionToken } from "./sessions.js";
 import { NewPassword, newUser, Username, userView, UserView } from "./users.js";
@@ -104,7 +105,7 @@ export function registerTokenRoutes(app: FastifyInstance, accounts: Accounts): v
   /** Ends the session a refresh token or access token belongs to, if any. */
   const endPresented = async (req: FastifyRequest): Promise<void> => {
     const token = presentedRefreshToken(req);
-    if (token && accounts.credentials().isAccessToken(token)) {
+    if (token && looksLikeJwt(token)) {
       const claims = accounts.tokens.verify(token);
       if (claims) await sessions.endSession(claims.sid);
     } else if (token) await sessions.endByToken(token);

@@ -77,10 +77,10 @@ export function taskView(row: TaskRow): Static<typeof TaskView> {
 export function registerQueueRoutes(app: FastifyInstance, queues: Queues): void {
   const tags = ["queue"];
   const admin = { auth: "admin" as const };
-  const store = { tasks: queues.tasks };
+  const { tasks } = queues;
 
   const findTask = async (id: string, queue?: string) => {
-    const row = await store.tasks.get(id);
+    const row = await tasks.get(id);
     if (!row || (queue !== undefined && row.queue !== queue)) throw new FlotillaError("not_found", `no task "${id}"${queue ? ` in queue "${queue}"` : ""}`);
     return row;
   };
@@ -111,7 +111,7 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues): void 
         response: { 200: Type.Object({ info: TaskView }) },
       },
       // Whose the task is: who queued it; the gateway's own admin key queues tasks only admins see.
-      config: { auth: "owner", owner: async (req) => (await store.tasks.get((req.params as { task_id: string }).task_id))?.user_id },
+      config: { auth: "owner", owner: async (req) => (await tasks.get((req.params as { task_id: string }).task_id))?.user_id },
     },
     async function getTask(req) {
       const { task_id, queue_name } = req.params as { task_id: string; queue_name: string };
@@ -127,7 +127,7 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues): void 
   const queueView = async (name: string): Promise<Static<typeof QueueView>> => {
     const spec = queues.spec(name);
     const now = Date.now();
-    const { counts, completedLastMinute, oldestReadyAt } = await store.tasks.counts(name, now);
+    const { counts, completedLastMinute, oldestReadyAt } = await tasks.counts(name, now);
     const all = Object.fromEntries(STATES.map((s) => [s, counts[s] ?? 0]));
     const source = queues.configs.list().find((s) => s.spec.name === name)?.file ?? "config";
     return {
@@ -167,7 +167,7 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues): void 
       const { queue } = req.params as { queue: string };
       queues.spec(queue);
       const query = req.query as Static<typeof ListQuery>;
-      return { tasks: (await store.tasks.list(queue, query.state, query.limit, query.offset)).map(taskView), limit: query.limit, offset: query.offset };
+      return { tasks: (await tasks.list(queue, query.state, query.limit, query.offset)).map(taskView), limit: query.limit, offset: query.offset };
     },
   );
   const TaskParams = Type.Object({ queue: Type.String(), task_id: Type.String() });
@@ -187,7 +187,7 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues): void 
     const { queue, task_id } = req.params as { queue: string; task_id: string };
     const row = await findTask(task_id, queue);
     if (row.state === "active") throw new FlotillaError("conflict", `task "${task_id}" is running: cancel it first`);
-    await store.tasks.remove(task_id);
+    await tasks.remove(task_id);
     return reply.code(204).send();
   });
 

@@ -230,7 +230,6 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
   private async execute(task: TaskRow, spec: QueueSpec, signal: AbortSignal): Promise<void> {
     const owner = this.options.replicaId;
     const now = () => Date.now();
-    const retryAt = () => now() + spec.backoff_ms * 2 ** Math.max(0, task.attempts - 1);
     let result: unknown;
     let failure: Error | undefined;
     // An attempt ends when it is stopped, even if the runner cannot be (an in-process request runs on; its answer is dropped).
@@ -250,7 +249,7 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
         await this.store.tasks.failAttempt(task.id, owner, "the gateway stopped while it ran", now(), now());
         return;
       case "timeout":
-        await this.store.tasks.failAttempt(task.id, owner, `timed out after ${task.timeout_ms / 1000} s`, retryAt(), now());
+        await this.failed(task, owner, `timed out after ${task.timeout_ms / 1000} s`, true);
         return;
     }
     if (!failure) await this.succeeded(task, owner, result);

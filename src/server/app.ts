@@ -69,7 +69,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
   registerBodyParsing(app, BODY_LIMIT);
-  registerAuth(app, deps.keyring, deps.config.auth.proxy, deps.accounts.credentials());
+  const credentials = deps.accounts.credentials();
+  registerAuth(app, deps.keyring, deps.config.auth.proxy, credentials);
   registerRateLimits(app, deps.accounts.limits);
   await registerOpenApi(app);
   registerSystemRoutes(app, deps.fleet.fleet, deps.metrics);
@@ -78,7 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerModelRoutes(app, deps.fleet.fleet, deps.fleet.models);
   registerClusterRoutes(app, deps.fleet, () => deps.metrics.requestsProcessed(), deps.config.embedded.name);
   registerEventRoutes(app, deps.accounts.store, deps.fleet.fleet);
-  registerLiveRoutes(app, deps.live, deps.upgrades, { keyring: deps.keyring, credentials: deps.accounts.credentials() });
+  registerLiveRoutes(app, deps.live, deps.upgrades, { keyring: deps.keyring, credentials });
   registerWorkerRoutes(app, deps.upgrades, deps.workers);
   registerAccountsRoutes(app, deps.accounts);
   registerQueueRoutes(app, deps.queues);
