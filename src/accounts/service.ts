@@ -39,7 +39,7 @@ export class Accounts {
     const sessions = new Sessions(store, config.auth.session_ttl_ms, config.auth.refresh_ttl_ms);
     const oidc = config.auth.oidc && new OidcLogin(config.auth.oidc, Buffer.from(secret));
     // Replicas share their counts through Redis when there is one; limits are then per gateway, not per replica.
-    const counter = anyLimit(config.auth.rate_limits) && config.redis_url ? new RedisRateCounter(config.redis_url) : new MemoryRateCounter();
+    const counter = anyLimit(config.auth.rate_limits) && config.redis_url ? new RedisRateCounter(config.redis_url, `${config.redis_prefix}rate:`) : new MemoryRateCounter();
     let warned = 0;
     const limits = new RateLimits(config.auth.rate_limits, counter, new TokenBudgets(store), (err) => {
       if (Date.now() - warned < 60_000) return;

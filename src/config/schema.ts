@@ -64,6 +64,10 @@ export const ConfigSchema = Type.Object(
     data_dir: Type.String({ default: "./data" }),
     database_url: Type.Optional(Type.String({ pattern: "^postgres(ql)?://" })),
     redis_url: Type.Optional(Type.String()),
+    /** Where queued tasks live: `sql` (the database) or `redis` (redis_url). Default: redis when redis_url is set. */
+    queue_backend: Type.Optional(Type.Union([Type.Literal("sql"), Type.Literal("redis")])),
+    /** The prefix of every key Flotilla keeps in Redis, so that several gateways (or test runs) can share one server. */
+    redis_prefix: Type.String({ minLength: 1, default: "flotilla:" }),
     metrics_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     ollama_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     admin_key: Type.Optional(Type.String({ minLength: 8 })),
@@ -102,6 +106,13 @@ export const ConfigSchema = Type.Object(
     queues: Type.Array(QueueSpec, { default: [] }),
     /** A directory of queue YAML files (one queue, or a list, each); default `<data_dir>/queues`. */
     queues_dir: Type.Optional(Type.String({ minLength: 1 })),
+    queue_workers: Type.Object(
+      {
+        /** Hand out the Redis address and password in POST /worker/register (seed 001) when tasks live in Redis. */
+        share_redis: Type.Boolean({ default: false }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     task_runner: Type.Object(
       {
         /** Tasks of `consumer: gateway` queues this replica runs at once, across its queues. */

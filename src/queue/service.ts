@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import type { Store, TaskRepo, TaskRow } from "../store/index.js";
+import type { TaskRepo, TaskRow } from "../store/index.js";
 import { FlotillaError } from "../server/errors.js";
 import type { QueueConfigs } from "./configs.js";
 import type { QueueSpec } from "./spec.js";
@@ -37,7 +37,7 @@ const HEARTBEAT_MAX_MS = 5_000;
 const INSERT_BATCH_MAX = 500;
 
 /**
- * Queues and their tasks over the store's task backend: enqueue, lookup,
+ * Queues and their tasks over a task backend (the database or Redis): enqueue, lookup,
  * cancel and delete for everyone; for `consumer: gateway` queues, this replica
  * also runs the tasks, highest queue priority first, within each queue's
  * concurrency and `maxRunning` in all.
@@ -53,23 +53,19 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
   private batch: { rows: TaskRow[]; written: Promise<void> } | undefined;
 
   constructor(
-    private readonly store: Store,
+    /** The task backend: the database, or Redis. */
+    readonly tasks: TaskRepo,
     readonly configs: QueueConfigs,
     private readonly options: QueuesOptions,
   ) {
     super();
   }
 
-  /** The task backend, for reads. */
-  get tasks(): TaskRepo {
-    return this.store.tasks;
-  }
-
   /** Reads the queue files (a problem stops the start, naming file and line) and begins consuming. */
   async start(runner: TaskRunner): Promise<void> {
     this.configs.reload();
     this.runner = runner;
-    this.paused = await this.store.tasks.pausedQueues();
+    this.paused = await this.tasks.pausedQueues();
     this.timer = setInterval(() => void this.tick(), this.options.pollMs);
     this.timer.unref();
     this.pump();
@@ -113,14 +109,14 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     return row;
   }
 
-  /** Rows that arrive in the same turn go in one multi-row INSERT; each caller hears once its row is stored. */
+  /** Rows that arrive in the same turn are written at once (one multi-row INSERT, one Redis transaction); each caller hears once its row is stored. */
   private insert(row: TaskRow): Promise<void> {
     // A batch stays well under either backend's limit on bound parameters.
     if (!this.batch || this.batch.rows.length >= INSERT_BATCH_MAX) {
       const batch = { rows: [] as TaskRow[], written: undefined as unknown as Promise<void> };
       batch.written = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
         if (this.batch === batch) this.batch = undefined;
-        return this.store.tasks.insert(batch.rows);
+        return this.tasks.insert(batch.rows);
       });
       this.batch = batch;
     }
@@ -129,7 +125,7 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
   }
 
   async cancel(id: string): Promise<TaskRow | undefined> {
-    const row = await this.store.tasks.cancel(id, Date.now());
+    const row = await this.tasks.cancel(id, Date.now());
     this.running.get(id)?.abort.abort("cancel");
     if (row?.state === "cancelled") this.emit("ended", row);
     return row;
@@ -137,7 +133,7 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
 
   async setPaused(name: string, paused: boolean): Promise<void> {
     this.spec(name);
-    await this.store.tasks.setPaused(name, paused, Date.now());
+    await this.tasks.setPaused(name, paused, Date.now());
     if (paused) this.paused.add(name);
     else this.paused.delete(name);
     this.pump();
@@ -155,8 +151,8 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
 
   private async tick(): Promise<void> {
     try {
-      await this.store.tasks.expireLeases(Date.now());
-      this.paused = await this.store.tasks.pausedQueues();
+      await this.tasks.expireLeases(Date.now());
+      this.paused = await this.tasks.pausedQueues();
     } catch (err) {
       this.options.log.warn(`queue upkeep failed: ${(err as Error).message}`);
     }
@@ -192,7 +188,7 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     scan: while (this.running.size < this.options.maxRunning && !this.closed) {
       for (const spec of queues) {
         if (this.paused.has(spec.name) || this.runningIn(spec.name) >= spec.concurrency) continue;
-        const task = await this.store.tasks.claim(spec.name, this.options.replicaId, Date.now(), this.options.leaseGraceMs);
+        const task = await this.tasks.claim(spec.name, this.options.replicaId, Date.now(), this.options.leaseGraceMs);
         if (!task) continue;
         this.run(task, spec);
         continue scan;
@@ -207,7 +203,7 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     const owner = this.options.replicaId;
     const beat = setInterval(() => {
       const now = Date.now();
-      void this.store.tasks.heartbeat(task.id, owner, now + task.timeout_ms + this.options.leaseGraceMs, now).then(({ held, cancelRequested }) => {
+      void this.tasks.heartbeat(task.id, owner, now + task.timeout_ms + this.options.leaseGraceMs, now).then(({ held, cancelRequested }) => {
         if (!held) abort.abort("lease");
         else if (cancelRequested) abort.abort("cancel");
       }, () => undefined);
@@ -220,7 +216,7 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
         clearInterval(beat);
         clearTimeout(deadline);
         this.running.delete(task.id);
-        const ended = await this.store.tasks.get(task.id).catch(() => undefined);
+        const ended = await this.tasks.get(task.id).catch(() => undefined);
         if (ended && ended.state !== "active") this.emit("ended", ended);
         this.pump();
       });
@@ -243,10 +239,10 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
       case "lease":
         return; // another consumer holds it now
       case "cancel":
-        await this.store.tasks.finish(task.id, owner, { state: "cancelled" }, now());
+        await this.tasks.finish(task.id, owner, { state: "cancelled" }, now());
         return;
       case "closing":
-        await this.store.tasks.failAttempt(task.id, owner, "the gateway stopped while it ran", now(), now());
+        await this.tasks.failAttempt(task.id, owner, "the gateway stopped while it ran", now(), now());
         return;
       case "timeout":
         await this.failed(task, owner, `timed out after ${task.timeout_ms / 1000} s`, true);
@@ -258,22 +254,22 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
 
   /** Records a finished attempt's result; false when `owner` no longer holds the task. */
   succeeded(task: TaskRow, owner: string, result: unknown): Promise<boolean> {
-    return this.store.tasks.finish(task.id, owner, { state: "completed", result: JSON.stringify(result ?? null) }, Date.now());
+    return this.tasks.finish(task.id, owner, { state: "completed", result: JSON.stringify(result ?? null) }, Date.now());
   }
 
   /** Records a failed attempt: retried with the queue's backoff while attempts remain, unless no retry can help. */
   async failed(task: TaskRow, owner: string, error: string, retryable: boolean): Promise<TaskRow["state"] | undefined> {
     const now = Date.now();
-    if (!retryable) return (await this.store.tasks.finish(task.id, owner, { state: "failed", error }, now)) ? "failed" : undefined;
+    if (!retryable) return (await this.tasks.finish(task.id, owner, { state: "failed", error }, now)) ? "failed" : undefined;
     const spec = this.configs.get(task.queue);
     const backoff = (spec?.backoff_ms ?? 0) * 2 ** Math.max(0, task.attempts - 1);
-    return this.store.tasks.failAttempt(task.id, owner, error, now + backoff, now);
+    return this.tasks.failAttempt(task.id, owner, error, now + backoff, now);
   }
 
   /** A task of `queue` for a queue worker (`owner`), unless the queue is paused or has none ready. */
   async claimFor(queue: string, owner: string): Promise<TaskRow | undefined> {
     if (this.paused.has(queue)) return undefined;
-    return this.store.tasks.claim(queue, owner, Date.now(), this.options.leaseGraceMs);
+    return this.tasks.claim(queue, owner, Date.now(), this.options.leaseGraceMs);
   }
 
   /** How long a lease outlives a task's timeout. */
@@ -283,7 +279,7 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
 
   /** Tells the webhook (and any listener) of a task that ended through a queue worker. */
   async announce(id: string): Promise<void> {
-    const row = await this.store.tasks.get(id);
+    const row = await this.tasks.get(id);
     if (row && row.state !== "active") this.emit("ended", row);
   }
 

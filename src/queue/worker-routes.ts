@@ -1,6 +1,8 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
+import type { Config } from "../config/index.js";
 import { FlotillaError } from "../server/errors.js";
+import { RedisAccess, redisAccess } from "./backend.js";
 import type { QueueWorkerRow, TaskRow } from "../store/index.js";
 import type { Queues } from "./service.js";
 
@@ -41,11 +43,11 @@ function workerView(row: QueueWorkerRow, now = Date.now()): Static<typeof Worker
 }
 
 /**
- * Seed 001's queue workers, over the gateway's own API rather than direct
- * Redis access: register, claim a task (long-polling), heartbeat its lease,
+ * Seed 001's queue workers, over the gateway's own API (Redis access is handed
+ * out only when the operator allows it): register, claim a task (long-polling), heartbeat its lease,
  * complete or fail it. A worker that stops heartbeating loses the task to a retry.
  */
-export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues): void {
+export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, gatewayConfig: Config): void {
   const tags = ["queue"];
   const config = { auth: "admin" as const };
   const { tasks } = queues;
@@ -80,7 +82,7 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues):
         body: RegisterBody,
         response: {
           200: Type.Object({
-            redis: Type.Null({ description: "tasks are pulled over this API, never straight from a store" }),
+            redis: Type.Union([RedisAccess, Type.Null()], { description: "null unless the queue's tasks live in Redis and queue_workers.share_redis allows handing it out" }),
             queue: Type.Object({ name: Type.String(), priority: Type.Integer(), mode: Type.String() }),
             deployment: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
             lease: Type.Object({ heartbeat_ms: Type.Integer(), grace_ms: Type.Integer() }),
@@ -95,7 +97,7 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues):
       if (spec.consumer !== "workers") throw new FlotillaError("conflict", `queue "${spec.name}" is run by the gateway itself; workers take queues with consumer: workers`, { param: "queue" });
       await tasks.registerWorker(body.worker_id, spec.name, Date.now());
       return {
-        redis: null,
+        redis: redisAccess(gatewayConfig),
         queue: { name: spec.name, priority: spec.priority, mode: spec.mode },
         deployment: spec.deployment ?? null,
         lease: { heartbeat_ms: Math.max(1000, Math.floor(queues.leaseGraceMs / 3)), grace_ms: queues.leaseGraceMs },

@@ -83,7 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerWorkerRoutes(app, deps.upgrades, deps.workers);
   registerAccountsRoutes(app, deps.accounts);
   registerQueueRoutes(app, deps.queues);
-  registerWorkerQueueRoutes(app, deps.queues);
+  registerWorkerQueueRoutes(app, deps.queues, deps.config);
   registerProxyRoutes(app, { config: deps.config, fleet: deps.fleet, metrics: deps.metrics, record: deps.record });
   return app;
 }

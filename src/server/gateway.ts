@@ -19,7 +19,7 @@ import { UpgradeRoutes } from "./upgrade.js";
 import { WorkerHub } from "../workers/index.js";
 import { startEmbeddedNode } from "../engine/embedded-node.js";
 import { Accounts } from "../accounts/index.js";
-import { inferenceRunner, QueueConfigs, Queues, sendWebhooks } from "../queue/index.js";
+import { inferenceRunner, openTaskBackend, QueueConfigs, Queues, sendWebhooks } from "../queue/index.js";
 
 export interface Gateway {
   app: FastifyInstance;
@@ -80,7 +80,8 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     onError: (err) => app.log.error({ err }, "fleet events could not be written"),
   });
   const live = new LiveState(fleet, events);
-  const queues = new Queues(store, new QueueConfigs(config.queues, config.queues_dir ?? join(config.data_dir, "queues")), {
+  const taskBackend = openTaskBackend(config, store);
+  const queues = new Queues(taskBackend.tasks, new QueueConfigs(config.queues, config.queues_dir ?? join(config.data_dir, "queues")), {
     replicaId: `gw_${randomBytes(6).toString("hex")}`,
     maxRunning: config.task_runner.max_running,
     pollMs: config.task_runner.poll_ms,
@@ -100,7 +101,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     keyring.addInternal({ id: "key_task_runner", hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
     await queues.start(inferenceRunner(app, runnerKey));
   } catch (err) {
-    await Promise.all([fleet.close(), events.close(), audit.close(), auditSink.close(), accounts.close()]);
+    await Promise.all([fleet.close(), events.close(), audit.close(), auditSink.close(), accounts.close(), taskBackend.close()]);
     await store.close();
     throw err;
   }
@@ -142,6 +143,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
       workers.close();
       upgrades.close();
       await closeWithin(app, config.shutdown_timeout_ms);
+      await taskBackend.close();
       await audit.close();
       await auditSink.close();
       await touchKeys(store, keyring);

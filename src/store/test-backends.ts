@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import pg from "pg";
-import { openStore, type Store } from "./index.js";
+import { openStore, type Store, type TaskRepo } from "./index.js";
+import { redisTaskRepo } from "./redis-task-repo.js";
 
 /**
  * Test helper: runs one test body against every store backend, each on a fresh
@@ -109,6 +110,17 @@ export const TEST_REDIS_URL = process.env.FLOTILLA_TEST_REDIS_URL ?? "redis://12
 
 let redisAnswers: Promise<boolean> | undefined;
 
+/**
+ * For a whole suite: false with a notice to print as its skip reason when Redis
+ * does not answer; throws instead under FLOTILLA_REQUIRE_SERVICES=1.
+ */
+export async function redisSkipReason(): Promise<string | false> {
+  redisAnswers ??= pingRedis(TEST_REDIS_URL);
+  if (await redisAnswers) return false;
+  if (REQUIRED) throw new Error(`Redis not reachable at ${redacted(TEST_REDIS_URL)}, and FLOTILLA_REQUIRE_SERVICES=1 requires it`);
+  return `Redis not reachable at ${redacted(TEST_REDIS_URL)}: set FLOTILLA_TEST_REDIS_URL`;
+}
+
 /** Whether Redis answers PING; when it does not, the test is skipped with a notice, or fails under FLOTILLA_REQUIRE_SERVICES=1. */
 export async function requireRedis(t: TestContext): Promise<boolean> {
   redisAnswers ??= pingRedis(TEST_REDIS_URL);
@@ -130,4 +142,42 @@ async function pingRedis(url: string): Promise<boolean> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** A fresh key prefix on the test Redis, and a way to remove every key under it. */
+export function redisTestPrefix(): { prefix: string; cleanup(): Promise<void> } {
+  const prefix = `flotilla-test:${randomBytes(6).toString("hex")}:`;
+  return {
+    prefix,
+    async cleanup() {
+      const { Redis } = await import("ioredis");
+      const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+      try {
+        let cursor = "0";
+        do {
+          const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+          if (keys.length) await redis.del(...keys);
+          cursor = next;
+        } while (cursor !== "0");
+      } finally {
+        redis.disconnect();
+      }
+    },
+  };
+}
+
+/** Registers the test for each task backend: SQLite, PostgreSQL and Redis (a fresh key prefix, removed afterwards). */
+export function forEachTaskBackend(name: string, fn: (tasks: TaskRepo) => Promise<void>): void {
+  forEachBackend(name, (store) => fn(store.tasks));
+  test(`${name} [redis]`, async (t) => {
+    if (!(await requireRedis(t))) return;
+    const { prefix, cleanup } = redisTestPrefix();
+    const tasks = redisTaskRepo(TEST_REDIS_URL, prefix);
+    try {
+      await fn(tasks);
+    } finally {
+      await tasks.close();
+      await cleanup();
+    }
+  });
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
 import { startSim, type SimOptions, type SimServer } from "../sim/index.js";
+import { redisSkipReason, redisTestPrefix, TEST_REDIS_URL } from "../../src/store/test-backends.js";
 
 export const ADMIN_KEY = "flt_test_admin_key_0123456789";
 
@@ -156,4 +157,21 @@ export function runCli(gw: Flotilla, args: string[]): Promise<{ code: number | n
     proc.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     proc.on("exit", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Where a gateway under test keeps its queued tasks: env to start it with, skipped (with the reason) when Redis is absent. */
+export interface TaskStoreUnderTest {
+  name: "sqlite" | "redis";
+  skip: string | false;
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+/** The job queue's two backends, for suites that must pass on both: the SQLite database, and Redis under a fresh key prefix. */
+export async function taskStores(): Promise<TaskStoreUnderTest[]> {
+  const { prefix, cleanup } = redisTestPrefix();
+  return [
+    { name: "sqlite", skip: false, env: {}, cleanup: async () => undefined },
+    { name: "redis", skip: await redisSkipReason(), env: { REDIS_URL: TEST_REDIS_URL, FLOTILLA_REDIS_PREFIX: prefix }, cleanup },
+  ];
 }
