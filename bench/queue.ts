@@ -1,43 +1,82 @@
 /**
- * npm run bench:queue — the job queue's throughput over HTTP, on SQLite.
+ * npm run bench:queue — the job queue over HTTP, on SQLite and on Redis.
  *
- * Starts a real gateway with a `consumer: workers` queue; this process
- * enqueues no-op tasks over HTTP (`POST /queue/add`) from many connections
- * at once, and queue workers made of plain HTTP calls claim and complete them
- * (`/worker/tasks/claim`, `/complete`). Prints the enqueue rate, and the rate
- * at which tasks were enqueued and completed end to end.
+ * Throughput: a real gateway with a `consumer: workers` queue; this process
+ * enqueues no-op tasks over HTTP (`POST /queue/add`) from many connections at
+ * once, then queue workers made of plain HTTP calls claim and complete them
+ * (`/worker/tasks/claim` with max_tasks, `/worker/tasks/{id}/complete`).
+ *
+ * Interactive latency: a simulated Ollama server (constant latency, two slots)
+ * behind the gateway; the p50 and p99 of interactive requests one after
+ * another, first idle, then while a `consumer: gateway` batch queue keeps the
+ * server saturated.
+ *
+ * Redis is measured when it answers at REDIS_URL (default the local one).
  * A benchmark prints figures; it asserts nothing.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "undici";
+import { Redis } from "ioredis";
 
 const KEY = "flt_bench_admin_key_0123456789";
-const TASKS = Number(process.env.BENCH_TASKS ?? 5000);
+const TASKS = Number(process.env.BENCH_TASKS ?? 10_000);
 const ENQUEUERS = Number(process.env.BENCH_ENQUEUERS ?? 32);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 8);
+const CLAIM_BATCH = Number(process.env.BENCH_CLAIM_BATCH ?? 20);
+const INTERACTIVE = Number(process.env.BENCH_INTERACTIVE ?? 200);
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
-async function startGateway(dataDir: string): Promise<{ proc: ChildProcess; url: string }> {
-  const yaml = "queues:\n  - { name: noop, consumer: workers, retries: 0 }\n";
-  const file = join(dataDir, "flotilla.yaml");
-  (await import("node:fs")).writeFileSync(file, yaml);
-  const proc = spawn(process.execPath, ["dist/src/main.js", "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--config", file, "--log-level", "warn"], {
-    env: { PATH: process.env.PATH ?? "", FLOTILLA_ADMIN_KEY: KEY, FLOTILLA_EMBEDDED__TINY: "off" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+interface Backend {
+  name: string;
+  env: Record<string, string>;
+}
+
+function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
+  const proc = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  const url = await new Promise<string>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     proc.stdout?.on("data", (d: Buffer) => {
       output += d.toString();
-      const match = /flotilla listening on (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]);
+      const match = ready.exec(output);
+      if (match) resolve({ proc, match });
     });
     proc.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-    proc.once("exit", (code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
+    proc.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}:\n${output}`)));
   });
-  return { proc, url };
+}
+
+async function withGateway<T>(yaml: string, backend: Backend, fn: (url: string) => Promise<T>): Promise<T> {
+  const dataDir = mkdtempSync(join(tmpdir(), "flotilla-bench-queue-"));
+  const file = join(dataDir, "flotilla.yaml");
+  writeFileSync(file, yaml);
+  const prefix = `flotilla-bench:${process.pid}:${Date.now()}:`;
+  const { proc, match } = await startProcess(
+    ["dist/src/main.js", "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--config", file, "--log-level", "warn"],
+    { FLOTILLA_ADMIN_KEY: KEY, FLOTILLA_EMBEDDED__TINY: "off", FLOTILLA_REDIS_PREFIX: prefix, ...backend.env },
+    /flotilla listening on (http:\/\/\S+)/,
+  );
+  try {
+    return await fn(match[1] as string);
+  } finally {
+    proc.kill("SIGTERM");
+    await new Promise((resolve) => proc.once("exit", resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+    if (backend.env.REDIS_URL) await removeKeys(prefix);
+  }
+}
+
+async function removeKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+  redis.disconnect();
 }
 
 async function post(pool: Pool, path: string, body: unknown): Promise<{ status: number; json: unknown }> {
@@ -46,49 +85,127 @@ async function post(pool: Pool, path: string, body: unknown): Promise<{ status: 
   return { status: res.statusCode, json: text ? (JSON.parse(text) as unknown) : undefined };
 }
 
-async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), "flotilla-bench-queue-"));
-  const gateway = await startGateway(dataDir);
-  const pool = new Pool(gateway.url, { connections: ENQUEUERS + WORKERS });
+const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
+
+async function throughput(backend: Backend): Promise<{ enqueue: number; drain: number; both: number }> {
+  return withGateway("queues:\n  - { name: noop, consumer: workers, retries: 0 }\n", backend, async (url) => {
+    const pool = new Pool(url, { connections: ENQUEUERS + WORKERS });
+    try {
+      for (let w = 0; w < WORKERS; w++) await post(pool, "/worker/register", { worker_id: `bench-${w}`, queue: "noop" });
+      // First every task is queued, with no worker taking any; then the workers drain the queue.
+      let enqueued = 0;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: ENQUEUERS }, async () => {
+          while (enqueued < TASKS) {
+            enqueued++;
+            const res = await post(pool, "/queue/add", { queue: "noop", data: { n: enqueued } });
+            if (res.status !== 200) throw new Error(`enqueue answered ${res.status}`);
+          }
+        }),
+      );
+      const queuedAt = performance.now();
+      let completed = 0;
+      await Promise.all(
+        Array.from({ length: WORKERS }, async (_, w) => {
+          const worker_id = `bench-${w}`;
+          while (completed < TASKS) {
+            const claim = await post(pool, "/worker/tasks/claim", { worker_id, queue: "noop", wait_ms: 200, max_tasks: CLAIM_BATCH });
+            if (claim.status === 204) continue;
+            const { tasks } = claim.json as { tasks: Array<{ id: string }> };
+            await Promise.all(tasks.map((task) => post(pool, `/worker/tasks/${task.id}/complete`, { worker_id, result: null })));
+            completed += tasks.length;
+          }
+        }),
+      );
+      const drainedAt = performance.now();
+      return { enqueue: rate(TASKS, queuedAt - started), drain: rate(TASKS, drainedAt - queuedAt), both: rate(TASKS, drainedAt - started) };
+    } finally {
+      await pool.close();
+    }
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+async function interactive(backend: Backend): Promise<{ idle: [number, number]; busy: [number, number]; pendingAfter: number }> {
+  const { proc: sim, match } = await startProcess(["dist/test/sim/cli.js", "--kind", "ollama", "--port", "0", "--latency-ms", "20", "--models", "m:latest", "--loaded", "m:latest"], {}, /(\{"url".*\})\n/);
+  const simUrl = (JSON.parse(match[1] as string) as { url: string }).url;
+  const yaml = [
+    "servers:",
+    `  - { name: gpu, url: "${simUrl}", kind: ollama, max_concurrency: 4 }`,
+    "queues:",
+    "  - { name: bulk, concurrency: 16 }",
+    "task_runner: { max_running: 16 }",
+  ].join("\n");
   try {
-    for (let w = 0; w < WORKERS; w++) await post(pool, "/worker/register", { worker_id: `bench-${w}`, queue: "noop" });
-    // First every task is queued, with no worker taking any; then the workers drain the queue.
-    let enqueued = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: ENQUEUERS }, async () => {
-        while (enqueued < TASKS) {
-          enqueued++;
-          const res = await post(pool, "/queue/add", { queue: "noop", data: { n: enqueued } });
-          if (res.status !== 200) throw new Error(`enqueue answered ${res.status}`);
+    return await withGateway(yaml, backend, async (url) => {
+      const pool = new Pool(url, { connections: 8 });
+      const chat = (content: string) => ({ model: "m", messages: [{ role: "user", content }], stream: false });
+      const measure = async (): Promise<[number, number]> => {
+        const times: number[] = [];
+        for (let i = 0; i < INTERACTIVE; i++) {
+          const started = performance.now();
+          const res = await post(pool, "/api/chat", chat(`q${i}`));
+          if (res.status !== 200) throw new Error(`interactive request answered ${res.status}`);
+          times.push(performance.now() - started);
         }
-      }),
-    );
-    const queuedAt = performance.now();
-    let completed = 0;
-    await Promise.all(
-      Array.from({ length: WORKERS }, async (_, w) => {
-        while (completed < TASKS) {
-          const claim = await post(pool, "/worker/tasks/claim", { worker_id: `bench-${w}`, queue: "noop", wait_ms: 200 });
-          if (claim.status === 204) continue;
-          const { task } = claim.json as { task: { id: string } };
-          await post(pool, `/worker/tasks/${task.id}/complete`, { worker_id: `bench-${w}`, result: null });
-          completed++;
+        times.sort((a, b) => a - b);
+        return [percentile(times, 50), percentile(times, 99)];
+      };
+      try {
+        await measure(); // warm up
+        const idle = await measure();
+        // Enough batch work to keep the server's batch slots full for the whole busy measurement.
+        const batch = Math.ceil(INTERACTIVE * 1.5 * 4);
+        for (let i = 0; i < batch; i += 100) {
+          await Promise.all(Array.from({ length: Math.min(100, batch - i) }, (_, j) => post(pool, "/queue/add", { queue: "bulk", data: { api: "ollama", ...chat(`batch ${i + j}`) } })));
         }
-      }),
-    );
-    const drainedAt = performance.now();
-    console.log(`Node ${process.version}, ${os.cpus().length} cores; SQLite; ${TASKS} no-op tasks, ${ENQUEUERS} enqueuing connections, ${WORKERS} workers over HTTP.\n`);
-    console.log("| measure | figure |");
-    console.log("| --- | --- |");
-    console.log(`| enqueue over HTTP (POST /queue/add) | ${Math.round(TASKS / ((queuedAt - started) / 1000))} tasks/s |`);
-    console.log(`| drain by queue workers over HTTP (claim + complete) | ${Math.round(TASKS / ((drainedAt - queuedAt) / 1000))} tasks/s |`);
-    console.log(`| both, end to end | ${Math.round(TASKS / ((drainedAt - started) / 1000))} tasks/s |`);
+        const busy = await measure();
+        const { counts } = (await (await pool.request({ method: "GET", path: "/api/cli/queues/bulk", headers: { authorization: `Bearer ${KEY}` } })).body.json()) as { counts: Record<string, number> };
+        return { idle, busy, pendingAfter: counts.pending ?? 0 };
+      } finally {
+        await pool.close();
+      }
+    });
   } finally {
-    await pool.close();
-    gateway.proc.kill("SIGTERM");
-    await new Promise((resolve) => gateway.proc.once("exit", resolve));
-    rmSync(dataDir, { recursive: true, force: true });
+    sim.kill("SIGTERM");
+  }
+}
+
+async function redisAnswers(): Promise<boolean> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on("error", () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  const backends: Backend[] = [{ name: "SQLite", env: {} }];
+  if (await redisAnswers()) backends.push({ name: "Redis", env: { REDIS_URL, FLOTILLA_QUEUE_BACKEND: "redis" } });
+  else console.log(`(Redis does not answer at ${REDIS_URL}: measuring SQLite only)\n`);
+  console.log(`Node ${process.version}, ${os.cpus().length} cores; ${TASKS} no-op tasks, ${ENQUEUERS} enqueuing connections, ${WORKERS} workers claiming up to ${CLAIM_BATCH} at a time, all over HTTP.\n`);
+  console.log("| backend | enqueue (POST /queue/add) | drain (claim + complete) | end to end |");
+  console.log("| --- | --- | --- | --- |");
+  for (const backend of backends) {
+    const r = await throughput(backend);
+    console.log(`| ${backend.name} | ${r.enqueue} tasks/s | ${r.drain} tasks/s | ${r.both} tasks/s |`);
+  }
+  console.log(`\nInteractive /api/chat, ${INTERACTIVE} one after another, server with 20 ms latency and 4 slots (1 kept for interactive work):\n`);
+  console.log("| backend | idle p50 / p99 | with a saturating batch queue p50 / p99 | p99 ratio | batch tasks still pending after |");
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const backend of backends) {
+    const r = await interactive(backend);
+    const ms = ([p50, p99]: [number, number]) => `${p50.toFixed(1)} / ${p99.toFixed(1)} ms`;
+    console.log(`| ${backend.name} | ${ms(r.idle)} | ${ms(r.busy)} | ${(r.busy[1] / r.idle[1]).toFixed(2)} | ${r.pendingAfter} |`);
   }
 }
 

@@ -8,7 +8,15 @@ import type { Queues } from "./service.js";
 
 const WorkerId = Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:@-]+$" });
 const RegisterBody = Type.Object({ worker_id: WorkerId, queue: Type.String({ minLength: 1 }) }, { additionalProperties: false });
-const ClaimBody = Type.Object({ worker_id: WorkerId, queue: Type.String({ minLength: 1 }), wait_ms: Type.Integer({ minimum: 0, maximum: 30_000, default: 0 }) }, { additionalProperties: false });
+const ClaimBody = Type.Object(
+  {
+    worker_id: WorkerId,
+    queue: Type.String({ minLength: 1 }),
+    wait_ms: Type.Integer({ minimum: 0, maximum: 30_000, default: 0 }),
+    max_tasks: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: "take up to this many ready tasks at once (each has its own lease)" }),
+  },
+  { additionalProperties: false },
+);
 const HeldBody = Type.Object({ worker_id: WorkerId }, { additionalProperties: false });
 const CompleteBody = Type.Object({ worker_id: WorkerId, result: Type.Unknown() }, { additionalProperties: false });
 const FailBody = Type.Object({ worker_id: WorkerId, error: Type.String({ maxLength: 10_000 }), retryable: Type.Boolean({ default: true }) }, { additionalProperties: false });
@@ -24,6 +32,10 @@ const WorkerView = Type.Object({
   completed: Type.Integer(),
   failed: Type.Integer(),
 });
+
+function claimedView(task: TaskRow): Static<typeof ClaimedTask> {
+  return { id: task.id, queue: task.queue, data: JSON.parse(task.data) as unknown, timeout_ms: task.timeout_ms, attempts: task.attempts, max_attempts: task.max_attempts };
+}
 
 /** A worker not heard from for this long is listed offline. */
 const OFFLINE_AFTER_MS = 30_000;
@@ -108,7 +120,12 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, 
   app.post(
     "/worker/tasks/claim",
     {
-      schema: { summary: "Take the next task of the worker's queue, waiting up to wait_ms for one (204: none)", tags, body: ClaimBody, response: { 200: Type.Object({ task: ClaimedTask }), 204: Type.Null() } },
+      schema: {
+        summary: "Take the next task of the worker's queue (or up to max_tasks), waiting up to wait_ms for one (204: none)",
+        tags,
+        body: ClaimBody,
+        response: { 200: Type.Object({ task: ClaimedTask, tasks: Type.Array(ClaimedTask, { description: "every task taken, the first being `task`" }) }), 204: Type.Null() },
+      },
       config,
     },
     async function claimTask(req, reply) {
@@ -119,10 +136,15 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, 
       let gone = false;
       req.raw.once("close", () => (gone = true));
       for (;;) {
-        const task = await queues.claimFor(body.queue, body.worker_id);
-        if (task) {
-          await tasks.touchWorker(body.worker_id, Date.now(), { currentTask: task.id });
-          return { task: { id: task.id, queue: task.queue, data: JSON.parse(task.data) as unknown, timeout_ms: task.timeout_ms, attempts: task.attempts, max_attempts: task.max_attempts } };
+        const claimed: TaskRow[] = [];
+        for (let task = await queues.claimFor(body.queue, body.worker_id); task; ) {
+          claimed.push(task);
+          task = claimed.length < body.max_tasks ? await queues.claimFor(body.queue, body.worker_id) : undefined;
+        }
+        if (claimed.length > 0) {
+          await tasks.touchWorker(body.worker_id, Date.now(), { currentTask: claimed[claimed.length - 1]?.id });
+          const views = claimed.map(claimedView);
+          return { task: views[0], tasks: views };
         }
         if (gone || Date.now() >= until) break;
         await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));

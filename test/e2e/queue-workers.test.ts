@@ -81,6 +81,18 @@ for (const store of await taskStores()) {
       assert.equal((await gw.admin("/api/cli/workers/nobody")).status, 404);
     });
 
+    test("a worker may take several ready tasks in one claim, each leased to it", async () => {
+      const ids = [await add({ n: 10 }), await add({ n: 11 }), await add({ n: 12 })];
+      const res = await call("/worker/tasks/claim", { worker_id: "w1", queue: "jobs", max_tasks: 2 });
+      const taken = (res.body.tasks as Array<{ id: string; data: unknown }>).map((t) => t.id);
+      assert.deepEqual(taken, ids.slice(0, 2), "the two oldest, in order");
+      assert.equal((res.body.task as { id: string }).id, ids[0], "`task` is the first, as a one-task worker reads it");
+      assert.equal((await claim("w2"))?.id, ids[2], "the rest stay for others");
+      for (const id of taken) assert.equal((await call(`/worker/tasks/${id}/complete`, { worker_id: "w1", result: id })).status, 200);
+      assert.equal((await call(`/worker/tasks/${ids[2]}/complete`, { worker_id: "w2", result: null })).status, 200);
+      assert.equal((await call("/worker/tasks/claim", { worker_id: "w1", queue: "jobs", max_tasks: 101 })).status, 400);
+    });
+
     test("a worker that dies loses its task to another once the lease runs out; its late answer is refused", async () => {
       const id = await add({ n: 2 });
       assert.equal((await claim("w1"))?.id, id);

@@ -4,6 +4,7 @@ import * as accounts from "./002_accounts.js";
 import * as tokens from "./003_tokens.js";
 import * as events from "./004_events.js";
 import * as tasks from "./005_tasks.js";
+import * as taskClaims from "./006_task_claims.js";
 
 /** Every migration, in order; names never change once released. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "003_tokens": tokens,
   "004_events": events,
   "005_tasks": tasks,
+  "006_task_claims": taskClaims,
 };
 
 export const migrationProvider: MigrationProvider = {
