@@ -34,6 +34,8 @@ export interface NewTask {
 }
 
 const HEARTBEAT_MAX_MS = 5_000;
+
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 const INSERT_BATCH_MAX = 500;
 
 /**
@@ -188,6 +190,9 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     scan: while (this.running.size < this.options.maxRunning && !this.closed) {
       for (const spec of queues) {
         if (this.paused.has(spec.name) || this.runningIn(spec.name) >= spec.concurrency) continue;
+        // Let waiting I/O (interactive requests) run first: on SQLite a claim runs synchronously, and a
+        // chain of them would otherwise run back to back as microtasks ahead of every socket.
+        await yieldToIo();
         const task = await this.tasks.claim(spec.name, this.options.replicaId, Date.now(), this.options.leaseGraceMs);
         if (!task) continue;
         this.run(task, spec);
@@ -235,6 +240,7 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     } catch (err) {
       failure = err as Error;
     }
+    await yieldToIo();
     switch (signal.aborted ? (signal.reason as string) : undefined) {
       case "lease":
         return; // another consumer holds it now
