@@ -34,9 +34,10 @@ export interface NewTask {
 }
 
 const HEARTBEAT_MAX_MS = 5_000;
-
-const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 const INSERT_BATCH_MAX = 500;
+
+/** One turn of the event loop, so that waiting sockets are read before the queue's own bookkeeping goes on. */
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Queues and their tasks over a task backend (the database or Redis): enqueue, lookup,
@@ -240,8 +241,9 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     } catch (err) {
       failure = err as Error;
     }
+    const stoppedBy = signal.aborted ? (signal.reason as string) : undefined;
     await yieldToIo();
-    switch (signal.aborted ? (signal.reason as string) : undefined) {
+    switch (stoppedBy) {
       case "lease":
         return; // another consumer holds it now
       case "cancel":

@@ -56,8 +56,9 @@ function workerView(row: QueueWorkerRow, now = Date.now()): Static<typeof Worker
 
 /**
  * Seed 001's queue workers, over the gateway's own API (Redis access is handed
- * out only when the operator allows it): register, claim a task (long-polling), heartbeat its lease,
- * complete or fail it. A worker that stops heartbeating loses the task to a retry.
+ * out only when the operator allows it): register, claim tasks (long-polling),
+ * heartbeat a lease, complete or fail. A worker that stops heartbeating loses
+ * the task to a retry.
  */
 export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, gatewayConfig: Config): void {
   const tags = ["queue"];
