@@ -4,7 +4,7 @@
  * Throughput: a real gateway with a `consumer: workers` queue; this process
  * enqueues no-op tasks over HTTP (`POST /queue/add`) from many connections at
  * once, then queue workers made of plain HTTP calls claim and complete them
- * (`/worker/tasks/claim` with max_tasks, `/worker/tasks/{id}/complete`).
+ * (`/worker/tasks/claim` with max_tasks, then `/worker/tasks/complete` for all of them).
  *
  * Interactive latency: a simulated Ollama server (constant latency, two slots)
  * behind the gateway; the p50 and p99 of interactive requests one after
@@ -113,7 +113,7 @@ async function throughput(backend: Backend): Promise<{ enqueue: number; drain: n
             const claim = await post(pool, "/worker/tasks/claim", { worker_id, queue: "noop", wait_ms: 200, max_tasks: CLAIM_BATCH });
             if (claim.status === 204) continue;
             const { tasks } = claim.json as { tasks: Array<{ id: string }> };
-            await Promise.all(tasks.map((task) => post(pool, `/worker/tasks/${task.id}/complete`, { worker_id, result: null })));
+            await post(pool, "/worker/tasks/complete", { worker_id, results: tasks.map((task) => ({ id: task.id, result: null })) });
             completed += tasks.length;
           }
         }),
@@ -192,7 +192,7 @@ async function main(): Promise<void> {
   const backends: Backend[] = [{ name: "SQLite", env: {} }];
   if (await redisAnswers()) backends.push({ name: "Redis", env: { REDIS_URL, FLOTILLA_QUEUE_BACKEND: "redis" } });
   else console.log(`(Redis does not answer at ${REDIS_URL}: measuring SQLite only)\n`);
-  console.log(`Node ${process.version}, ${os.cpus().length} cores; ${TASKS} no-op tasks, ${ENQUEUERS} enqueuing connections, ${WORKERS} workers claiming up to ${CLAIM_BATCH} at a time, all over HTTP.\n`);
+  console.log(`Node ${process.version}, ${os.cpus().length} cores; ${TASKS} no-op tasks, ${ENQUEUERS} enqueuing connections, ${WORKERS} workers claiming and completing up to ${CLAIM_BATCH} at a time, all over HTTP.\n`);
   console.log("| backend | enqueue (POST /queue/add) | drain (claim + complete) | end to end |");
   console.log("| --- | --- | --- | --- |");
   for (const backend of backends) {

@@ -19,6 +19,10 @@ const ClaimBody = Type.Object(
 );
 const HeldBody = Type.Object({ worker_id: WorkerId }, { additionalProperties: false });
 const CompleteBody = Type.Object({ worker_id: WorkerId, result: Type.Unknown() }, { additionalProperties: false });
+const CompleteManyBody = Type.Object(
+  { worker_id: WorkerId, results: Type.Array(Type.Object({ id: Type.String({ minLength: 1 }), result: Type.Unknown() }, { additionalProperties: false }), { minItems: 1, maxItems: 100 }) },
+  { additionalProperties: false },
+);
 const FailBody = Type.Object({ worker_id: WorkerId, error: Type.String({ maxLength: 10_000 }), retryable: Type.Boolean({ default: true }) }, { additionalProperties: false });
 const TaskParams = Type.Object({ id: Type.String({ minLength: 1 }) });
 const ClaimedTask = Type.Object({ id: Type.String(), queue: Type.String(), data: Type.Unknown(), timeout_ms: Type.Integer(), attempts: Type.Integer(), max_attempts: Type.Integer() });
@@ -77,14 +81,19 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, 
     return row;
   };
 
-  /** Ends the attempt a worker holds, as `record` says; counts it for the worker and tells the webhook. */
-  const endAttempt = async (id: string, workerId: string, counted: "completed" | "failed", record: (task: TaskRow) => Promise<string | undefined>) => {
+  /** Ends the attempt a worker holds, as `record` says, and tells the webhook; the worker's counts are the caller's. */
+  const recordEnd = async (id: string, workerId: string, record: (task: TaskRow) => Promise<string | undefined>) => {
     const state = await record(await held(id, workerId));
     if (!state) throw new FlotillaError("conflict", `worker "${workerId}" no longer holds task "${id}"`);
-    await tasks.touchWorker(workerId, Date.now(), { currentTask: null, [counted]: 1 });
     await queues.announce(id);
+    return state;
+  };
+  const endAttempt = async (id: string, workerId: string, counted: "completed" | "failed", record: (task: TaskRow) => Promise<string | undefined>) => {
+    const state = await recordEnd(id, workerId, record);
+    await tasks.touchWorker(workerId, Date.now(), { currentTask: null, [counted]: 1 });
     return { state };
   };
+  const complete = (workerId: string, result: unknown) => async (task: TaskRow) => ((await queues.succeeded(task, workerId, result)) ? "completed" : undefined);
 
   app.post(
     "/worker/register",
@@ -181,7 +190,37 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, 
     async function completeTask(req) {
       const { id } = req.params as { id: string };
       const body = req.body as Static<typeof CompleteBody>;
-      return endAttempt(id, body.worker_id, "completed", async (task) => ((await queues.succeeded(task, body.worker_id, body.result)) ? "completed" : undefined));
+      return endAttempt(id, body.worker_id, "completed", complete(body.worker_id, body.result));
+    },
+  );
+
+  app.post(
+    "/worker/tasks/complete",
+    {
+      schema: {
+        summary: "Hand in the results of several tasks at once (one answer per task: its state, or why it was refused)",
+        tags,
+        body: CompleteManyBody,
+        response: { 200: Type.Object({ results: Type.Array(Type.Object({ id: Type.String(), state: Type.Optional(Type.String()), error: Type.Optional(Type.String()) })) }) },
+      },
+      config,
+    },
+    async function completeTasks(req) {
+      const { worker_id, results } = req.body as Static<typeof CompleteManyBody>;
+      const answers = await Promise.all(
+        results.map(({ id, result }) =>
+          recordEnd(id, worker_id, complete(worker_id, result)).then(
+            (state) => ({ id, state }),
+            (err: Error) => {
+              if (!(err instanceof FlotillaError)) throw err;
+              return { id, error: err.message };
+            },
+          ),
+        ),
+      );
+      const completed = answers.filter((a) => "state" in a).length;
+      await tasks.touchWorker(worker_id, Date.now(), { currentTask: null, completed });
+      return { results: answers };
     },
   );
 

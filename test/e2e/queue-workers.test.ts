@@ -88,7 +88,13 @@ for (const store of await taskStores()) {
       assert.deepEqual(taken, ids.slice(0, 2), "the two oldest, in order");
       assert.equal((res.body.task as { id: string }).id, ids[0], "`task` is the first, as a one-task worker reads it");
       assert.equal((await claim("w2"))?.id, ids[2], "the rest stay for others");
-      for (const id of taken) assert.equal((await call(`/worker/tasks/${id}/complete`, { worker_id: "w1", result: id })).status, 200);
+      const handedIn = await call("/worker/tasks/complete", { worker_id: "w1", results: [...taken.map((id) => ({ id, result: id })), { id: ids[2], result: "not mine" }] });
+      assert.equal(handedIn.status, 200);
+      const answers = handedIn.body.results as Array<{ id: string; state?: string; error?: string }>;
+      assert.deepEqual(answers.slice(0, 2), taken.map((id) => ({ id, state: "completed" })), "both results in one call");
+      assert.match(answers[2]?.error ?? "", /does not hold/, "a task it does not hold is refused, alone");
+      assert.deepEqual(await Promise.all(taken.map(async (id) => (await state(id)).result)), taken);
+      assert.equal((await state(ids[2])).state, "active", "still w2's");
       assert.equal((await call(`/worker/tasks/${ids[2]}/complete`, { worker_id: "w2", result: null })).status, 200);
       assert.equal((await call("/worker/tasks/claim", { worker_id: "w1", queue: "jobs", max_tasks: 101 })).status, 400);
     });
