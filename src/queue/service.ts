@@ -256,13 +256,13 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
         await this.failed(task, owner, `timed out after ${task.timeout_ms / 1000} s`, true);
         return;
     }
-    if (!failure) await this.succeeded(task, owner, result);
+    if (!failure) await this.succeeded(task.id, owner, result);
     else await this.failed(task, owner, failure.message, !(failure instanceof PermanentTaskError));
   }
 
-  /** Records a finished attempt's result; false when `owner` no longer holds the task. */
-  succeeded(task: TaskRow, owner: string, result: unknown): Promise<boolean> {
-    return this.tasks.finish(task.id, owner, { state: "completed", result: JSON.stringify(result ?? null) }, Date.now());
+  /** Records a finished attempt's result: the ended row, or undefined when `owner` no longer holds the task. */
+  succeeded(id: string, owner: string, result: unknown): Promise<TaskRow | undefined> {
+    return this.tasks.finish(id, owner, { state: "completed", result: JSON.stringify(result ?? null) }, Date.now());
   }
 
   /** Records a failed attempt: retried with the queue's backoff while attempts remain, unless no retry can help. */
@@ -274,10 +274,10 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     return this.tasks.failAttempt(task.id, owner, error, now + backoff, now);
   }
 
-  /** A task of `queue` for a queue worker (`owner`), unless the queue is paused or has none ready. */
-  async claimFor(queue: string, owner: string): Promise<TaskRow | undefined> {
-    if (this.paused.has(queue)) return undefined;
-    return this.tasks.claim(queue, owner, Date.now(), this.options.leaseGraceMs);
+  /** Up to `limit` tasks of `queue` for a queue worker (`owner`); none while the queue is paused. */
+  async claimFor(queue: string, owner: string, limit: number): Promise<TaskRow[]> {
+    if (this.paused.has(queue)) return [];
+    return this.tasks.claimUpTo(queue, owner, Date.now(), this.options.leaseGraceMs, limit);
   }
 
   /** How long a lease outlives a task's timeout. */
@@ -288,7 +288,12 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
   /** Tells the webhook (and any listener) of a task that ended through a queue worker. */
   async announce(id: string): Promise<void> {
     const row = await this.tasks.get(id);
-    if (row && row.state !== "active") this.emit("ended", row);
+    if (row) this.ended(row);
+  }
+
+  /** The same, for a task whose ended row is at hand. */
+  ended(row: TaskRow): void {
+    if (row.state !== "active") this.emit("ended", row);
   }
 
   /** Stops consuming; tasks running here are given back (their leases lapse and another consumer retries them). */

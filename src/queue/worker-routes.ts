@@ -81,19 +81,16 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, 
     return row;
   };
 
-  /** Ends the attempt a worker holds, as `record` says, and tells the webhook; the worker's counts are the caller's. */
-  const recordEnd = async (id: string, workerId: string, record: (task: TaskRow) => Promise<string | undefined>) => {
-    const state = await record(await held(id, workerId));
-    if (!state) throw new FlotillaError("conflict", `worker "${workerId}" no longer holds task "${id}"`);
-    await queues.announce(id);
-    return state;
+  /** Records a result in one write; only when the lease is gone is the task read, to say why. */
+  const complete = async (id: string, workerId: string, result: unknown): Promise<string> => {
+    const row = await queues.succeeded(id, workerId, result);
+    if (!row) {
+      await held(id, workerId);
+      throw new FlotillaError("conflict", `worker "${workerId}" no longer holds task "${id}"`);
+    }
+    queues.ended(row);
+    return row.state;
   };
-  const endAttempt = async (id: string, workerId: string, counted: "completed" | "failed", record: (task: TaskRow) => Promise<string | undefined>) => {
-    const state = await recordEnd(id, workerId, record);
-    await tasks.touchWorker(workerId, Date.now(), { currentTask: null, [counted]: 1 });
-    return { state };
-  };
-  const complete = (workerId: string, result: unknown) => async (task: TaskRow) => ((await queues.succeeded(task, workerId, result)) ? "completed" : undefined);
 
   app.post(
     "/worker/register",
@@ -146,11 +143,7 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, 
       let gone = false;
       req.raw.once("close", () => (gone = true));
       for (;;) {
-        const claimed: TaskRow[] = [];
-        for (let task = await queues.claimFor(body.queue, body.worker_id); task; ) {
-          claimed.push(task);
-          task = claimed.length < body.max_tasks ? await queues.claimFor(body.queue, body.worker_id) : undefined;
-        }
+        const claimed = await queues.claimFor(body.queue, body.worker_id, body.max_tasks);
         if (claimed.length > 0) {
           await tasks.touchWorker(body.worker_id, Date.now(), { currentTask: claimed[claimed.length - 1]?.id });
           const views = claimed.map(claimedView);
@@ -190,7 +183,9 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, 
     async function completeTask(req) {
       const { id } = req.params as { id: string };
       const body = req.body as Static<typeof CompleteBody>;
-      return endAttempt(id, body.worker_id, "completed", complete(body.worker_id, body.result));
+      const state = await complete(id, body.worker_id, body.result);
+      await tasks.touchWorker(body.worker_id, Date.now(), { currentTask: null, completed: 1 });
+      return { state };
     },
   );
 
@@ -209,7 +204,7 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, 
       const { worker_id, results } = req.body as Static<typeof CompleteManyBody>;
       const answers = await Promise.all(
         results.map(({ id, result }) =>
-          recordEnd(id, worker_id, complete(worker_id, result)).then(
+          complete(id, worker_id, result).then(
             (state) => ({ id, state }),
             (err: Error) => {
               if (!(err instanceof FlotillaError)) throw err;
@@ -230,7 +225,11 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, 
     async function failTask(req) {
       const { id } = req.params as { id: string };
       const body = req.body as Static<typeof FailBody>;
-      return endAttempt(id, body.worker_id, "failed", (task) => queues.failed(task, body.worker_id, body.error, body.retryable));
+      const state = await queues.failed(await held(id, body.worker_id), body.worker_id, body.error, body.retryable);
+      if (!state) throw new FlotillaError("conflict", `worker "${body.worker_id}" no longer holds task "${id}"`);
+      await tasks.touchWorker(body.worker_id, Date.now(), { currentTask: null, failed: 1 });
+      await queues.announce(id);
+      return { state };
     },
   );
 

@@ -65,21 +65,24 @@ end
 `;
 
 const SCRIPTS = {
-  // ARGV: prefix, queue, owner, now, grace
+  // ARGV: prefix, queue, owner, now, grace, limit; the claimed rows in claim order
   fltClaim: `
 local q, owner, now, grace = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-local first = redis.call('ZRANGEBYSCORE', qkey(q, 'ready'), '-inf', now, 'LIMIT', 0, 1)
-if #first == 0 then return false end
-redis.call('ZREM', qkey(q, 'ready'), first[1])
-local id = string.sub(first[1], 17)
-local k = tkey(id)
-local f = redis.call('HMGET', k, 'state', 'timeout_ms', 'created_at')
-local lease = now + tonumber(f[2]) + grace
-redis.call('HINCRBY', k, 'attempts', 1)
-redis.call('HSET', k, 'state', 'active', 'lease_owner', owner, 'lease_until', lease, 'started_at', now, 'updated_at', now)
-redis.call('ZADD', P .. 'active', lease, id)
-move(id, q, f[1], 'active', f[3])
-return redis.call('HGETALL', k)`,
+local members = redis.call('ZRANGEBYSCORE', qkey(q, 'ready'), '-inf', now, 'LIMIT', 0, tonumber(ARGV[6]))
+local out = {}
+for _, member in ipairs(members) do
+  redis.call('ZREM', qkey(q, 'ready'), member)
+  local id = string.sub(member, 17)
+  local k = tkey(id)
+  local f = redis.call('HMGET', k, 'state', 'timeout_ms', 'created_at')
+  local lease = now + tonumber(f[2]) + grace
+  redis.call('HINCRBY', k, 'attempts', 1)
+  redis.call('HSET', k, 'state', 'active', 'lease_owner', owner, 'lease_until', lease, 'started_at', now, 'updated_at', now)
+  redis.call('ZADD', P .. 'active', lease, id)
+  move(id, q, f[1], 'active', f[3])
+  out[#out + 1] = redis.call('HGETALL', k)
+end
+return out`,
   // ARGV: prefix, id, owner, leaseUntil, now
   fltHeartbeat: `
 local id = ARGV[2]
@@ -89,11 +92,11 @@ redis.call('HSET', k, 'lease_until', ARGV[4], 'updated_at', ARGV[5])
 redis.call('ZADD', P .. 'active', ARGV[4], id)
 if redis.call('HGET', k, 'cancel_requested') == '1' then return { 1, 1 } end
 return { 1, 0 }`,
-  // ARGV: prefix, id, owner, state, now, result or '', has result, error or '', has error
+  // ARGV: prefix, id, owner, state, now, result or '', has result, error or '', has error; the ended row
   fltFinish: `
 local id, to, now = ARGV[2], ARGV[4], tonumber(ARGV[5])
 local k = tkey(id)
-if not held(k, ARGV[3]) then return 0 end
+if not held(k, ARGV[3]) then return false end
 local f = redis.call('HMGET', k, 'queue', 'created_at')
 redis.call('HSET', k, 'state', to, 'finished_at', now, 'updated_at', now)
 if ARGV[7] == '1' then redis.call('HSET', k, 'result', ARGV[6]) else redis.call('HDEL', k, 'result') end
@@ -105,7 +108,7 @@ if to == 'completed' then
   redis.call('ZADD', qkey(f[1], 'done'), now, id)
   redis.call('ZREMRANGEBYSCORE', qkey(f[1], 'done'), '-inf', '(' .. (now - ${RECENT_MS}))
 end
-return 1`,
+return redis.call('HGETALL', k)`,
   // ARGV: prefix, id, owner, error, retryAt, now
   fltFailAttempt: `
 if not held(tkey(ARGV[2]), ARGV[3]) then return false end
@@ -251,7 +254,8 @@ export function redisTaskRepo(url: string, prefix = "flotilla:"): RedisTaskRepo 
       const failed = replies?.find(([err]) => err);
       if (!replies || failed) throw failed?.[0] ?? new Error("Redis refused the insert");
     },
-    claim: async (queue, owner, now, graceMs) => toRow(await redis.fltClaim(P, queue, owner, now, graceMs)),
+    claim: async (queue, owner, now, graceMs) => ((await redis.fltClaim(P, queue, owner, now, graceMs, 1)) as unknown[]).map(toRow)[0],
+    claimUpTo: async (queue, owner, now, graceMs, limit) => ((await redis.fltClaim(P, queue, owner, now, graceMs, limit)) as unknown[]).map(toRow).filter((r): r is TaskRow => r !== undefined),
     async heartbeat(id, owner, leaseUntil, now) {
       const [held, cancel] = (await redis.fltHeartbeat(P, id, owner, leaseUntil, now)) as [number, number];
       return { held: held === 1, cancelRequested: cancel === 1 };
@@ -259,7 +263,7 @@ export function redisTaskRepo(url: string, prefix = "flotilla:"): RedisTaskRepo 
     async finish(id, owner, end, now) {
       const result = end.result ?? null;
       const error = end.error ?? null;
-      return (await redis.fltFinish(P, id, owner, end.state, now, result ?? "", result === null ? 0 : 1, error ?? "", error === null ? 0 : 1)) === 1;
+      return toRow(await redis.fltFinish(P, id, owner, end.state, now, result ?? "", result === null ? 0 : 1, error ?? "", error === null ? 0 : 1));
     },
     failAttempt: async (id, owner, error, retryAt, now) => ((await redis.fltFailAttempt(P, id, owner, error, retryAt, now)) as TaskState | null) ?? undefined,
     async expireLeases(now) {

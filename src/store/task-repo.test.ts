@@ -43,6 +43,15 @@ forEachTaskBackend("claims take ready tasks oldest first, never one twice, and n
   assert.equal((await tasks.claim("q", "w9", T0 + 1000, 500))?.id, "later", "a scheduled task once its time comes");
 });
 
+forEachTaskBackend("several claims at once come in claim order, each leased; fewer when fewer are ready", async (tasks) => {
+  await tasks.insert([task("c", { created_at: T0 + 3 }), task("a", { created_at: T0 + 1 }), task("b", { created_at: T0 + 2 }), task("early", { run_at: T0 - 5, created_at: T0 + 9 })]);
+  const first = await tasks.claimUpTo("q", "w1", T0, 100, 3);
+  assert.deepEqual(first.map((t) => [t.id, t.state, t.lease_owner, t.lease_until]), [["early", "active", "w1", T0 + 1100], ["a", "active", "w1", T0 + 1100], ["b", "active", "w1", T0 + 1100]]);
+  assert.deepEqual((await tasks.claimUpTo("q", "w2", T0, 100, 3)).map((t) => t.id), ["c"]);
+  assert.deepEqual(await tasks.claimUpTo("q", "w2", T0, 100, 3), []);
+  assert.equal((await tasks.counts("q", T0)).counts.active, 4);
+});
+
 forEachTaskBackend("a failed attempt is retried later while attempts remain, then dead-lettered; a lost lease cannot finish", async (tasks) => {
   await tasks.insert([task("t", { max_attempts: 2 }), task("nodl", { max_attempts: 1, dead_letter: 0, created_at: T0 + 5 })]);
   await tasks.claim("q", "w1", T0, 0);
@@ -51,7 +60,7 @@ forEachTaskBackend("a failed attempt is retried later while attempts remain, the
   assert.equal(await tasks.failAttempt("nodl", "w1", "bad", T0 + 60, T0 + 51), "failed", "no dead letter: failed");
   const again = await tasks.claim("q", "w2", T0 + 100, 0);
   assert.deepEqual([again?.id, again?.attempts], ["t", 2]);
-  assert.equal(await tasks.finish("t", "w1", { state: "completed" }, T0 + 101), false, "w1 no longer holds it");
+  assert.equal(await tasks.finish("t", "w1", { state: "completed" }, T0 + 101), undefined, "w1 no longer holds it");
   assert.equal(await tasks.failAttempt("t", "w2", "boom again", T0 + 200, T0 + 102), "archived");
   const ended = await tasks.get("t");
   assert.deepEqual([ended?.state, ended?.error, ended?.finished_at], ["archived", "boom again", T0 + 102]);
@@ -67,7 +76,7 @@ forEachTaskBackend("an expired lease counts as a failed attempt; a heartbeat kee
   assert.match((await tasks.get("dead"))?.error ?? "", /lease expired/);
   assert.equal((await tasks.cancel("alive", T0 + 600))?.state, "active", "an active task is asked to stop");
   assert.deepEqual(await tasks.heartbeat("alive", "w2", T0 + 6000, T0 + 700), { held: true, cancelRequested: true });
-  assert.equal(await tasks.finish("alive", "w2", { state: "cancelled" }, T0 + 701), true);
+  assert.deepEqual(await tasks.finish("alive", "w2", { state: "cancelled" }, T0 + 701).then((t) => [t?.state, t?.finished_at, t?.lease_owner]), ["cancelled", T0 + 701, null]);
   assert.deepEqual(await tasks.heartbeat("alive", "w2", T0 + 6000, T0 + 800), { held: false, cancelRequested: false });
   assert.equal((await tasks.cancel("dead", T0 + 900))?.state, "cancelled", "a waiting task is cancelled at once");
   assert.equal(await tasks.cancel("nope", T0), undefined);

@@ -25,10 +25,12 @@ export interface TaskRepo {
    * timeout plus `graceMs`; two claims never get the same task.
    */
   claim(queue: string, owner: string, now: number, graceMs: number): Promise<TaskRow | undefined>;
+  /** Up to `limit` claims at once, in claim order. */
+  claimUpTo(queue: string, owner: string, now: number, graceMs: number, limit: number): Promise<TaskRow[]>;
   /** Extends a lease; says whether it is still held, and whether a cancel was asked for. */
   heartbeat(id: string, owner: string, leaseUntil: number, now: number): Promise<{ held: boolean; cancelRequested: boolean }>;
-  /** Ends a task its owner holds; false when the lease was lost meanwhile. */
-  finish(id: string, owner: string, end: TaskEnd, now: number): Promise<boolean>;
+  /** Ends a task its owner holds, giving back the ended row; undefined when the lease was lost meanwhile. */
+  finish(id: string, owner: string, end: TaskEnd, now: number): Promise<TaskRow | undefined>;
   /** A failed attempt: retried at `retryAt` while attempts remain, else failed or archived (dead letter). */
   failAttempt(id: string, owner: string, error: string, retryAt: number, now: number): Promise<TaskState | undefined>;
   /** Failed attempts of every task whose lease ran out (its consumer died). Returns how many. */
@@ -59,11 +61,14 @@ const OUT_OF_ATTEMPTS = sql<TaskState>`case when dead_letter = 1 then 'archived'
 export function taskRepo(db: Kysely<Database>, dialect: Dialect): TaskRepo {
   // PostgreSQL's concurrent claims skip each other's rows; SQLite runs one writer at a time anyway.
   const lockNext = dialect === "postgres" ? sql`for update skip locked` : sql``;
-  return {
+  const repo: TaskRepo = {
     async insert(rows) {
       if (rows.length > 0) await db.insertInto("tasks").values(rows).execute();
     },
     async claim(queue, owner, now, graceMs) {
+      return (await repo.claimUpTo(queue, owner, now, graceMs, 1))[0];
+    },
+    async claimUpTo(queue, owner, now, graceMs, limit) {
       const next = db
         .selectFrom("tasks")
         .select("id")
@@ -73,12 +78,13 @@ export function taskRepo(db: Kysely<Database>, dialect: Dialect): TaskRepo {
         .orderBy("run_at")
         .orderBy("created_at")
         .orderBy("id")
-        .limit(1);
+        .limit(limit);
       const { rows } = await sql<TaskRow>`
         update tasks set state = 'active', lease_owner = ${owner}, lease_until = ${now} + timeout_ms + ${graceMs},
           attempts = attempts + 1, started_at = ${now}, updated_at = ${now}
-        where id = (${next} ${lockNext}) returning *`.execute(db);
-      return rows[0];
+        where id in (${next} ${lockNext}) returning *`.execute(db);
+      // RETURNING keeps no order; run_at, created_at and id are as they were when claimed.
+      return rows.sort((a, b) => a.run_at - b.run_at || a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
     async heartbeat(id, owner, leaseUntil, now) {
       const row = await db
@@ -91,16 +97,15 @@ export function taskRepo(db: Kysely<Database>, dialect: Dialect): TaskRepo {
         .executeTakeFirst();
       return { held: row !== undefined, cancelRequested: row?.cancel_requested === 1 };
     },
-    async finish(id, owner, end, now) {
-      const result = await db
+    finish: (id, owner, end, now) =>
+      db
         .updateTable("tasks")
         .set({ state: end.state, result: end.result ?? null, error: end.error ?? null, lease_owner: null, lease_until: null, finished_at: now, updated_at: now })
         .where("id", "=", id)
         .where("lease_owner", "=", owner)
         .where("state", "=", "active")
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    },
+        .returningAll()
+        .executeTakeFirst(),
     async failAttempt(id, owner, error, retryAt, now) {
       const { rows } = await sql<{ state: TaskState }>`
         update tasks set state = case when attempts >= max_attempts then ${OUT_OF_ATTEMPTS} else 'retry' end,
@@ -185,4 +190,5 @@ export function taskRepo(db: Kysely<Database>, dialect: Dialect): TaskRepo {
       return new Set(rows.map((r) => r.name));
     },
   };
+  return repo;
 }
