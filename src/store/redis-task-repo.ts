@@ -65,6 +65,17 @@ end
 `;
 
 const SCRIPTS = {
+  // ARGV: prefix, JSON [[id, queue, state, created_at, run_at, lease_until or '', field, value, ...], ...] (every value a string)
+  fltInsert: `
+for _, row in ipairs(cjson.decode(ARGV[2])) do
+  local id, q, st, created, runAt, lease = row[1], row[2], row[3], row[4], row[5], row[6]
+  redis.call('HSET', tkey(id), unpack(row, 7))
+  redis.call('ZADD', qkey(q, 'all'), created, id)
+  redis.call('ZADD', qkey(q, 's:' .. st), created, id)
+  if READY[st] then redis.call('ZADD', qkey(q, 'ready'), runAt, rmember(created, id)) end
+  if st == 'active' and lease ~= '' then redis.call('ZADD', P .. 'active', lease, id) end
+end
+return 1`,
   // ARGV: prefix, queue, owner, now, grace, limit; the claimed rows in claim order
   fltClaim: `
 local q, owner, now, grace = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -197,11 +208,12 @@ function fromHash(fields: Record<string, string>): TaskRow | undefined {
   return row as unknown as TaskRow;
 }
 
-function toHash(row: TaskRow): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
+/** What the insert script reads for one row: the keys' parts, then the hash's fields and values (a null column is left out). */
+function insertRow(row: TaskRow): string[] {
+  const out = [row.id, row.queue, row.state, String(row.created_at), String(row.run_at), row.lease_until === null ? "" : String(row.lease_until)];
   for (const name of TASK_FIELDS) {
     const value = row[name];
-    if (value !== null && value !== undefined) out[name] = value;
+    if (value !== null && value !== undefined) out.push(name, String(value));
   }
   return out;
 }
@@ -218,8 +230,6 @@ function workerFromHash(fields: Record<string, string>): QueueWorkerRow | undefi
     failed: Number(fields.failed ?? 0),
   };
 }
-
-const READY = new Set<TaskState>(["pending", "scheduled", "retry"]);
 
 /** Opens the Redis task backend at `url`, its keys under `prefix`. */
 export function redisTaskRepo(url: string, prefix = "flotilla:"): RedisTaskRepo {
@@ -241,18 +251,8 @@ export function redisTaskRepo(url: string, prefix = "flotilla:"): RedisTaskRepo 
 
   return {
     async insert(list) {
-      if (list.length === 0) return;
-      const tx = redis.multi();
-      for (const row of list) {
-        tx.hset(`${P}task:${row.id}`, toHash(row));
-        tx.zadd(q(row.queue, "all"), row.created_at, row.id);
-        tx.zadd(q(row.queue, `s:${row.state}`), row.created_at, row.id);
-        if (READY.has(row.state)) tx.zadd(q(row.queue, "ready"), row.run_at, `${String(row.created_at).padStart(15, "0")}:${row.id}`);
-        if (row.state === "active" && row.lease_until !== null) tx.zadd(`${P}active`, row.lease_until, row.id);
-      }
-      const replies = await tx.exec();
-      const failed = replies?.find(([err]) => err);
-      if (!replies || failed) throw failed?.[0] ?? new Error("Redis refused the insert");
+      // One script for the whole batch: Redis does the per-row work, not this event loop.
+      if (list.length > 0) await redis.fltInsert(P, JSON.stringify(list.map(insertRow)));
     },
     claim: async (queue, owner, now, graceMs) => ((await redis.fltClaim(P, queue, owner, now, graceMs, 1)) as unknown[]).map(toRow)[0],
     claimUpTo: async (queue, owner, now, graceMs, limit) => ((await redis.fltClaim(P, queue, owner, now, graceMs, limit)) as unknown[]).map(toRow).filter((r): r is TaskRow => r !== undefined),
