@@ -2,11 +2,13 @@
  * npm run bench:queue — the job queue over HTTP, on SQLite and on Redis.
  *
  * Throughput: a real gateway with a `consumer: workers` queue; this process
- * enqueues no-op tasks over HTTP (`POST /queue/add`) from many connections at
- * once, then queue workers made of plain HTTP calls claim and complete them
- * (`/worker/tasks/claim` with max_tasks, then `/worker/tasks/complete` for all of them).
+ * enqueues no-op tasks over HTTP, one per `POST /queue/add` from many
+ * connections at once, or a thousand per `POST /queue/bulk`; then queue
+ * workers made of plain HTTP calls claim up to 20 at a time
+ * (`/worker/tasks/claim` with max_tasks) and hand them in together
+ * (`/worker/tasks/complete`).
  *
- * Interactive latency: a simulated Ollama server (constant latency, two slots)
+ * Interactive latency: a simulated Ollama server (constant latency, four slots)
  * behind the gateway; the p50 and p99 of interactive requests one after
  * another, first idle, then while a `consumer: gateway` batch queue keeps the
  * server saturated.
@@ -26,6 +28,7 @@ const TASKS = Number(process.env.BENCH_TASKS ?? 10_000);
 const ENQUEUERS = Number(process.env.BENCH_ENQUEUERS ?? 32);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 8);
 const CLAIM_BATCH = Number(process.env.BENCH_CLAIM_BATCH ?? 20);
+const BULK = 1000;
 const INTERACTIVE = Number(process.env.BENCH_INTERACTIVE ?? 400);
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -87,37 +90,58 @@ async function post(pool: Pool, path: string, body: unknown): Promise<{ status: 
 
 const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
 
-async function throughput(backend: Backend): Promise<{ enqueue: number; drain: number; both: number }> {
+interface Throughput {
+  enqueue: number;
+  drain: number;
+  both: number;
+}
+
+/** Queues TASKS tasks: one per POST /queue/add from ENQUEUERS connections, or BULK per POST /queue/bulk from a few. */
+async function enqueueAll(pool: Pool, bulk: boolean): Promise<void> {
+  let sent = 0;
+  const connections = bulk ? 4 : ENQUEUERS;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (sent < TASKS) {
+        const n = bulk ? Math.min(BULK, TASKS - sent) : 1;
+        const first = sent;
+        sent += n;
+        const res = bulk
+          ? await post(pool, "/queue/bulk", { queue: "noop", tasks: Array.from({ length: n }, (_, i) => ({ data: { n: first + i } })) })
+          : await post(pool, "/queue/add", { queue: "noop", data: { n: first } });
+        if (res.status !== 200) throw new Error(`enqueue answered ${res.status}`);
+      }
+    }),
+  );
+}
+
+/** Workers claim up to CLAIM_BATCH tasks at a time and hand their results in together, until TASKS are done. */
+async function drainAll(pool: Pool): Promise<void> {
+  let completed = 0;
+  await Promise.all(
+    Array.from({ length: WORKERS }, async (_, w) => {
+      const worker_id = `bench-${w}`;
+      while (completed < TASKS) {
+        const claim = await post(pool, "/worker/tasks/claim", { worker_id, queue: "noop", wait_ms: 200, max_tasks: CLAIM_BATCH });
+        if (claim.status === 204) continue;
+        const { tasks } = claim.json as { tasks: Array<{ id: string }> };
+        await post(pool, "/worker/tasks/complete", { worker_id, results: tasks.map((task) => ({ id: task.id, result: null })) });
+        completed += tasks.length;
+      }
+    }),
+  );
+}
+
+async function throughput(backend: Backend, bulk: boolean): Promise<Throughput> {
   return withGateway("queues:\n  - { name: noop, consumer: workers, retries: 0 }\n", backend, async (url) => {
     const pool = new Pool(url, { connections: ENQUEUERS + WORKERS });
     try {
       for (let w = 0; w < WORKERS; w++) await post(pool, "/worker/register", { worker_id: `bench-${w}`, queue: "noop" });
       // First every task is queued, with no worker taking any; then the workers drain the queue.
-      let enqueued = 0;
       const started = performance.now();
-      await Promise.all(
-        Array.from({ length: ENQUEUERS }, async () => {
-          while (enqueued < TASKS) {
-            enqueued++;
-            const res = await post(pool, "/queue/add", { queue: "noop", data: { n: enqueued } });
-            if (res.status !== 200) throw new Error(`enqueue answered ${res.status}`);
-          }
-        }),
-      );
+      await enqueueAll(pool, bulk);
       const queuedAt = performance.now();
-      let completed = 0;
-      await Promise.all(
-        Array.from({ length: WORKERS }, async (_, w) => {
-          const worker_id = `bench-${w}`;
-          while (completed < TASKS) {
-            const claim = await post(pool, "/worker/tasks/claim", { worker_id, queue: "noop", wait_ms: 200, max_tasks: CLAIM_BATCH });
-            if (claim.status === 204) continue;
-            const { tasks } = claim.json as { tasks: Array<{ id: string }> };
-            await post(pool, "/worker/tasks/complete", { worker_id, results: tasks.map((task) => ({ id: task.id, result: null })) });
-            completed += tasks.length;
-          }
-        }),
-      );
+      await drainAll(pool);
       const drainedAt = performance.now();
       return { enqueue: rate(TASKS, queuedAt - started), drain: rate(TASKS, drainedAt - queuedAt), both: rate(TASKS, drainedAt - started) };
     } finally {
@@ -193,11 +217,13 @@ async function main(): Promise<void> {
   if (await redisAnswers()) backends.push({ name: "Redis", env: { REDIS_URL, FLOTILLA_QUEUE_BACKEND: "redis" } });
   else console.log(`(Redis does not answer at ${REDIS_URL}: measuring SQLite only)\n`);
   console.log(`Node ${process.version}, ${os.cpus().length} cores; ${TASKS} no-op tasks, ${ENQUEUERS} enqueuing connections, ${WORKERS} workers claiming and completing up to ${CLAIM_BATCH} at a time, all over HTTP.\n`);
-  console.log("| backend | enqueue (POST /queue/add) | drain (claim + complete) | end to end |");
-  console.log("| --- | --- | --- | --- |");
+  console.log("| backend | enqueued by | enqueue | drain (claim + complete) | end to end |");
+  console.log("| --- | --- | --- | --- | --- |");
   for (const backend of backends) {
-    const r = await throughput(backend);
-    console.log(`| ${backend.name} | ${r.enqueue} tasks/s | ${r.drain} tasks/s | ${r.both} tasks/s |`);
+    for (const bulk of [false, true]) {
+      const r = await throughput(backend, bulk);
+      console.log(`| ${backend.name} | ${bulk ? `POST /queue/bulk, ${BULK} a call` : "POST /queue/add, one a call"} | ${r.enqueue} tasks/s | ${r.drain} tasks/s | ${r.both} tasks/s |`);
+    }
   }
   console.log(`\nInteractive /api/chat, ${INTERACTIVE} one after another, server with 20 ms latency and 4 slots (1 kept for interactive work):\n`);
   console.log("| backend | idle p50 / p99 | with a saturating batch queue p50 / p99 | p99 ratio | batch tasks still pending after |");

@@ -1,8 +1,10 @@
+import { readFileSync } from "node:fs";
 import { CLIENT_HELP, GatewayClient, GatewayError, parseClientArgs, table } from "./client.js";
 
 export const QUEUE_HELP = `queues and tasks:
   flotilla queues list | show NAME | pause NAME | unpause NAME
   flotilla tasks add QUEUE --data JSON [--timeout S] [--wait]
+  flotilla tasks add QUEUE --file F [--timeout S]   one task per line of F (JSON; - reads stdin)
   flotilla tasks list QUEUE [--state S] [--limit N] [--offset N]
   flotilla tasks show ID | cancel ID | delete QUEUE ID
   flotilla configs list | reload
@@ -31,6 +33,8 @@ interface QueueInfo {
 }
 
 const ENDED = new Set(["completed", "failed", "cancelled", "archived"]);
+/** Tasks per POST /queue/bulk (its limit). */
+const BULK_CHUNK = 1000;
 const POLL_MS = 200;
 
 const queueRow = (q: QueueInfo) => [q.name, String(q.priority), q.consumer, q.paused ? "paused" : "running", String(q.size), String(q.counts.active ?? 0), String(q.counts.completed ?? 0), String((q.counts.failed ?? 0) + (q.counts.archived ?? 0)), `${q.throughput_per_minute}/min`, `${(q.latency_ms / 1000).toFixed(1)} s`];
@@ -58,11 +62,42 @@ async function follow(client: GatewayClient, id: string, json: boolean): Promise
   }
 }
 
+/** Each non-empty line of `text` as JSON, or the first line that is not, as "file:line: why". */
+function jsonLines(text: string, file: string): unknown[] | string {
+  const items: unknown[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).trim();
+    if (!line) continue;
+    try {
+      items.push(JSON.parse(line));
+    } catch (err) {
+      return `${file}:${i + 1}: not JSON: ${(err as Error).message}`;
+    }
+  }
+  return items;
+}
+
+/** Queues every item, a chunk at a time, with a progress line (on stderr, so that --json output stays clean). */
+async function addMany(client: GatewayClient, queue: string, items: unknown[], timeout: number | undefined): Promise<Array<{ id: string; state: string }>> {
+  const queued: Array<{ id: string; state: string }> = [];
+  const tty = process.stderr.isTTY;
+  for (let i = 0; i < items.length; i += BULK_CHUNK) {
+    const tasks = items.slice(i, i + BULK_CHUNK).map((data) => ({ data, ...(timeout ? { timeout } : {}) }));
+    const answer = await client.request<{ tasks: Array<{ id: string; state: string }> }>("POST", "/queue/bulk", { queue, tasks });
+    queued.push(...answer.tasks.map(({ id, state }) => ({ id, state })));
+    const line = `queued ${queued.length}/${items.length}`;
+    process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+  }
+  if (tty) process.stderr.write("\n");
+  return queued;
+}
+
 /** `flotilla queues|tasks|configs …`: seed 001's CLI against a running gateway. */
 export async function queueCommands(group: "queues" | "tasks" | "configs" | "workers", argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseClientArgs<{ data: { type: "string" }; timeout: { type: "string" }; wait: { type: "boolean" }; state: { type: "string" }; limit: { type: "string" }; offset: { type: "string" } }>>;
+  let parsed: ReturnType<typeof parseClientArgs<{ data: { type: "string" }; file: { type: "string" }; timeout: { type: "string" }; wait: { type: "boolean" }; state: { type: "string" }; limit: { type: "string" }; offset: { type: "string" } }>>;
   try {
-    parsed = parseClientArgs(argv, { data: { type: "string" }, timeout: { type: "string" }, wait: { type: "boolean" }, state: { type: "string" }, limit: { type: "string" }, offset: { type: "string" } });
+    parsed = parseClientArgs(argv, { data: { type: "string" }, file: { type: "string" }, timeout: { type: "string" }, wait: { type: "boolean" }, state: { type: "string" }, limit: { type: "string" }, offset: { type: "string" } });
   } catch (err) {
     process.stderr.write(`flotilla ${group}: ${(err as Error).message}\n\n${QUEUE_HELP}`);
     return 2;
@@ -92,14 +127,29 @@ export async function queueCommands(group: "queues" | "tasks" | "configs" | "wor
         return 0;
       }
       case "tasks add": {
-        if (!a || values.data === undefined) return usage("give a queue and --data JSON");
+        const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+        if (a && values.file !== undefined) {
+          if (values.data !== undefined || values.wait) return usage("--file queues many tasks: give it without --data and --wait");
+          let text: string;
+          try {
+            text = readFileSync(values.file === "-" ? 0 : values.file, "utf8");
+          } catch (err) {
+            return usage(`cannot read ${values.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          }
+          const items = jsonLines(text, values.file);
+          if (typeof items === "string") return usage(items);
+          if (items.length === 0) return usage(`${values.file} holds no tasks`);
+          const queued = await addMany(client, a, items, timeout);
+          out(queued, () => `${queued.length} tasks queued in ${a}\n`);
+          return 0;
+        }
+        if (!a || values.data === undefined) return usage("give a queue and --data JSON, or --file F");
         let data: unknown;
         try {
           data = JSON.parse(values.data);
         } catch (err) {
           return usage(`--data is not JSON: ${(err as Error).message}`);
         }
-        const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
         const { info } = await client.request<{ info: { id: string; state: string } }>("POST", "/api/cli/tasks", { queue: a, data, ...(timeout ? { timeout } : {}) });
         if (!values.wait) {
           out(info, () => `${info.id} ${info.state}\n`);

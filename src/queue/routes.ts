@@ -21,7 +21,16 @@ const AddBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const Info = Type.Object({ info: Type.Object({ id: Type.String(), queue: Type.String(), state: State }) });
+const Queued = Type.Object({ id: Type.String(), queue: Type.String(), state: State });
+const Info = Type.Object({ info: Queued });
+const BULK_MAX = 1000;
+const BulkBody = Type.Object(
+  {
+    queue: Type.String({ minLength: 1 }),
+    tasks: Type.Array(Type.Omit(AddBody, ["queue"], { additionalProperties: false }), { minItems: 1, maxItems: BULK_MAX }),
+  },
+  { additionalProperties: false },
+);
 const TaskView = Type.Object({
   id: Type.String(),
   queue: Type.String(),
@@ -100,6 +109,20 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues): void 
     const row = await add(req.body as Static<typeof AddBody>, req.principal);
     return { info: { id: row.id, queue: row.queue, state: row.state } };
   });
+
+  app.post(
+    "/queue/bulk",
+    {
+      schema: { summary: `Queue up to ${BULK_MAX} tasks of one queue in one call, stored together`, tags, body: BulkBody, response: { 200: Type.Object({ tasks: Type.Array(Queued) }) } },
+      config: { auth: "inference" },
+    },
+    async function addTasks(req) {
+      const { queue, tasks: items } = req.body as Static<typeof BulkBody>;
+      // Enqueues started in one turn share one write; every item is checked before any is queued.
+      const rows = await Promise.all(items.map((item) => add({ ...item, queue }, req.principal)));
+      return { tasks: rows.map((row) => ({ id: row.id, queue: row.queue, state: row.state })) };
+    },
+  );
 
   app.get(
     "/queue/:task_id/:queue_name",

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runCli, simulators, startFlotilla, type Flotilla } from "./harness.js";
 
@@ -46,5 +49,35 @@ describe("flotilla queues, tasks and configs against a running gateway (seed 001
     const missing = await cli(["queues", "show", "nope"]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no queue named "nope"/);
+  });
+
+  test("tasks add --file queues one task per line, a thousand per call, with progress; a bad line names itself", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "flotilla-cli-bulk-"));
+    try {
+      assert.equal((await cli(["queues", "pause", "q"])).code, 0);
+      const file = join(dir, "tasks.jsonl");
+      writeFileSync(file, Array.from({ length: 1203 }, (_, i) => JSON.stringify({ api: "openai", model: "m", messages: [{ role: "user", content: `n${i}` }] })).join("\n") + "\n\n");
+      const { code, stdout, stderr } = await cli(["tasks", "add", "q", "--file", file, "--json"]);
+      assert.equal(code, 0, stderr);
+      const queued = JSON.parse(stdout) as Array<{ id: string; state: string }>;
+      assert.equal(new Set(queued.map((t) => t.id)).size, 1203, "every line became its own task");
+      assert.deepEqual(stderr.trim().split("\n"), ["queued 1000/1203", "queued 1203/1203"]);
+      const first = JSON.parse((await cli(["tasks", "show", queued[0]?.id as string, "--json"])).stdout) as { data: { messages: Array<{ content: string }> } };
+      assert.equal(first.data.messages[0]?.content, "n0", "in the file's order");
+      const waiting = JSON.parse((await cli(["queues", "show", "q", "--json"])).stdout) as { counts: Record<string, number> };
+      assert.equal(waiting.counts.pending, 1203);
+
+      writeFileSync(file, '{"ok":1}\n{broken\n');
+      const bad = await cli(["tasks", "add", "q", "--file", file]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /tasks\.jsonl:2: not JSON/);
+      const tooMany = await gw.admin("/queue/bulk", { method: "POST", body: JSON.stringify({ queue: "q", tasks: Array.from({ length: 1001 }, () => ({ data: {} })) }) });
+      assert.equal(tooMany.status, 400);
+      const unknown = await gw.admin("/queue/bulk", { method: "POST", body: JSON.stringify({ queue: "nope", tasks: [{ data: {} }] }) });
+      assert.equal(unknown.status, 404);
+      assert.equal(((await (await gw.admin("/api/cli/queues/q")).json()) as { counts: Record<string, number> }).counts.pending, 1203, "nothing queued by the refused calls");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
