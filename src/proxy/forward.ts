@@ -27,6 +27,8 @@ export async function forwardInference(deps: ProxyDeps, ctx: CallContext, call: 
     if (!res.writableFinished) abort.abort();
   };
   res.once("close", onClose);
+  // An in-process request (a queued task's) has no socket to close: it is stopped by its id.
+  const unstoppable = deps.fleet.requests.stoppable(ctx.requestId, () => abort.abort());
   const tried = new Set<string>();
   let outcome: RecordedOutcome;
   try {
@@ -40,6 +42,7 @@ export async function forwardInference(deps: ProxyDeps, ctx: CallContext, call: 
     throw failure;
   } finally {
     res.off("close", onClose);
+    unstoppable();
   }
   deps.record(ctx, call.path, call.model, outcome, tried.size);
 }

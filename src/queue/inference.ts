@@ -36,9 +36,12 @@ export function taskRequest(task: TaskRow): { path: string; body: Record<string,
  * same auth, translation, routing and records as a client's request, at batch
  * priority, so a task only takes a slot interactive traffic leaves free.
  */
-export function inferenceRunner(app: FastifyInstance, bearer: string): TaskRunner {
-  return async function runInference(task) {
+export function inferenceRunner(app: FastifyInstance, bearer: string, stopRequest: (requestId: string) => void): TaskRunner {
+  return async function runInference(task, _spec, signal) {
     const { path, body } = taskRequest(task);
+    // A cancel or timeout stops the request (the task's id is its request id), and with it the server's work.
+    const stop = () => stopRequest(task.id);
+    signal.addEventListener("abort", stop, { once: true });
     const res = await app.inject({
       method: "POST",
       url: path,
@@ -50,7 +53,7 @@ export function inferenceRunner(app: FastifyInstance, bearer: string): TaskRunne
         "x-request-id": task.id,
       },
       payload: JSON.stringify(body),
-    });
+    }).finally(() => signal.removeEventListener("abort", stop));
     const answer = res.body ? (JSON.parse(res.body) as unknown) : null;
     if (res.statusCode < 400) return answer;
     const message = `${res.statusCode}: ${errorText(answer) ?? res.body}`;

@@ -99,7 +99,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     // The queue's runner calls the gateway's own routes in process, with a key that exists only in memory.
     const runnerKey = generateKey();
     keyring.addInternal({ id: "key_task_runner", hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
-    await queues.start(inferenceRunner(app, runnerKey));
+    await queues.start(inferenceRunner(app, runnerKey, (id) => fleet.requests.stop(id)));
   } catch (err) {
     await Promise.all([fleet.close(), events.close(), audit.close(), auditSink.close(), accounts.close(), taskBackend.close()]);
     await store.close();

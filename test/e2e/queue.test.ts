@@ -21,6 +21,7 @@ const sims = simulators();
 let dataDir: string;
 let gw: Flotilla;
 let fast: SimServer;
+let slow: SimServer;
 let webhookCalls: Array<{ event: string; task: Task }> = [];
 let webhookUrl: string;
 const webhook = createServer((req, res) => {
@@ -74,7 +75,7 @@ for (const store of await taskStores()) {
       await new Promise<void>((resolve) => webhook.listen(0, "127.0.0.1", resolve));
       webhookUrl = `http://127.0.0.1:${(webhook.address() as { port: number }).port}/hook`;
       fast = await sims.start({ kind: "ollama", models: ["m:latest", "flaky:latest"], loaded: ["m:latest"] });
-      const slow = await sims.start({ kind: "ollama", models: ["slow:latest"], latencyMs: 1500 });
+      slow = await sims.start({ kind: "ollama", models: ["slow:latest"], latencyMs: 1500 });
       gw = await startFlotilla({ dataDir, servers: [`${fast.url},ollama`, `${slow.url},ollama`], yaml: QUEUES, env: store.env });
     });
     after(async () => {
@@ -113,9 +114,11 @@ for (const store of await taskStores()) {
       fast.fail({ path: "/api/chat", status: 500, times: 1 });
       const once = await ended(await add("once", chatData()));
       assert.deepEqual([once.state, once.attempts], ["failed", 1], "without a dead letter, out of attempts is failed");
-      const slow = await ended(await add("slow", chatData("slow")));
-      assert.equal(slow.state, "archived");
-      assert.match(slow.error ?? "", /timed out after 1 s/);
+      const abortedBefore = slow.aborted;
+      const timedOut = await ended(await add("slow", chatData("slow")));
+      assert.equal(timedOut.state, "archived");
+      assert.match(timedOut.error ?? "", /timed out after 1 s/);
+      await waitFor("the server's work stopped with the attempt", () => slow.aborted > abortedBefore, 3000);
     });
 
     test("a paused queue hands out nothing; cancelling stops a waiting task at once and a running one soon", async () => {
@@ -132,8 +135,10 @@ for (const store of await taskStores()) {
 
       const running = await add("batch", chatData("slow"));
       await waitFor("running", async () => (await task(running)).state === "active");
+      const abortedBefore = slow.aborted;
       await gw.admin(`/api/cli/tasks/${running}`, { method: "DELETE" });
       assert.equal((await ended(running)).state, "cancelled");
+      await waitFor("the server's work stopped with the cancel", () => slow.aborted > abortedBefore, 3000);
       assert.equal((await gw.admin(`/api/cli/queues/batch/tasks/${running}`, { method: "DELETE" })).status, 204);
       assert.equal((await gw.admin(`/api/cli/tasks/${running}`)).status, 404);
     });
