@@ -1,8 +1,16 @@
 import { Type, type Static } from "@sinclair/typebox";
+import { ReplyError } from "ioredis";
 import type { Config } from "../config/index.js";
+import { FlotillaError } from "../server/errors.js";
 import { redisTaskRepo, type Store, type TaskRepo } from "../store/index.js";
 
 export type TaskBackend = "sql" | "redis";
+
+interface OutageLog {
+  warn(message: string): void;
+}
+
+const OUTAGE_LOG_EVERY_MS = 10_000;
 
 /** Tasks live in Redis when the config says so, or by default once there is a Redis; else in the database. */
 export function taskBackendOf(config: Pick<Config, "queue_backend" | "redis_url">): TaskBackend {
@@ -10,10 +18,33 @@ export function taskBackendOf(config: Pick<Config, "queue_backend" | "redis_url"
 }
 
 /** The task backend the config chooses, and how to let go of it. */
-export function openTaskBackend(config: Config, store: Store): { backend: TaskBackend; tasks: TaskRepo; close(): Promise<void> } {
+export function openTaskBackend(config: Config, store: Store, log: OutageLog): { backend: TaskBackend; tasks: TaskRepo; close(): Promise<void> } {
   if (taskBackendOf(config) === "sql") return { backend: "sql", tasks: store.tasks, close: async () => undefined };
   const tasks = redisTaskRepo(config.redis_url as string, `${config.redis_prefix}tasks:`);
-  return { backend: "redis", tasks, close: () => tasks.close() };
+  return { backend: "redis", tasks: unavailableAs503(tasks, log), close: () => tasks.close() };
+}
+
+/**
+ * A Redis that does not answer is an outage, not a bug: its calls fail as 503
+ * store_unavailable (Retry-After: 1) rather than 500. Redis's own refusals
+ * (a script error) stay internal errors.
+ */
+export function unavailableAs503(tasks: TaskRepo, log: OutageLog): TaskRepo {
+  const wrapped = {} as Record<string, unknown>;
+  let loggedAt = -Infinity;
+  for (const [name, method] of Object.entries(tasks) as Array<[string, (...args: unknown[]) => Promise<unknown>]>) {
+    wrapped[name] = (...args: unknown[]) =>
+      method(...args).catch((err: unknown) => {
+        if (err instanceof ReplyError || err instanceof FlotillaError) throw err;
+        // Once per outage-sized stretch, not once per request.
+        if (Date.now() - loggedAt > OUTAGE_LOG_EVERY_MS) {
+          loggedAt = Date.now();
+          log.warn(`the task store (Redis) is not answering: ${(err as Error).message}`);
+        }
+        throw new FlotillaError("store_unavailable", "the task store (Redis) is not answering; try again shortly", { cause: err, headers: { "retry-after": "1" } });
+      });
+  }
+  return wrapped as unknown as TaskRepo;
 }
 
 export const RedisAccess = Type.Object({

@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   queue_full: { status: 503, type: "server_error" },
   queue_timeout: { status: 503, type: "server_error" },
   shutting_down: { status: 503, type: "server_error" },
+  store_unavailable: { status: 503, type: "server_error" },
   upstream_timeout: { status: 504, type: "server_error" },
 } as const satisfies Record<string, ErrorSpec>;
 

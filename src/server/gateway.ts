@@ -80,7 +80,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     onError: (err) => app.log.error({ err }, "fleet events could not be written"),
   });
   const live = new LiveState(fleet, events);
-  const taskBackend = openTaskBackend(config, store);
+  const taskBackend = openTaskBackend(config, store, log);
   const queues = new Queues(taskBackend.tasks, new QueueConfigs(config.queues, config.queues_dir ?? join(config.data_dir, "queues")), {
     replicaId: `gw_${randomBytes(6).toString("hex")}`,
     maxRunning: config.task_runner.max_running,
