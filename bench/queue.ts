@@ -11,7 +11,9 @@
  * Interactive latency: a simulated Ollama server (constant latency, four slots)
  * behind the gateway; the p50 and p99 of interactive requests one after
  * another, first idle, then while a `consumer: gateway` batch queue keeps the
- * server saturated.
+ * server saturated; each followed by the same request straight to the server,
+ * so that what the machine's load does to every request can be told apart from
+ * what the gateway adds.
  *
  * Redis is measured when it answers at REDIS_URL (default the local one).
  * A benchmark prints figures; it asserts nothing.
@@ -154,7 +156,14 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
-async function interactive(backend: Backend): Promise<{ idle: [number, number]; busy: [number, number]; pendingAfter: number }> {
+type Percentiles = [p50: number, p99: number];
+interface Interactive {
+  idle: { gateway: Percentiles; direct: Percentiles };
+  busy: { gateway: Percentiles; direct: Percentiles };
+  pendingAfter: number;
+}
+
+async function interactive(backend: Backend): Promise<Interactive> {
   const { proc: sim, match } = await startProcess(["dist/test/sim/cli.js", "--kind", "ollama", "--port", "0", "--latency-ms", "20", "--models", "m:latest", "--loaded", "m:latest"], {}, /(\{"url".*\})\n/);
   const simUrl = (JSON.parse(match[1] as string) as { url: string }).url;
   const yaml = [
@@ -167,31 +176,39 @@ async function interactive(backend: Backend): Promise<{ idle: [number, number]; 
   try {
     return await withGateway(yaml, backend, async (url) => {
       const pool = new Pool(url, { connections: 8 });
+      const direct = new Pool(simUrl, { connections: 2 });
       const chat = (content: string) => ({ model: "m", messages: [{ role: "user", content }], stream: false });
-      const measure = async (): Promise<[number, number]> => {
-        const times: number[] = [];
+      // The same request through the gateway and straight to the server, taking turns: the machine's noise falls on both.
+      const measure = async (): Promise<{ gateway: Percentiles; direct: Percentiles }> => {
+        const through: number[] = [];
+        const straight: number[] = [];
         for (let i = 0; i < INTERACTIVE; i++) {
-          const started = performance.now();
-          const res = await post(pool, "/api/chat", chat(`q${i}`));
-          if (res.status !== 200) throw new Error(`interactive request answered ${res.status}`);
-          times.push(performance.now() - started);
+          for (const [target, times] of [[pool, through], [direct, straight]] as const) {
+            const started = performance.now();
+            const res = await post(target, "/api/chat", chat(`q${i}`));
+            if (res.status !== 200) throw new Error(`interactive request answered ${res.status}`);
+            times.push(performance.now() - started);
+          }
         }
-        times.sort((a, b) => a - b);
-        return [percentile(times, 50), percentile(times, 99)];
+        const p = (times: number[]): Percentiles => {
+          times.sort((a, b) => a - b);
+          return [percentile(times, 50), percentile(times, 99)];
+        };
+        return { gateway: p(through), direct: p(straight) };
       };
       try {
         await measure(); // warm up
         const idle = await measure();
         // Enough batch work to keep the server's batch slots full for the whole busy measurement.
-        const batch = Math.ceil(INTERACTIVE * 1.5 * 4);
-        for (let i = 0; i < batch; i += 100) {
-          await Promise.all(Array.from({ length: Math.min(100, batch - i) }, (_, j) => post(pool, "/queue/add", { queue: "bulk", data: { api: "ollama", ...chat(`batch ${i + j}`) } })));
+        const batch = Math.ceil(INTERACTIVE * 2 * 1.5 * 4);
+        for (let i = 0; i < batch; i += BULK) {
+          await post(pool, "/queue/bulk", { queue: "bulk", tasks: Array.from({ length: Math.min(BULK, batch - i) }, (_, j) => ({ data: { api: "ollama", ...chat(`batch ${i + j}`) } })) });
         }
         const busy = await measure();
         const { counts } = (await (await pool.request({ method: "GET", path: "/api/cli/queues/bulk", headers: { authorization: `Bearer ${KEY}` } })).body.json()) as { counts: Record<string, number> };
         return { idle, busy, pendingAfter: counts.pending ?? 0 };
       } finally {
-        await pool.close();
+        await Promise.all([pool.close(), direct.close()]);
       }
     });
   } finally {
@@ -219,19 +236,21 @@ async function main(): Promise<void> {
   console.log(`Node ${process.version}, ${os.cpus().length} cores; ${TASKS} no-op tasks, ${ENQUEUERS} enqueuing connections, ${WORKERS} workers claiming and completing up to ${CLAIM_BATCH} at a time, all over HTTP.\n`);
   console.log("| backend | enqueued by | enqueue | drain (claim + complete) | end to end |");
   console.log("| --- | --- | --- | --- | --- |");
-  for (const backend of backends) {
+  for (const backend of process.env.BENCH_ONLY === "interactive" ? [] : backends) {
     for (const bulk of [false, true]) {
       const r = await throughput(backend, bulk);
       console.log(`| ${backend.name} | ${bulk ? `POST /queue/bulk, ${BULK} a call` : "POST /queue/add, one a call"} | ${r.enqueue} tasks/s | ${r.drain} tasks/s | ${r.both} tasks/s |`);
     }
   }
-  console.log(`\nInteractive /api/chat, ${INTERACTIVE} one after another, server with 20 ms latency and 4 slots (1 kept for interactive work):\n`);
-  console.log("| backend | idle p50 / p99 | with a saturating batch queue p50 / p99 | p99 ratio | batch tasks still pending after |");
-  console.log("| --- | --- | --- | --- | --- |");
+  console.log(`\nInteractive /api/chat, ${INTERACTIVE} one after another through the gateway, each followed by the same request straight to the server (20 ms latency, 4 slots, 1 kept for interactive work):\n`);
+  console.log("| backend | idle: gateway p50 / p99 | idle: direct p99 | busy: gateway p50 / p99 | busy: direct p99 | gateway p99 busy/idle | added at p99, idle → busy | batch pending after |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const backend of backends) {
-    const r = await interactive(backend);
-    const ms = ([p50, p99]: [number, number]) => `${p50.toFixed(1)} / ${p99.toFixed(1)} ms`;
-    console.log(`| ${backend.name} | ${ms(r.idle)} | ${ms(r.busy)} | ${(r.busy[1] / r.idle[1]).toFixed(2)} | ${r.pendingAfter} |`);
+    const { idle, busy, pendingAfter } = await interactive(backend);
+    const ms = (n: number) => `${n.toFixed(1)} ms`;
+    console.log(
+      `| ${backend.name} | ${ms(idle.gateway[0])} / ${ms(idle.gateway[1])} | ${ms(idle.direct[1])} | ${ms(busy.gateway[0])} / ${ms(busy.gateway[1])} | ${ms(busy.direct[1])} | ${(busy.gateway[1] / idle.gateway[1]).toFixed(2)} | ${ms(idle.gateway[1] - idle.direct[1])} → ${ms(busy.gateway[1] - busy.direct[1])} | ${pendingAfter} |`,
+    );
   }
 }
 
