@@ -39,6 +39,12 @@ export async function splitEmbeddings(deps: ProxyDeps, ctx: CallContext, call: I
 
   const size = Math.ceil(input.length / parts);
   const abort = new AbortController();
+  // As for a whole request: a client that goes away, or a stop by id (a cancelled task), ends every part.
+  const onClose = () => {
+    if (!reply.raw.writableFinished) abort.abort();
+  };
+  reply.raw.once("close", onClose);
+  const unstoppable = deps.fleet.requests.stoppable(ctx.requestId, () => abort.abort());
   const tried = new Set<string>();
   const servers = new Set<string>();
   let bodies: unknown[];
@@ -54,6 +60,9 @@ export async function splitEmbeddings(deps: ProxyDeps, ctx: CallContext, call: I
     const failure = err instanceof FlotillaError ? err : new FlotillaError("internal_error", "internal error", { cause: err });
     deps.record(ctx, call.path, call.model, { status: failure.status, server: "", error: failure.message }, tried.size);
     throw failure;
+  } finally {
+    reply.raw.off("close", onClose);
+    unstoppable();
   }
   const joined = clientApi(call.path) === "ollama" ? joinOllama(bodies as OllamaEmbedBody[]) : joinOpenAI(bodies as OpenAIEmbedBody[]);
   const server = [...servers].join(",");

@@ -222,6 +222,19 @@ describe("routing through real processes", () => {
     assert.deepEqual(split.embeddings, single.embeddings);
     assert.deepEqual(parts, [1, 1], "each server took one part");
   });
+
+  test("a split embeddings batch stops on every server when its client goes away", async () => {
+    const a = await sim({ kind: "ollama", models: ["e:latest"], latencyMs: 1500 });
+    const b = await sim({ kind: "ollama", models: ["e:latest"], latencyMs: 1500 });
+    gw = await startFlotilla({ yaml: yaml([{ sim: a }, { sim: b }], "routing:\n  embed_split_min: 8\n") });
+    const input = Array.from({ length: 12 }, (_, i) => `text ${i}`);
+    const gone = new AbortController();
+    const sent = gw.admin("/api/embed", { method: "POST", body: JSON.stringify({ model: "e", input }), signal: gone.signal }).catch(() => undefined);
+    await waitFor(async () => a.inFlight + b.inFlight === 2);
+    gone.abort();
+    await sent;
+    await waitFor(async () => a.aborted === 1 && b.aborted === 1, 1000);
+  });
 });
 
 async function waitFor(check: () => Promise<boolean>, ms = 5000): Promise<void> {
