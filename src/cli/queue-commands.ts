@@ -3,6 +3,7 @@ import { CLIENT_HELP, GatewayClient, GatewayError, parseClientArgs, table } from
 
 export const QUEUE_HELP = `queues and tasks:
   flotilla queues list | show NAME | pause NAME | unpause NAME
+  flotilla queues watch NAME               a live line until the queue has nothing left to run
   flotilla tasks add QUEUE --data JSON [--timeout S] [--wait]
   flotilla tasks add QUEUE --file F [--timeout S]   one task per line of F (JSON; - reads stdin)
   flotilla tasks list QUEUE [--state S] [--limit N] [--offset N]
@@ -62,6 +63,34 @@ async function follow(client: GatewayClient, id: string, json: boolean): Promise
   }
 }
 
+const WATCH_MS = 500;
+
+/** One line for a queue as it drains: what waits, runs, is done or failed, and how fast. */
+function drainLine(q: QueueInfo): string {
+  const failed = (q.counts.failed ?? 0) + (q.counts.archived ?? 0);
+  return `${q.name}: ${q.size} to run (${q.counts.active ?? 0} active), ${q.counts.completed ?? 0} done, ${failed} failed, ${q.throughput_per_minute}/min${q.paused ? ", paused" : ""}`;
+}
+
+/** Follows a queue until nothing is left to run: one line changing in place on a terminal, a line per change elsewhere, JSON lines with --json. */
+async function watchQueue(client: GatewayClient, name: string, json: boolean): Promise<void> {
+  const tty = process.stdout.isTTY && !json;
+  let shown = "";
+  for (;;) {
+    const q = await client.request<QueueInfo>("GET", `/api/cli/queues/${encodeURIComponent(name)}`);
+    const line = drainLine(q);
+    if (line !== shown) {
+      if (json) process.stdout.write(`${JSON.stringify(q)}\n`);
+      else process.stdout.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+      shown = line;
+    }
+    if (q.size === 0) {
+      if (tty) process.stdout.write("\n");
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, WATCH_MS));
+  }
+}
+
 /** Each non-empty line of `text` as JSON, or the first line that is not, as "file:line: why". */
 function jsonLines(text: string, file: string): unknown[] | string {
   const items: unknown[] = [];
@@ -116,6 +145,11 @@ export async function queueCommands(group: "queues" | "tasks" | "configs" | "wor
       case "queues list": {
         const { queues } = await client.request<{ queues: QueueInfo[] }>("GET", "/api/cli/queues");
         out(queues, () => table([QUEUE_HEAD, ...queues.map(queueRow)]));
+        return 0;
+      }
+      case "queues watch": {
+        if (!a) return usage("which queue?");
+        await watchQueue(client, a, json);
         return 0;
       }
       case "queues show":

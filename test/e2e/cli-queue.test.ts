@@ -51,6 +51,20 @@ describe("flotilla queues, tasks and configs against a running gateway (seed 001
     assert.match(missing.stderr, /no queue named "nope"/);
   });
 
+  test("queues watch follows a queue as it drains, a line per change, and ends once nothing is left", async () => {
+    assert.equal((await cli(["queues", "pause", "q"])).code, 0);
+    for (let i = 0; i < 3; i++) assert.equal((await cli(["tasks", "add", "q", "--data", DATA])).code, 0);
+    const watching = cli(["queues", "watch", "q"]);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    assert.equal((await cli(["queues", "unpause", "q"])).code, 0);
+    const { code, stdout } = await watching;
+    assert.equal(code, 0);
+    const lines = stdout.trim().split("\n");
+    assert.match(lines[0] ?? "", /^q: 3 to run \(0 active\), \d+ done, 0 failed, \d+\/min, paused$/, stdout);
+    assert.match(lines.at(-1) ?? "", /^q: 0 to run \(0 active\), \d+ done/, stdout);
+    assert.equal(new Set(lines).size, lines.length, "a line only when something changed");
+  });
+
   test("tasks add --file queues one task per line, a thousand per call, with progress; a bad line names itself", async () => {
     const dir = mkdtempSync(join(tmpdir(), "flotilla-cli-bulk-"));
     try {
