@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { redisTaskRepo } from "../store/index.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openStore, redisTaskRepo } from "../store/index.js";
 import { FlotillaError } from "../server/errors.js";
-import { redisAccess, taskBackendOf, unavailableAs503 } from "./backend.js";
+import { redisAccess, taskBackendOf, unavailableAs503, warnOfTasksLeftInDatabase } from "./backend.js";
 
 const base = { queue_workers: { share_redis: false }, redis_prefix: "fl:" };
 
@@ -37,5 +40,23 @@ test("a Redis that does not answer fails task calls as 503 store_unavailable, no
     assert.match(warnings[0] ?? "", /not answering: .+/, "the log says why");
   } finally {
     await dead.close();
+  }
+});
+
+test("with tasks on Redis, unfinished tasks left in the database are reported at start, not silently stranded", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "flotilla-backend-"));
+  const store = await openStore({ dataDir: dir });
+  try {
+    const now = Date.now();
+    const row = { queue: "q", data: "{}", result: null, error: null, attempts: 0, max_attempts: 1, dead_letter: 1, timeout_ms: 1000, run_at: now, lease_owner: null, lease_until: null, cancel_requested: 0, user_id: null, key_id: null, webhook_url: null, created_at: now, updated_at: now, started_at: null, finished_at: null };
+    await store.tasks.insert([{ ...row, id: "waiting", state: "pending" }, { ...row, id: "done", state: "completed" }]);
+    const warnings: string[] = [];
+    const log = { warn: (m: string) => warnings.push(m) };
+    assert.equal(await warnOfTasksLeftInDatabase("sql", store, log), 0, "tasks in the database are where they belong");
+    assert.equal(await warnOfTasksLeftInDatabase("redis", store, log), 1);
+    assert.deepEqual(warnings, ["1 unfinished tasks are in the database, but tasks now live in Redis: they will not run unless queue_backend is set to sql"]);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -47,6 +47,22 @@ export function unavailableAs503(tasks: TaskRepo, log: OutageLog): TaskRepo {
   return wrapped as unknown as TaskRepo;
 }
 
+/**
+ * Tasks do not move between backends: with tasks on Redis, unfinished ones left
+ * in the database (from before REDIS_URL was set) would wait unseen. Says so once at start.
+ */
+export async function warnOfTasksLeftInDatabase(backend: TaskBackend, store: Store, log: OutageLog): Promise<number> {
+  if (backend !== "redis") return 0;
+  const row = await store.db
+    .selectFrom("tasks")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("state", "in", ["pending", "scheduled", "active", "retry"])
+    .executeTakeFirstOrThrow();
+  const n = Number(row.n);
+  if (n > 0) log.warn(`${n} unfinished tasks are in the database, but tasks now live in Redis: they will not run unless queue_backend is set to sql`);
+  return n;
+}
+
 export const RedisAccess = Type.Object({
   addr: Type.String({ description: "host:port" }),
   password: Type.String(),

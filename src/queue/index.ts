@@ -5,4 +5,4 @@ export { inferenceRunner, taskRequest } from "./inference.js";
 export { registerQueueRoutes, taskView } from "./routes.js";
 export { sendWebhooks } from "./webhooks.js";
 export { registerWorkerQueueRoutes } from "./worker-routes.js";
-export { openTaskBackend, taskBackendOf, type TaskBackend } from "./backend.js";
+export { openTaskBackend, taskBackendOf, warnOfTasksLeftInDatabase, type TaskBackend } from "./backend.js";

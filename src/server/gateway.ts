@@ -19,7 +19,7 @@ import { UpgradeRoutes } from "./upgrade.js";
 import { WorkerHub } from "../workers/index.js";
 import { startEmbeddedNode } from "../engine/embedded-node.js";
 import { Accounts } from "../accounts/index.js";
-import { inferenceRunner, openTaskBackend, QueueConfigs, Queues, sendWebhooks } from "../queue/index.js";
+import { inferenceRunner, openTaskBackend, QueueConfigs, Queues, sendWebhooks, warnOfTasksLeftInDatabase } from "../queue/index.js";
 
 export interface Gateway {
   app: FastifyInstance;
@@ -99,6 +99,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     // The queue's runner calls the gateway's own routes in process, with a key that exists only in memory.
     const runnerKey = generateKey();
     keyring.addInternal({ id: "key_task_runner", hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
+    await warnOfTasksLeftInDatabase(taskBackend.backend, store, log);
     await queues.start(inferenceRunner(app, runnerKey, (id) => fleet.requests.stop(id)));
   } catch (err) {
     await Promise.all([fleet.close(), events.close(), audit.close(), auditSink.close(), accounts.close(), taskBackend.close()]);
