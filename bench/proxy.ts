@@ -14,6 +14,7 @@ import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "undici";
+import { startProcess, startUrlProcess } from "./processes.js";
 
 const KEY = "flt_bench_admin_key_0123456789";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -34,29 +35,6 @@ const SCENARIOS: Scenario[] = [
   { name: "non-streaming, 1 KB answer", model: "bench-1k", stream: false },
   { name: `streaming, ${STREAM_TOKENS} tokens`, model: "bench-stream", stream: true },
 ];
-
-function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
-  const proc = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      const match = ready.exec(output);
-      if (match) {
-        proc.stdout?.off("data", onData);
-        resolve({ proc, match });
-      }
-    };
-    proc.stdout?.on("data", onData);
-    proc.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-    proc.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}:\n${output}`)));
-  });
-}
-
-async function startUrlProcess(args: string[]): Promise<{ proc: ChildProcess; url: string }> {
-  const { proc, match } = await startProcess(args, {}, /(\{"url".*\})\n/);
-  return { proc, url: (JSON.parse(match[1]) as { url: string }).url };
-}
 
 function startSimProcess(model: string, latencyMs: number, extra: string[]) {
   return startUrlProcess(["dist/test/sim/cli.js", "--kind", "openai", "--port", "0", "--latency-ms", String(latencyMs), "--models", model, ...extra]);

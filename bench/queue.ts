@@ -18,12 +18,12 @@
  * Redis is measured when it answers at REDIS_URL (default the local one).
  * A benchmark prints figures; it asserts nothing.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "undici";
-import { Redis } from "ioredis";
+import { pingRedis, removeRedisKeys } from "../src/store/test-backends.js";
+import { startProcess, startUrlProcess } from "./processes.js";
 
 const KEY = "flt_bench_admin_key_0123456789";
 const TASKS = Number(process.env.BENCH_TASKS ?? 10_000);
@@ -37,20 +37,6 @@ const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 interface Backend {
   name: string;
   env: Record<string, string>;
-}
-
-function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
-  const proc = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  return new Promise((resolve, reject) => {
-    proc.stdout?.on("data", (d: Buffer) => {
-      output += d.toString();
-      const match = ready.exec(output);
-      if (match) resolve({ proc, match });
-    });
-    proc.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-    proc.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}:\n${output}`)));
-  });
 }
 
 async function withGateway<T>(yaml: string, backend: Backend, fn: (url: string) => Promise<T>): Promise<T> {
@@ -69,19 +55,8 @@ async function withGateway<T>(yaml: string, backend: Backend, fn: (url: string) 
     proc.kill("SIGTERM");
     await new Promise((resolve) => proc.once("exit", resolve));
     rmSync(dataDir, { recursive: true, force: true });
-    if (backend.env.REDIS_URL) await removeKeys(prefix);
+    if (backend.env.REDIS_URL) await removeRedisKeys(REDIS_URL, prefix);
   }
-}
-
-async function removeKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== "0");
-  redis.disconnect();
 }
 
 async function post(pool: Pool, path: string, body: unknown): Promise<{ status: number; json: unknown }> {
@@ -164,8 +139,7 @@ interface Interactive {
 }
 
 async function interactive(backend: Backend): Promise<Interactive> {
-  const { proc: sim, match } = await startProcess(["dist/test/sim/cli.js", "--kind", "ollama", "--port", "0", "--latency-ms", "20", "--models", "m:latest", "--loaded", "m:latest"], {}, /(\{"url".*\})\n/);
-  const simUrl = (JSON.parse(match[1] as string) as { url: string }).url;
+  const { proc: sim, url: simUrl } = await startUrlProcess(["dist/test/sim/cli.js", "--kind", "ollama", "--port", "0", "--latency-ms", "20", "--models", "m:latest", "--loaded", "m:latest"]);
   const yaml = [
     "servers:",
     `  - { name: gpu, url: "${simUrl}", kind: ollama, max_concurrency: 4 }`,
@@ -216,22 +190,9 @@ async function interactive(backend: Backend): Promise<Interactive> {
   }
 }
 
-async function redisAnswers(): Promise<boolean> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on("error", () => undefined);
-  try {
-    await redis.connect();
-    return (await redis.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
 async function main(): Promise<void> {
   const backends: Backend[] = [{ name: "SQLite", env: {} }];
-  if (await redisAnswers()) backends.push({ name: "Redis", env: { REDIS_URL, FLOTILLA_QUEUE_BACKEND: "redis" } });
+  if (await pingRedis(REDIS_URL)) backends.push({ name: "Redis", env: { REDIS_URL, FLOTILLA_QUEUE_BACKEND: "redis" } });
   else console.log(`(Redis does not answer at ${REDIS_URL}: measuring SQLite only)\n`);
   console.log(`Node ${process.version}, ${os.cpus().length} cores; ${TASKS} no-op tasks, ${ENQUEUERS} enqueuing connections, ${WORKERS} workers claiming and completing up to ${CLAIM_BATCH} at a time, all over HTTP.\n`);
   console.log("| backend | enqueued by | enqueue | drain (claim + complete) | end to end |");

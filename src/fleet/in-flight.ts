@@ -38,11 +38,9 @@ export class InFlightRequests {
     };
   }
 
-  /** Stops request `id` wherever it is (waiting for a slot, or on its node); false when it is not here. */
-  stop(id: string): boolean {
-    const stop = this.stoppers.get(id);
-    stop?.();
-    return stop !== undefined;
+  /** Stops request `id` wherever it is (waiting for a slot, or on its node); nothing when it is not here. */
+  stop(id: string): void {
+    this.stoppers.get(id)?.();
   }
 
   /** Calls `fn` at each start and end until the returned function is called. */

@@ -3,7 +3,7 @@ import type { Slot } from "../fleet/index.js";
 import { FlotillaError } from "../server/errors.js";
 import type { CallContext, ProxyDeps } from "./context.js";
 import type { InferenceCall } from "./forward.js";
-import { translate, withServer } from "./forward.js";
+import { stopWhenGone, translate, withServer } from "./forward.js";
 import { clientApi, type Usage } from "./translate/index.js";
 import { callUpstream, upstreamStatusError } from "./upstream.js";
 
@@ -38,13 +38,8 @@ export async function splitEmbeddings(deps: ProxyDeps, ctx: CallContext, call: I
   if (parts < 2) return false;
 
   const size = Math.ceil(input.length / parts);
-  const abort = new AbortController();
   // As for a whole request: a client that goes away, or a stop by id (a cancelled task), ends every part.
-  const onClose = () => {
-    if (!reply.raw.writableFinished) abort.abort();
-  };
-  reply.raw.once("close", onClose);
-  const unstoppable = deps.fleet.requests.stoppable(ctx.requestId, () => abort.abort());
+  const { abort, release } = stopWhenGone(deps, ctx, reply);
   const tried = new Set<string>();
   const servers = new Set<string>();
   let bodies: unknown[];
@@ -61,8 +56,7 @@ export async function splitEmbeddings(deps: ProxyDeps, ctx: CallContext, call: I
     deps.record(ctx, call.path, call.model, { status: failure.status, server: "", error: failure.message }, tried.size);
     throw failure;
   } finally {
-    reply.raw.off("close", onClose);
-    unstoppable();
+    release();
   }
   const joined = clientApi(call.path) === "ollama" ? joinOllama(bodies as OllamaEmbedBody[]) : joinOpenAI(bodies as OpenAIEmbedBody[]);
   const server = [...servers].join(",");

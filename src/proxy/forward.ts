@@ -21,14 +21,7 @@ export interface InferenceCall {
  * translated when the server speaks the other API.
  */
 export async function forwardInference(deps: ProxyDeps, ctx: CallContext, call: InferenceCall, reply: FastifyReply): Promise<void> {
-  const res = reply.raw;
-  const abort = new AbortController();
-  const onClose = () => {
-    if (!res.writableFinished) abort.abort();
-  };
-  res.once("close", onClose);
-  // An in-process request (a queued task's) has no socket to close: it is stopped by its id.
-  const unstoppable = deps.fleet.requests.stoppable(ctx.requestId, () => abort.abort());
+  const { abort, release } = stopWhenGone(deps, ctx, reply);
   const tried = new Set<string>();
   let outcome: RecordedOutcome;
   try {
@@ -41,10 +34,31 @@ export async function forwardInference(deps: ProxyDeps, ctx: CallContext, call: 
     deps.record(ctx, call.path, call.model, { status: failure.status, server: "", error: failure.message }, tried.size);
     throw failure;
   } finally {
-    res.off("close", onClose);
-    unstoppable();
+    release();
   }
   deps.record(ctx, call.path, call.model, outcome, tried.size);
+}
+
+/**
+ * An abort for the work of one request: it fires when the client goes away
+ * before the answer is written, or when the request is stopped by its id (an
+ * in-process request, a queued task's, has no socket to close). `release` once done.
+ */
+export function stopWhenGone(deps: ProxyDeps, ctx: CallContext, reply: FastifyReply): { abort: AbortController; release(): void } {
+  const res = reply.raw;
+  const abort = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) abort.abort();
+  };
+  res.once("close", onClose);
+  const unstoppable = deps.fleet.requests.stoppable(ctx.requestId, () => abort.abort());
+  return {
+    abort,
+    release() {
+      res.off("close", onClose);
+      unstoppable();
+    },
+  };
 }
 
 /**

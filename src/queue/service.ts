@@ -117,7 +117,7 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     // A batch stays well under either backend's limit on bound parameters.
     if (!this.batch || this.batch.rows.length >= INSERT_BATCH_MAX) {
       const batch = { rows: [] as TaskRow[], written: undefined as unknown as Promise<void> };
-      batch.written = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      batch.written = yieldToIo().then(() => {
         if (this.batch === batch) this.batch = undefined;
         return this.tasks.insert(batch.rows);
       });

@@ -81,12 +81,14 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, 
     return row;
   };
 
+  const leaseLost = (id: string, workerId: string) => new FlotillaError("conflict", `worker "${workerId}" no longer holds task "${id}"`);
+
   /** Records a result in one write; only when the lease is gone is the task read, to say why. */
   const complete = async (id: string, workerId: string, result: unknown): Promise<string> => {
     const row = await queues.succeeded(id, workerId, result);
     if (!row) {
       await held(id, workerId);
-      throw new FlotillaError("conflict", `worker "${workerId}" no longer holds task "${id}"`);
+      throw leaseLost(id, workerId);
     }
     queues.ended(row);
     return row.state;
@@ -166,11 +168,11 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, 
       const task = await held(id, worker_id);
       const now = Date.now();
       const { held: still, cancelRequested } = await tasks.heartbeat(id, worker_id, now + task.timeout_ms + queues.leaseGraceMs, now);
-      if (!still) throw new FlotillaError("conflict", `worker "${worker_id}" no longer holds task "${id}"`);
+      if (!still) throw leaseLost(id, worker_id);
       // A cancel ends the task here and now; the worker is told to drop it.
       if (cancelRequested) {
-        await tasks.finish(id, worker_id, { state: "cancelled" }, now);
-        await queues.announce(id);
+        const ended = await tasks.finish(id, worker_id, { state: "cancelled" }, now);
+        if (ended) queues.ended(ended);
       }
       await tasks.touchWorker(worker_id, now, cancelRequested ? { currentTask: null } : {});
       return { cancel: cancelRequested };
@@ -226,7 +228,7 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, 
       const { id } = req.params as { id: string };
       const body = req.body as Static<typeof FailBody>;
       const state = await queues.failed(await held(id, body.worker_id), body.worker_id, body.error, body.retryable);
-      if (!state) throw new FlotillaError("conflict", `worker "${body.worker_id}" no longer holds task "${id}"`);
+      if (!state) throw leaseLost(id, body.worker_id);
       await tasks.touchWorker(body.worker_id, Date.now(), { currentTask: null, failed: 1 });
       await queues.announce(id);
       return { state };

@@ -249,12 +249,12 @@ export function redisTaskRepo(url: string, prefix = "flotilla:"): RedisTaskRepo 
   };
   const rows = async (ids: string[]) => (await hashes(ids.map((id) => `${P}task:${id}`))).map(fromHash).filter((r): r is TaskRow => r !== undefined);
 
-  return {
+  const repo: RedisTaskRepo = {
     async insert(list) {
       // One script for the whole batch: Redis does the per-row work, not this event loop.
       if (list.length > 0) await redis.fltInsert(P, JSON.stringify(list.map(insertRow)));
     },
-    claim: async (queue, owner, now, graceMs) => ((await redis.fltClaim(P, queue, owner, now, graceMs, 1)) as unknown[]).map(toRow)[0],
+    claim: async (queue, owner, now, graceMs) => (await repo.claimUpTo(queue, owner, now, graceMs, 1))[0],
     claimUpTo: async (queue, owner, now, graceMs, limit) => ((await redis.fltClaim(P, queue, owner, now, graceMs, limit)) as unknown[]).map(toRow).filter((r): r is TaskRow => r !== undefined),
     async heartbeat(id, owner, leaseUntil, now) {
       const [held, cancel] = (await redis.fltHeartbeat(P, id, owner, leaseUntil, now)) as [number, number];
@@ -314,4 +314,5 @@ export function redisTaskRepo(url: string, prefix = "flotilla:"): RedisTaskRepo 
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+  return repo;
 }

@@ -130,7 +130,8 @@ export async function requireRedis(t: TestContext): Promise<boolean> {
   return false;
 }
 
-async function pingRedis(url: string): Promise<boolean> {
+/** Whether the Redis at `url` answers PING (within 3 s). */
+export async function pingRedis(url: string): Promise<boolean> {
   const { Redis } = await import("ioredis");
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
   redis.on("error", () => undefined);
@@ -144,26 +145,26 @@ async function pingRedis(url: string): Promise<boolean> {
   }
 }
 
+/** Removes every key under `prefix` from the Redis at `url` (a test's or a benchmark's leftovers). */
+export async function removeRedisKeys(url: string, prefix: string): Promise<void> {
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** A fresh key prefix on the test Redis, and a way to remove every key under it. */
 export function redisTestPrefix(): { prefix: string; cleanup(): Promise<void> } {
   const prefix = `flotilla-test:${randomBytes(6).toString("hex")}:`;
-  return {
-    prefix,
-    async cleanup() {
-      const { Redis } = await import("ioredis");
-      const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-      try {
-        let cursor = "0";
-        do {
-          const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-          if (keys.length) await redis.del(...keys);
-          cursor = next;
-        } while (cursor !== "0");
-      } finally {
-        redis.disconnect();
-      }
-    },
-  };
+  return { prefix, cleanup: () => removeRedisKeys(TEST_REDIS_URL, prefix) };
 }
 
 /** Registers the test for each task backend: SQLite, PostgreSQL and Redis (a fresh key prefix, removed afterwards). */
