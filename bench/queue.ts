@@ -16,6 +16,8 @@
  * what the gateway adds.
  *
  * Redis is measured when it answers at REDIS_URL (default the local one).
+ * BENCH_ONLY=throughput or =interactive runs one half; BENCH_GATEWAY_NODE_FLAGS
+ * are given to the gateways' node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them).
  * A benchmark prints figures; it asserts nothing.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -45,7 +47,7 @@ async function withGateway<T>(yaml: string, backend: Backend, fn: (url: string) 
   writeFileSync(file, yaml);
   const prefix = `flotilla-bench:${process.pid}:${Date.now()}:`;
   const { proc, match } = await startProcess(
-    ["dist/src/main.js", "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--config", file, "--log-level", "warn"],
+    [...(process.env.BENCH_GATEWAY_NODE_FLAGS?.split(" ").filter(Boolean) ?? []), "dist/src/main.js", "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, "--config", file, "--log-level", "warn"],
     { FLOTILLA_ADMIN_KEY: KEY, FLOTILLA_EMBEDDED__TINY: "off", FLOTILLA_REDIS_PREFIX: prefix, ...backend.env },
     /flotilla listening on (http:\/\/\S+)/,
   );
@@ -203,6 +205,7 @@ async function main(): Promise<void> {
       console.log(`| ${backend.name} | ${bulk ? `POST /queue/bulk, ${BULK} a call` : "POST /queue/add, one a call"} | ${r.enqueue} tasks/s | ${r.drain} tasks/s | ${r.both} tasks/s |`);
     }
   }
+  if (process.env.BENCH_ONLY === "throughput") return;
   console.log(`\nInteractive /api/chat, ${INTERACTIVE} one after another through the gateway, each followed by the same request straight to the server (20 ms latency, 4 slots, 1 kept for interactive work):\n`);
   console.log("| backend | idle: gateway p50 / p99 | idle: direct p99 | busy: gateway p50 / p99 | busy: direct p99 | gateway p99 busy/idle | added at p99, idle → busy | batch pending after |");
   console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");

@@ -217,19 +217,23 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     const deadline = setTimeout(() => abort.abort("timeout"), task.timeout_ms);
     const entry = this.running.get(task.id) as { settled?: Promise<void> };
     entry.settled = this.execute(task, spec, abort.signal)
-      .catch((err: Error) => this.options.log.warn(`task ${task.id} could not be recorded: ${err.message}`))
-      .finally(async () => {
+      .catch((err: Error) => void this.options.log.warn(`task ${task.id} could not be recorded: ${err.message}`))
+      .then((after) => {
+        if (after) this.ended(after);
+      })
+      .finally(() => {
         clearInterval(beat);
         clearTimeout(deadline);
         this.running.delete(task.id);
-        const ended = await this.tasks.get(task.id).catch(() => undefined);
-        if (ended && ended.state !== "active") this.emit("ended", ended);
         this.pump();
       });
   }
 
-  /** Runs one attempt and records how it ended: done, cancelled, given back, or failed (retried while attempts remain). */
-  private async execute(task: TaskRow, spec: QueueSpec, signal: AbortSignal): Promise<void> {
+  /**
+   * Runs one attempt and records how it ended: done, cancelled, given back, or failed (retried while
+   * attempts remain). The row as recorded; undefined when another consumer holds the task now.
+   */
+  private async execute(task: TaskRow, spec: QueueSpec, signal: AbortSignal): Promise<TaskRow | undefined> {
     const owner = this.options.replicaId;
     const now = () => Date.now();
     let result: unknown;
@@ -245,19 +249,16 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     await yieldToIo();
     switch (stoppedBy) {
       case "lease":
-        return; // another consumer holds it now
+        return undefined;
       case "cancel":
-        await this.tasks.finish(task.id, owner, { state: "cancelled" }, now());
-        return;
+        return this.tasks.finish(task.id, owner, { state: "cancelled" }, now());
       case "closing":
-        await this.tasks.failAttempt(task.id, owner, "the gateway stopped while it ran", now(), now());
-        return;
+        return this.tasks.failAttempt(task.id, owner, "the gateway stopped while it ran", now(), now());
       case "timeout":
-        await this.failed(task, owner, `timed out after ${task.timeout_ms / 1000} s`, true);
-        return;
+        return this.failed(task, owner, `timed out after ${task.timeout_ms / 1000} s`, true);
     }
-    if (!failure) await this.succeeded(task.id, owner, result);
-    else await this.failed(task, owner, failure.message, !(failure instanceof PermanentTaskError));
+    if (!failure) return this.succeeded(task.id, owner, result);
+    return this.failed(task, owner, failure.message, !(failure instanceof PermanentTaskError));
   }
 
   /** Records a finished attempt's result: the ended row, or undefined when `owner` no longer holds the task. */
@@ -265,10 +266,10 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     return this.tasks.finish(id, owner, { state: "completed", result: JSON.stringify(result ?? null) }, Date.now());
   }
 
-  /** Records a failed attempt: retried with the queue's backoff while attempts remain, unless no retry can help. */
-  async failed(task: TaskRow, owner: string, error: string, retryable: boolean): Promise<TaskRow["state"] | undefined> {
+  /** Records a failed attempt: retried with the queue's backoff while attempts remain, unless no retry can help. The row after it, or undefined when `owner` no longer holds the task. */
+  failed(task: TaskRow, owner: string, error: string, retryable: boolean): Promise<TaskRow | undefined> {
     const now = Date.now();
-    if (!retryable) return (await this.tasks.finish(task.id, owner, { state: "failed", error }, now)) ? "failed" : undefined;
+    if (!retryable) return this.tasks.finish(task.id, owner, { state: "failed", error }, now);
     const spec = this.configs.get(task.queue);
     const backoff = (spec?.backoff_ms ?? 0) * 2 ** Math.max(0, task.attempts - 1);
     return this.tasks.failAttempt(task.id, owner, error, now + backoff, now);
@@ -285,13 +286,7 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     return this.options.leaseGraceMs;
   }
 
-  /** Tells the webhook (and any listener) of a task that ended through a queue worker. */
-  async announce(id: string): Promise<void> {
-    const row = await this.tasks.get(id);
-    if (row) this.ended(row);
-  }
-
-  /** The same, for a task whose ended row is at hand. */
+  /** Tells the webhook (and any listener) how an attempt ended, from the row as recorded. */
   ended(row: TaskRow): void {
     if (row.state !== "active") this.emit("ended", row);
   }

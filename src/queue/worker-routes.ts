@@ -227,11 +227,11 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, 
     async function failTask(req) {
       const { id } = req.params as { id: string };
       const body = req.body as Static<typeof FailBody>;
-      const state = await queues.failed(await held(id, body.worker_id), body.worker_id, body.error, body.retryable);
-      if (!state) throw leaseLost(id, body.worker_id);
+      const after = await queues.failed(await held(id, body.worker_id), body.worker_id, body.error, body.retryable);
+      if (!after) throw leaseLost(id, body.worker_id);
       await tasks.touchWorker(body.worker_id, Date.now(), { currentTask: null, failed: 1 });
-      await queues.announce(id);
-      return { state };
+      queues.ended(after);
+      return { state: after.state };
     },
   );
 

@@ -123,7 +123,8 @@ return redis.call('HGETALL', k)`,
   // ARGV: prefix, id, owner, error, retryAt, now
   fltFailAttempt: `
 if not held(tkey(ARGV[2]), ARGV[3]) then return false end
-return fail_attempt(ARGV[2], ARGV[4], ARGV[5], ARGV[6])`,
+fail_attempt(ARGV[2], ARGV[4], ARGV[5], ARGV[6])
+return redis.call('HGETALL', tkey(ARGV[2]))`,
   // ARGV: prefix, now, error, batch
   fltExpire: `
 local ids = redis.call('ZRANGEBYSCORE', P .. 'active', '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[4]))
@@ -265,7 +266,7 @@ export function redisTaskRepo(url: string, prefix = "flotilla:"): RedisTaskRepo 
       const error = end.error ?? null;
       return toRow(await redis.fltFinish(P, id, owner, end.state, now, result ?? "", result === null ? 0 : 1, error ?? "", error === null ? 0 : 1));
     },
-    failAttempt: async (id, owner, error, retryAt, now) => ((await redis.fltFailAttempt(P, id, owner, error, retryAt, now)) as TaskState | null) ?? undefined,
+    failAttempt: async (id, owner, error, retryAt, now) => toRow(await redis.fltFailAttempt(P, id, owner, error, retryAt, now)),
     async expireLeases(now) {
       let total = 0;
       for (;;) {

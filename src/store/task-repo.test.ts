@@ -55,13 +55,15 @@ forEachTaskBackend("several claims at once come in claim order, each leased; few
 forEachTaskBackend("a failed attempt is retried later while attempts remain, then dead-lettered; a lost lease cannot finish", async (tasks) => {
   await tasks.insert([task("t", { max_attempts: 2 }), task("nodl", { max_attempts: 1, dead_letter: 0, created_at: T0 + 5 })]);
   await tasks.claim("q", "w1", T0, 0);
-  assert.equal(await tasks.failAttempt("t", "w1", "boom", T0 + 100, T0 + 1), "retry");
+  assert.equal((await tasks.failAttempt("t", "w1", "boom", T0 + 100, T0 + 1))?.state, "retry");
   assert.equal(await tasks.claim("q", "w1", T0 + 50, 0).then((t) => t?.id), "nodl", "t waits for its backoff");
-  assert.equal(await tasks.failAttempt("nodl", "w1", "bad", T0 + 60, T0 + 51), "failed", "no dead letter: failed");
+  assert.equal((await tasks.failAttempt("nodl", "w1", "bad", T0 + 60, T0 + 51))?.state, "failed", "no dead letter: failed");
   const again = await tasks.claim("q", "w2", T0 + 100, 0);
   assert.deepEqual([again?.id, again?.attempts], ["t", 2]);
   assert.equal(await tasks.finish("t", "w1", { state: "completed" }, T0 + 101), undefined, "w1 no longer holds it");
-  assert.equal(await tasks.failAttempt("t", "w2", "boom again", T0 + 200, T0 + 102), "archived");
+  const archived = await tasks.failAttempt("t", "w2", "boom again", T0 + 200, T0 + 102);
+  assert.equal(archived?.state, "archived");
+  assert.equal(archived?.error, "boom again", "the row after the attempt");
   const ended = await tasks.get("t");
   assert.deepEqual([ended?.state, ended?.error, ended?.finished_at], ["archived", "boom again", T0 + 102]);
 });

@@ -31,8 +31,8 @@ export interface TaskRepo {
   heartbeat(id: string, owner: string, leaseUntil: number, now: number): Promise<{ held: boolean; cancelRequested: boolean }>;
   /** Ends a task its owner holds, giving back the ended row; undefined when the lease was lost meanwhile. */
   finish(id: string, owner: string, end: TaskEnd, now: number): Promise<TaskRow | undefined>;
-  /** A failed attempt: retried at `retryAt` while attempts remain, else failed or archived (dead letter). */
-  failAttempt(id: string, owner: string, error: string, retryAt: number, now: number): Promise<TaskState | undefined>;
+  /** A failed attempt: retried at `retryAt` while attempts remain, else failed or archived (dead letter). The row after it; undefined when the lease was lost meanwhile. */
+  failAttempt(id: string, owner: string, error: string, retryAt: number, now: number): Promise<TaskRow | undefined>;
   /** Failed attempts of every task whose lease ran out (its consumer died). Returns how many. */
   expireLeases(now: number): Promise<number>;
   /** A waiting task is cancelled at once; an active one is asked to stop. Undefined when there is no such task. */
@@ -107,12 +107,12 @@ export function taskRepo(db: Kysely<Database>, dialect: Dialect): TaskRepo {
         .returningAll()
         .executeTakeFirst(),
     async failAttempt(id, owner, error, retryAt, now) {
-      const { rows } = await sql<{ state: TaskState }>`
+      const { rows } = await sql<TaskRow>`
         update tasks set state = case when attempts >= max_attempts then ${OUT_OF_ATTEMPTS} else 'retry' end,
           finished_at = case when attempts >= max_attempts then cast(${now} as bigint) else null end,
           run_at = ${retryAt}, error = ${error}, lease_owner = null, lease_until = null, updated_at = ${now}
-        where id = ${id} and lease_owner = ${owner} and state = 'active' returning state`.execute(db);
-      return rows[0]?.state;
+        where id = ${id} and lease_owner = ${owner} and state = 'active' returning *`.execute(db);
+      return rows[0];
     },
     async expireLeases(now) {
       const result = await sql`
