@@ -33,7 +33,7 @@ const ENQUEUERS = Number(process.env.BENCH_ENQUEUERS ?? 32);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 8);
 const CLAIM_BATCH = Number(process.env.BENCH_CLAIM_BATCH ?? 20);
 const BULK = 1000;
-const INTERACTIVE = Number(process.env.BENCH_INTERACTIVE ?? 400);
+const INTERACTIVE = Number(process.env.BENCH_INTERACTIVE ?? 600);
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 interface Backend {

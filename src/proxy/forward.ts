@@ -1,5 +1,6 @@
 import type { FastifyReply } from "fastify";
 import type { Slot } from "../fleet/index.js";
+import { batchTurn } from "../server/batch-lane.js";
 import { FlotillaError } from "../server/errors.js";
 import type { CallContext, ProxyDeps, RecordedOutcome } from "./context.js";
 import { clientApi, translateRequest, TranslationError, usageFromPassthrough, wantsStream, type ClientPath, type Translation, type Usage } from "./translate/index.js";
@@ -134,6 +135,7 @@ async function attemptOn(
   reply: FastifyReply,
   signal: AbortSignal,
 ): Promise<RecordedOutcome> {
+  if (ctx.priority === "batch") await batchTurn();
   const { node, upstreamModel, fallbackFrom } = slot.choice;
   const passthrough = node.kind === clientApi(call.path);
   const body = upstreamModel === call.model ? call.body : { ...call.body, model: upstreamModel };

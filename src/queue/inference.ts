@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { TaskRow } from "../store/index.js";
+import { batchTurn } from "../server/batch-lane.js";
 import { PermanentTaskError, type TaskRunner } from "./service.js";
 
 type Api = "openai" | "ollama";
@@ -42,6 +43,7 @@ export function inferenceRunner(app: FastifyInstance, bearer: string, stopReques
     // A cancel or timeout stops the request (the task's id is its request id), and with it the server's work.
     const stop = () => stopRequest(task.id);
     signal.addEventListener("abort", stop, { once: true });
+    await batchTurn();
     const res = await app.inject({
       method: "POST",
       url: path,
@@ -54,6 +56,7 @@ export function inferenceRunner(app: FastifyInstance, bearer: string, stopReques
       },
       payload: JSON.stringify(body),
     }).finally(() => signal.removeEventListener("abort", stop));
+    await batchTurn();
     const answer = res.body ? (JSON.parse(res.body) as unknown) : null;
     if (res.statusCode < 400) return answer;
     const message = `${res.statusCode}: ${errorText(answer) ?? res.body}`;

@@ -4,6 +4,7 @@ import type { TaskRepo, TaskRow } from "../store/index.js";
 import { FlotillaError } from "../server/errors.js";
 import type { QueueConfigs } from "./configs.js";
 import type { QueueSpec } from "./spec.js";
+import { batchTurn } from "../server/batch-lane.js";
 
 /** What running one task gives: its result, or an error that says whether a retry could help. */
 export type TaskRunner = (task: TaskRow, spec: QueueSpec, signal: AbortSignal) => Promise<unknown>;
@@ -193,7 +194,7 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
         if (this.paused.has(spec.name) || this.runningIn(spec.name) >= spec.concurrency) continue;
         // Let waiting I/O (interactive requests) run first: on SQLite a claim runs synchronously, and a
         // chain of them would otherwise run back to back as microtasks ahead of every socket.
-        await yieldToIo();
+        await batchTurn();
         const task = await this.tasks.claim(spec.name, this.options.replicaId, Date.now(), this.options.leaseGraceMs);
         if (!task) continue;
         this.run(task, spec);
@@ -246,7 +247,7 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
       failure = err as Error;
     }
     const stoppedBy = signal.aborted ? (signal.reason as string) : undefined;
-    await yieldToIo();
+    await batchTurn();
     switch (stoppedBy) {
       case "lease":
         return undefined;
