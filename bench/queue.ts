@@ -6,7 +6,8 @@
  * connections at once, or a thousand per `POST /queue/bulk`; then queue
  * workers made of plain HTTP calls claim up to 20 at a time
  * (`/worker/tasks/claim` with max_tasks) and hand them in together
- * (`/worker/tasks/complete`).
+ * (`/worker/tasks/complete`). A third run has the workers drain while the
+ * tasks are still being queued one per call, as a queue in steady state.
  *
  * Interactive latency: a simulated Ollama server (constant latency, four slots)
  * behind the gateway; the p50 and p99 of interactive requests one after
@@ -71,7 +72,8 @@ const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
 
 interface Throughput {
   enqueue: number;
-  drain: number;
+  /** undefined when the workers drained while tasks were still being queued */
+  drain: number | undefined;
   both: number;
 }
 
@@ -111,14 +113,28 @@ async function drainAll(pool: Pool): Promise<void> {
   );
 }
 
-async function throughput(backend: Backend, bulk: boolean): Promise<Throughput> {
+type Mode = "add" | "bulk" | "together";
+const MODES: Record<Mode, string> = {
+  add: "POST /queue/add, one a call",
+  bulk: `POST /queue/bulk, ${BULK} a call`,
+  together: "POST /queue/add, one a call, workers draining meanwhile",
+};
+
+async function throughput(backend: Backend, mode: Mode): Promise<Throughput> {
   return withGateway("queues:\n  - { name: noop, consumer: workers, retries: 0 }\n", backend, async (url) => {
     const pool = new Pool(url, { connections: ENQUEUERS + WORKERS });
     try {
       for (let w = 0; w < WORKERS; w++) await post(pool, "/worker/register", { worker_id: `bench-${w}`, queue: "noop" });
-      // First every task is queued, with no worker taking any; then the workers drain the queue.
       const started = performance.now();
-      await enqueueAll(pool, bulk);
+      if (mode === "together") {
+        // A queue in steady state: producers and consumers at once; the drain ends with the last completion.
+        let queuedAt = 0;
+        await Promise.all([enqueueAll(pool, false).then(() => (queuedAt = performance.now())), drainAll(pool)]);
+        const drainedAt = performance.now();
+        return { enqueue: rate(TASKS, queuedAt - started), drain: undefined, both: rate(TASKS, drainedAt - started) };
+      }
+      // First every task is queued, with no worker taking any; then the workers drain the queue.
+      await enqueueAll(pool, mode === "bulk");
       const queuedAt = performance.now();
       await drainAll(pool);
       const drainedAt = performance.now();
@@ -200,9 +216,9 @@ async function main(): Promise<void> {
   console.log("| backend | enqueued by | enqueue | drain (claim + complete) | end to end |");
   console.log("| --- | --- | --- | --- | --- |");
   for (const backend of process.env.BENCH_ONLY === "interactive" ? [] : backends) {
-    for (const bulk of [false, true]) {
-      const r = await throughput(backend, bulk);
-      console.log(`| ${backend.name} | ${bulk ? `POST /queue/bulk, ${BULK} a call` : "POST /queue/add, one a call"} | ${r.enqueue} tasks/s | ${r.drain} tasks/s | ${r.both} tasks/s |`);
+    for (const mode of Object.keys(MODES) as Mode[]) {
+      const r = await throughput(backend, mode);
+      console.log(`| ${backend.name} | ${MODES[mode]} | ${r.enqueue} tasks/s | ${r.drain === undefined ? "—" : `${r.drain} tasks/s`} | ${r.both} tasks/s |`);
     }
   }
   if (process.env.BENCH_ONLY === "throughput") return;
