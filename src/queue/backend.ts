@@ -2,7 +2,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { ReplyError } from "ioredis";
 import type { Config } from "../config/index.js";
 import { FlotillaError } from "../server/errors.js";
-import { redisTaskRepo, type Store, type TaskRepo } from "../store/index.js";
+import { redisTaskRepo, taskRepoInThread, type Store, type TaskRepo } from "../store/index.js";
 
 export type TaskBackend = "sql" | "redis";
 
@@ -17,9 +17,13 @@ export function taskBackendOf(config: Pick<Config, "queue_backend" | "redis_url"
   return config.queue_backend ?? (config.redis_url ? "redis" : "sql");
 }
 
-/** The task backend the config chooses, and how to let go of it. */
+/** The task backend the config chooses, and how to let go of it. On SQLite the task statements run in a thread of their own. */
 export function openTaskBackend(config: Config, store: Store, log: OutageLog): { backend: TaskBackend; tasks: TaskRepo; close(): Promise<void> } {
-  if (taskBackendOf(config) === "sql") return { backend: "sql", tasks: store.tasks, close: async () => undefined };
+  if (taskBackendOf(config) === "sql") {
+    if (store.dialect !== "sqlite") return { backend: "sql", tasks: store.tasks, close: async () => undefined };
+    const tasks = taskRepoInThread({ dataDir: config.data_dir });
+    return { backend: "sql", tasks, close: () => tasks.close() };
+  }
   const tasks = redisTaskRepo(config.redis_url as string, `${config.redis_prefix}tasks:`);
   return { backend: "redis", tasks: unavailableAs503(tasks, log), close: () => tasks.close() };
 }

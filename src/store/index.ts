@@ -21,6 +21,7 @@ export type { SettingRepo } from "./setting-repo.js";
 export type { TransferRepo, TransferProgress } from "./transfer-repo.js";
 export type { TaskRepo, TaskEnd, QueueCounts } from "./task-repo.js";
 export { redisTaskRepo, type RedisTaskRepo } from "./redis-task-repo.js";
+export { taskRepoInThread, type TaskThread } from "./task-thread.js";
 export type { UserRepo, SessionRepo, UserUpdate } from "./user-repo.js";
 export type { AuditRepo, RequestQuery, UsageQuery } from "./audit-repo.js";
 

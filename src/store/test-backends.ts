@@ -6,6 +6,7 @@ import { test, type TestContext } from "node:test";
 import pg from "pg";
 import { openStore, type Store, type TaskRepo } from "./index.js";
 import { redisTaskRepo } from "./redis-task-repo.js";
+import { taskRepoInThread } from "./task-thread.js";
 
 /**
  * Test helper: runs one test body against every store backend, each on a fresh
@@ -167,9 +168,22 @@ export function redisTestPrefix(): { prefix: string; cleanup(): Promise<void> } 
   return { prefix, cleanup: () => removeRedisKeys(TEST_REDIS_URL, prefix) };
 }
 
-/** Registers the test for each task backend: SQLite, PostgreSQL and Redis (a fresh key prefix, removed afterwards). */
+/** Registers the test for each task backend: SQLite (on the calling thread and in the thread the gateway uses), PostgreSQL and Redis (a fresh key prefix, removed afterwards). */
 export function forEachTaskBackend(name: string, fn: (tasks: TaskRepo) => Promise<void>): void {
   forEachBackend(name, (store) => fn(store.tasks));
+  // What the gateway runs on SQLite: the same statements, in a thread of their own.
+  test(`${name} [sqlite thread]`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "flotilla-store-"));
+    const store = await openStore({ dataDir: dir });
+    const tasks = taskRepoInThread({ dataDir: dir });
+    try {
+      await fn(tasks);
+    } finally {
+      await tasks.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
   test(`${name} [redis]`, async (t) => {
     if (!(await requireRedis(t))) return;
     const { prefix, cleanup } = redisTestPrefix();
