@@ -135,6 +135,7 @@ async function attemptOn(
   reply: FastifyReply,
   signal: AbortSignal,
 ): Promise<RecordedOutcome> {
+  // A queued task's call to the server is a step of batch work: it waits its turn of the event loop.
   if (ctx.priority === "batch") await batchTurn();
   const { node, upstreamModel, fallbackFrom } = slot.choice;
   const passthrough = node.kind === clientApi(call.path);

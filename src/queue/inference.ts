@@ -43,6 +43,7 @@ export function inferenceRunner(app: FastifyInstance, bearer: string, stopReques
     // A cancel or timeout stops the request (the task's id is its request id), and with it the server's work.
     const stop = () => stopRequest(task.id);
     signal.addEventListener("abort", stop, { once: true });
+    // Sending the request and reading its answer are steps of batch work: each waits its turn of the event loop.
     await batchTurn();
     const res = await app.inject({
       method: "POST",

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { TaskRepo, TaskRow } from "../store/index.js";
+import { batchTurn } from "../server/batch-lane.js";
 import { FlotillaError } from "../server/errors.js";
 import type { QueueConfigs } from "./configs.js";
 import type { QueueSpec } from "./spec.js";
-import { batchTurn } from "../server/batch-lane.js";
 
 /** What running one task gives: its result, or an error that says whether a retry could help. */
 export type TaskRunner = (task: TaskRow, spec: QueueSpec, signal: AbortSignal) => Promise<unknown>;
@@ -37,8 +37,8 @@ export interface NewTask {
 const HEARTBEAT_MAX_MS = 5_000;
 const INSERT_BATCH_MAX = 500;
 
-/** One turn of the event loop, so that waiting sockets are read before the queue's own bookkeeping goes on. */
-const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** The rest of this turn of the event loop: enqueues that arrive meanwhile are written together. */
+const endOfTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Queues and their tasks over a task backend (the database or Redis): enqueue, lookup,
@@ -118,7 +118,7 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     // A batch stays well under either backend's limit on bound parameters.
     if (!this.batch || this.batch.rows.length >= INSERT_BATCH_MAX) {
       const batch = { rows: [] as TaskRow[], written: undefined as unknown as Promise<void> };
-      batch.written = yieldToIo().then(() => {
+      batch.written = endOfTurn().then(() => {
         if (this.batch === batch) this.batch = undefined;
         return this.tasks.insert(batch.rows);
       });
@@ -192,8 +192,7 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     scan: while (this.running.size < this.options.maxRunning && !this.closed) {
       for (const spec of queues) {
         if (this.paused.has(spec.name) || this.runningIn(spec.name) >= spec.concurrency) continue;
-        // Let waiting I/O (interactive requests) run first: on SQLite a claim runs synchronously, and a
-        // chain of them would otherwise run back to back as microtasks ahead of every socket.
+        // One step of batch work per turn of the event loop: interactive requests' sockets are read between claims.
         await batchTurn();
         const task = await this.tasks.claim(spec.name, this.options.replicaId, Date.now(), this.options.leaseGraceMs);
         if (!task) continue;
