@@ -30,6 +30,7 @@ import { startProcess, startUrlProcess } from "./processes.js";
 
 const KEY = "flt_bench_admin_key_0123456789";
 const TASKS = Number(process.env.BENCH_TASKS ?? 10_000);
+const WARMUP = Number(process.env.BENCH_WARMUP_TASKS ?? 3_000);
 const ENQUEUERS = Number(process.env.BENCH_ENQUEUERS ?? 32);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 8);
 const CLAIM_BATCH = Number(process.env.BENCH_CLAIM_BATCH ?? 20);
@@ -77,14 +78,14 @@ interface Throughput {
   both: number;
 }
 
-/** Queues TASKS tasks: one per POST /queue/add from ENQUEUERS connections, or BULK per POST /queue/bulk from a few. */
-async function enqueueAll(pool: Pool, bulk: boolean): Promise<void> {
+/** Queues `count` tasks: one per POST /queue/add from ENQUEUERS connections, or BULK per POST /queue/bulk from a few. */
+async function enqueueAll(pool: Pool, bulk: boolean, count: number): Promise<void> {
   let sent = 0;
   const connections = bulk ? 4 : ENQUEUERS;
   await Promise.all(
     Array.from({ length: connections }, async () => {
-      while (sent < TASKS) {
-        const n = bulk ? Math.min(BULK, TASKS - sent) : 1;
+      while (sent < count) {
+        const n = bulk ? Math.min(BULK, count - sent) : 1;
         const first = sent;
         sent += n;
         const res = bulk
@@ -96,13 +97,13 @@ async function enqueueAll(pool: Pool, bulk: boolean): Promise<void> {
   );
 }
 
-/** Workers claim up to CLAIM_BATCH tasks at a time and hand their results in together, until TASKS are done. */
-async function drainAll(pool: Pool): Promise<void> {
+/** Workers claim up to CLAIM_BATCH tasks at a time and hand their results in together, until `count` are done. */
+async function drainAll(pool: Pool, count: number): Promise<void> {
   let completed = 0;
   await Promise.all(
     Array.from({ length: WORKERS }, async (_, w) => {
       const worker_id = `bench-${w}`;
-      while (completed < TASKS) {
+      while (completed < count) {
         const claim = await post(pool, "/worker/tasks/claim", { worker_id, queue: "noop", wait_ms: 200, max_tasks: CLAIM_BATCH });
         if (claim.status === 204) continue;
         const { tasks } = claim.json as { tasks: Array<{ id: string }> };
@@ -125,18 +126,21 @@ async function throughput(backend: Backend, mode: Mode): Promise<Throughput> {
     const pool = new Pool(url, { connections: ENQUEUERS + WORKERS });
     try {
       for (let w = 0; w < WORKERS; w++) await post(pool, "/worker/register", { worker_id: `bench-${w}`, queue: "noop" });
+      // A first round through the same calls, unmeasured, so that the figures are of a warmed-up gateway (JIT, connections).
+      await enqueueAll(pool, mode === "bulk", WARMUP);
+      await drainAll(pool, WARMUP);
       const started = performance.now();
       if (mode === "together") {
         // A queue in steady state: producers and consumers at once; the drain ends with the last completion.
         let queuedAt = 0;
-        await Promise.all([enqueueAll(pool, false).then(() => (queuedAt = performance.now())), drainAll(pool)]);
+        await Promise.all([enqueueAll(pool, false, TASKS).then(() => (queuedAt = performance.now())), drainAll(pool, TASKS)]);
         const drainedAt = performance.now();
         return { enqueue: rate(TASKS, queuedAt - started), drain: undefined, both: rate(TASKS, drainedAt - started) };
       }
       // First every task is queued, with no worker taking any; then the workers drain the queue.
-      await enqueueAll(pool, mode === "bulk");
+      await enqueueAll(pool, mode === "bulk", TASKS);
       const queuedAt = performance.now();
-      await drainAll(pool);
+      await drainAll(pool, TASKS);
       const drainedAt = performance.now();
       return { enqueue: rate(TASKS, queuedAt - started), drain: rate(TASKS, drainedAt - queuedAt), both: rate(TASKS, drainedAt - started) };
     } finally {
@@ -212,7 +216,7 @@ async function main(): Promise<void> {
   const backends: Backend[] = [{ name: "SQLite", env: {} }];
   if (await pingRedis(REDIS_URL)) backends.push({ name: "Redis", env: { REDIS_URL, FLOTILLA_QUEUE_BACKEND: "redis" } });
   else console.log(`(Redis does not answer at ${REDIS_URL}: measuring SQLite only)\n`);
-  console.log(`Node ${process.version}, ${os.cpus().length} cores; ${TASKS} no-op tasks, ${ENQUEUERS} enqueuing connections, ${WORKERS} workers claiming and completing up to ${CLAIM_BATCH} at a time, all over HTTP.\n`);
+  console.log(`Node ${process.version}, ${os.cpus().length} cores; ${TASKS} no-op tasks (after ${WARMUP} unmeasured), ${ENQUEUERS} enqueuing connections, ${WORKERS} workers claiming and completing up to ${CLAIM_BATCH} at a time, all over HTTP.\n`);
   console.log("| backend | enqueued by | enqueue | drain (claim + complete) | end to end |");
   console.log("| --- | --- | --- | --- | --- |");
   for (const backend of process.env.BENCH_ONLY === "interactive" ? [] : backends) {
