@@ -97,9 +97,13 @@ async function enqueueAll(pool: Pool, bulk: boolean, count: number): Promise<voi
   );
 }
 
-/** Workers claim up to CLAIM_BATCH tasks at a time and hand their results in together, until `count` are done. */
-async function drainAll(pool: Pool, count: number): Promise<void> {
+/**
+ * Workers claim up to CLAIM_BATCH tasks at a time and hand their results in together, until `count`
+ * are done. Gives when the last was handed in (a worker still long-polling then is not counted).
+ */
+async function drainAll(pool: Pool, count: number): Promise<number> {
   let completed = 0;
+  let doneAt = 0;
   await Promise.all(
     Array.from({ length: WORKERS }, async (_, w) => {
       const worker_id = `bench-${w}`;
@@ -109,9 +113,11 @@ async function drainAll(pool: Pool, count: number): Promise<void> {
         const { tasks } = claim.json as { tasks: Array<{ id: string }> };
         await post(pool, "/worker/tasks/complete", { worker_id, results: tasks.map((task) => ({ id: task.id, result: null })) });
         completed += tasks.length;
+        if (completed >= count && !doneAt) doneAt = performance.now();
       }
     }),
   );
+  return doneAt;
 }
 
 type Mode = "add" | "bulk" | "together";
@@ -133,15 +139,13 @@ async function throughput(backend: Backend, mode: Mode): Promise<Throughput> {
       if (mode === "together") {
         // A queue in steady state: producers and consumers at once; the drain ends with the last completion.
         let queuedAt = 0;
-        await Promise.all([enqueueAll(pool, false, TASKS).then(() => (queuedAt = performance.now())), drainAll(pool, TASKS)]);
-        const drainedAt = performance.now();
+        const [, drainedAt] = await Promise.all([enqueueAll(pool, false, TASKS).then(() => (queuedAt = performance.now())), drainAll(pool, TASKS)]);
         return { enqueue: rate(TASKS, queuedAt - started), drain: undefined, both: rate(TASKS, drainedAt - started) };
       }
       // First every task is queued, with no worker taking any; then the workers drain the queue.
       await enqueueAll(pool, mode === "bulk", TASKS);
       const queuedAt = performance.now();
-      await drainAll(pool, TASKS);
-      const drainedAt = performance.now();
+      const drainedAt = await drainAll(pool, TASKS);
       return { enqueue: rate(TASKS, queuedAt - started), drain: rate(TASKS, drainedAt - queuedAt), both: rate(TASKS, drainedAt - started) };
     } finally {
       await pool.close();
