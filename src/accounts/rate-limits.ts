@@ -75,7 +75,7 @@ export class RateLimits {
     const principal = req.principal;
     const cls = CLASS_OF[req.routeOptions.config.auth ?? "public"];
     if (!principal || !cls) return undefined;
-    const found = buckets(cls, this.config[cls], principal);
+    const found = principal.forTask ? [] : buckets(cls, this.config[cls], principal);
     const budget = cls === "inference" && principal.keyId && principal.dailyTokenBudget ? principal.dailyTokenBudget : undefined;
     if (found.length === 0 && budget === undefined) return undefined;
     const now = Date.now();

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { TaskRow } from "../store/index.js";
+import { TASK_KEY_HEADER } from "../server/auth.js";
 import { batchTurn } from "../server/batch-lane.js";
 import { PermanentTaskError, type TaskRunner } from "./service.js";
 
@@ -34,8 +35,9 @@ export function taskRequest(task: TaskRow): { path: string; body: Record<string,
 
 /**
  * Runs inference tasks through the gateway's own routes, in process: the
- * same auth, translation, routing and records as a client's request, at batch
- * priority, so a task only takes a slot interactive traffic leaves free.
+ * same auth, translation, routing and records as a client's request, as the
+ * key that queued the task (its budget, its usage), at batch priority, so a
+ * task only takes a slot interactive traffic leaves free.
  */
 export function inferenceRunner(app: FastifyInstance, bearer: string, stopRequest: (requestId: string) => void): TaskRunner {
   return async function runInference(task, _spec, signal) {
@@ -54,6 +56,8 @@ export function inferenceRunner(app: FastifyInstance, bearer: string, stopReques
         "x-flotilla-priority": "batch",
         "x-ollama-source": `queue:${task.queue}`,
         "x-request-id": task.id,
+        // It runs as the key that queued it: that key's budget applies and its usage is recorded.
+        ...(task.key_id ? { [TASK_KEY_HEADER]: task.key_id } : {}),
       },
       payload: JSON.stringify(body),
     }).finally(() => signal.removeEventListener("abort", stop));

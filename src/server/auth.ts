@@ -28,7 +28,13 @@ export interface Principal {
   scopes?: readonly Scope[];
   /** A key's tokens per UTC day, when it has a budget. */
   dailyTokenBudget?: number;
+  /** The gateway running a queued task for this key: its budget applies; its request limits were counted when the task was queued. */
+  forTask?: boolean;
 }
+
+/** The gateway's own key for the tasks it runs; with TASK_KEY_HEADER it acts as the key that queued the task. */
+export const TASK_RUNNER_KEY_ID = "key_task_runner";
+export const TASK_KEY_HEADER = "x-flotilla-task-key";
 
 export interface KeyRecord {
   id: string;
@@ -89,31 +95,55 @@ const MISSES_MAX = 10_000;
  */
 export class Keyring {
   private readonly byHash = new Map<string, KeyRecord>();
+  private readonly byId = new Map<string, KeyRecord>();
   private readonly misses = new Map<string, number>();
   /** Key ids used since the last drain, for a batched last_used_at update. */
   readonly used = new Set<string>();
 
-  constructor(private readonly find?: (hash: string) => Promise<KeyRecord | undefined>) {}
+  constructor(
+    private readonly find?: (hash: string) => Promise<KeyRecord | undefined>,
+    private readonly findById?: (id: string) => Promise<KeyRecord | undefined>,
+  ) {}
 
   /** The gateway's own keys, never stored (the queue's runner): kept across reloads. */
   private readonly internal = new Map<string, KeyRecord>();
 
   load(records: KeyRecord[]): void {
     this.byHash.clear();
+    this.byId.clear();
     this.misses.clear();
-    for (const r of records) this.byHash.set(r.hash, r);
-    for (const r of this.internal.values()) this.byHash.set(r.hash, r);
+    for (const r of [...records, ...this.internal.values()]) this.hold(r);
   }
 
   /** A key the gateway gives itself for in-process calls; it lives as long as the process. */
   addInternal(record: KeyRecord): void {
     this.internal.set(record.hash, record);
-    this.byHash.set(record.hash, record);
+    this.hold(record);
   }
 
   add(record: KeyRecord): void {
-    this.byHash.set(record.hash, record);
+    this.hold(record);
     this.misses.delete(record.hash);
+  }
+
+  private hold(record: KeyRecord): void {
+    this.byHash.set(record.hash, record);
+    this.byId.set(record.id, record);
+  }
+
+  /** The key that queued a task, as the principal its run acts as; undefined once it is revoked or expired. */
+  forTask(keyId: string): Principal | undefined | Promise<Principal | undefined> {
+    const asTask = (record: KeyRecord | undefined) => {
+      const principal = record && this.principal(record);
+      if (principal) principal.forTask = true;
+      return principal;
+    };
+    const held = this.byId.get(keyId);
+    if (held || !this.findById) return asTask(held);
+    return this.findById(keyId).then((found) => {
+      if (found) this.add(found);
+      return asTask(found);
+    });
   }
 
   /** A user's keys stop working at once (the user was deleted). */
@@ -154,13 +184,9 @@ export class Keyring {
 
   /** Revokes one key at once; false when it is not held. */
   revoke(id: string, at = Date.now()): boolean {
-    for (const record of this.byHash.values()) {
-      if (record.id === id) {
-        record.revoked_at ??= at;
-        return true;
-      }
-    }
-    return false;
+    const record = this.byId.get(id);
+    if (record) record.revoked_at ??= at;
+    return record !== undefined;
   }
 }
 
@@ -221,7 +247,11 @@ function refusal(level: Guarded, presented: boolean, principal: Principal | unde
 /** The principal behind the request's credentials: a bearer API key or access token, else the session cookie. */
 function identify(req: WithHeaders, keyring: Keyring, credentials: CredentialResolver | undefined, token = presentedKey(req)): { presented: boolean; principal: Maybe<Principal> } {
   if (token !== undefined) {
-    return { presented: true, principal: credentials?.isAccessToken(token) ? credentials.accessToken(token) : keyring.verify(token) };
+    const found = credentials?.isAccessToken(token) ? credentials.accessToken(token) : keyring.verify(token);
+    // Only the gateway's own runner key may act for another key (the one that queued the task it runs).
+    const forKey = req.headers[TASK_KEY_HEADER];
+    if (typeof forKey === "string" && !(found instanceof Promise) && found?.keyId === TASK_RUNNER_KEY_ID) return { presented: true, principal: keyring.forTask(forKey) };
+    return { presented: true, principal: found };
   }
   const cookie = credentials?.cookieToken(req);
   if (cookie === undefined || !credentials) return { presented: false, principal: undefined };

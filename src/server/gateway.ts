@@ -14,7 +14,7 @@ import { createRecorder } from "../observe/record.js";
 import { openAuditSink, openStore, type Store } from "../store/index.js";
 import { ensureAdminKey, keyRecord, loadKeys } from "./admin-key.js";
 import { buildApp } from "./app.js";
-import { generateKey, hashKey, Keyring } from "./auth.js";
+import { generateKey, hashKey, Keyring, TASK_RUNNER_KEY_ID } from "./auth.js";
 import { UpgradeRoutes } from "./upgrade.js";
 import { WorkerHub } from "../workers/index.js";
 import { startEmbeddedNode } from "../engine/embedded-node.js";
@@ -43,10 +43,16 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
   const store = await openStore(storeOptions);
   const auditSink = openAuditSink(store, storeOptions);
   const { generated } = await ensureAdminKey(store, config.admin_key);
-  const keyring = new Keyring(async (hash) => {
-    const row = await store.apiKeys.findByHash(hash);
-    return row && keyRecord(row);
-  });
+  const keyring = new Keyring(
+    async (hash) => {
+      const row = await store.apiKeys.findByHash(hash);
+      return row && keyRecord(row);
+    },
+    async (id) => {
+      const row = await store.apiKeys.get(id);
+      return row && keyRecord(row);
+    },
+  );
   keyring.load(await loadKeys(store));
 
   // The logger is Fastify's, made with the app below; these run only once it exists.
@@ -98,7 +104,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     embedded = await startEmbeddedNode(config, fleet.fleet, log);
     // The queue's runner calls the gateway's own routes in process, with a key that exists only in memory.
     const runnerKey = generateKey();
-    keyring.addInternal({ id: "key_task_runner", hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
+    keyring.addInternal({ id: TASK_RUNNER_KEY_ID, hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
     await warnOfTasksLeftInDatabase(taskBackend.backend, store, log);
     await queues.start(inferenceRunner(app, runnerKey, (id) => fleet.requests.stop(id)));
   } catch (err) {

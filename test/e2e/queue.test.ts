@@ -231,7 +231,9 @@ describe("two gateways on one Redis share the queue: every task runs once, on ei
     const store = redis as NonNullable<typeof redis>;
     const sim = await sims.start({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"], latencyMs: 100 });
     const yaml = "queues:\n  - { name: shared, concurrency: 2 }\ntask_runner:\n  poll_ms: 50\n  max_running: 2\n";
-    const [a, b] = await Promise.all([0, 1].map(() => startFlotilla({ servers: [`${sim.url},ollama`], yaml, env: store.env })));
+    // Replicas share their database as well as Redis (the keys tasks run as are there): one data dir, one after the other.
+    const a = await startFlotilla({ servers: [`${sim.url},ollama`], yaml, env: store.env });
+    const b = await startFlotilla({ servers: [`${sim.url},ollama`], yaml, env: store.env, dataDir: a.dataDir });
     try {
       const res = await a.admin("/queue/bulk", { method: "POST", body: JSON.stringify({ queue: "shared", tasks: Array.from({ length: 20 }, (_, i) => ({ data: chatData("m", `q${i}`) })) }) });
       const ids = ((await res.json()) as { tasks: Array<{ id: string }> }).tasks.map((t) => t.id);
@@ -252,7 +254,8 @@ describe("two gateways on one Redis share the queue: every task runs once, on ei
       const [byA, byB] = [await answered(a), await answered(b)];
       assert.ok(byA > 0 && byB > 0 && byA + byB === 20, `both replicas ran tasks: ${byA} and ${byB}`);
     } finally {
-      await Promise.all([a.stop(), b.stop()]);
+      await b.stop();
+      await a.stop();
       await store.cleanup();
     }
   });
