@@ -96,7 +96,8 @@ describe("nodes: the fleet's view, drain and undrain, and the events they leave"
     await waitFor("traffic back on a", () => chatsOn(a) >= onAAtDrain + 4);
     running = false;
     await Promise.all(clients);
-    assert.ok(statuses.length > 20);
+    // At least the 8 + 8 + 4 the waits above counted on the servers (b may have had none before the drain: a had the model loaded).
+    assert.ok(statuses.length >= 20, `${statuses.length} requests answered`);
     assert.deepEqual([...new Set(statuses)], [200], "no request failed");
 
     const kinds = (await serverEvents()).filter((e) => e.server === aName).map((e) => e.kind);
