@@ -49,9 +49,9 @@ export function forEachBackend(name: string, fn: (store: Store, backend: Backend
   }
 }
 
-function sqliteBackend(): Prepared {
+function sqliteBackend(): Prepared & { dataDir: string } {
   const dir = mkdtempSync(join(tmpdir(), "flotilla-store-"));
-  return { name: "sqlite", open: () => openStore({ dataDir: dir }), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  return { name: "sqlite", dataDir: dir, open: () => openStore({ dataDir: dir }), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** undefined when PostgreSQL is unreachable and not required (the test is then marked skipped). */
@@ -173,15 +173,15 @@ export function forEachTaskBackend(name: string, fn: (tasks: TaskRepo) => Promis
   forEachBackend(name, (store) => fn(store.tasks));
   // What the gateway runs on SQLite: the same statements, in a thread of their own.
   test(`${name} [sqlite thread]`, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "flotilla-store-"));
-    const store = await openStore({ dataDir: dir });
-    const tasks = taskRepoInThread({ dataDir: dir });
+    const backend = sqliteBackend();
+    const store = await backend.open();
+    const tasks = taskRepoInThread({ dataDir: backend.dataDir });
     try {
       await fn(tasks);
     } finally {
       await tasks.close();
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await backend.cleanup();
     }
   });
   test(`${name} [redis]`, async (t) => {
