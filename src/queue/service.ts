@@ -50,6 +50,8 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
   private runner: TaskRunner | undefined;
   private readonly running = new Map<string, { queue: string; abort: AbortController; settled?: Promise<void> }>();
   private paused = new Set<string>();
+  /** Counts pauses and unpauses made here, so that an upkeep read begun before one does not undo it. */
+  private pauseChanges = 0;
   private timer: NodeJS.Timeout | undefined;
   private pumping = false;
   private again = false;
@@ -140,6 +142,7 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     await this.tasks.setPaused(name, paused, Date.now());
     if (paused) this.paused.add(name);
     else this.paused.delete(name);
+    this.pauseChanges++;
     this.pump();
   }
 
@@ -156,7 +159,9 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
   private async tick(): Promise<void> {
     try {
       await this.tasks.expireLeases(Date.now());
-      this.paused = await this.tasks.pausedQueues();
+      const changes = this.pauseChanges;
+      const paused = await this.tasks.pausedQueues();
+      if (changes === this.pauseChanges) this.paused = paused;
     } catch (err) {
       this.options.log.warn(`queue upkeep failed: ${(err as Error).message}`);
     }
