@@ -1,5 +1,5 @@
 /**
- * npm run bench:queue — the job queue over HTTP, on SQLite and on Redis.
+ * npm run bench:queue — the job queue over HTTP, on SQLite, on Redis and on BullMQ.
  *
  * Throughput: a real gateway with a `consumer: workers` queue; this process
  * enqueues no-op tasks over HTTP, one per `POST /queue/add` from many
@@ -16,7 +16,7 @@
  * so that what the machine's load does to every request can be told apart from
  * what the gateway adds.
  *
- * Redis is measured when it answers at REDIS_URL (default the local one).
+ * Redis (Flotilla's scripts, and BullMQ) is measured when it answers at REDIS_URL (default the local one).
  * BENCH_ONLY=throughput or =interactive runs one half; BENCH_GATEWAY_NODE_FLAGS
  * are given to the gateways' node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them).
  * A benchmark prints figures; it asserts nothing.
@@ -218,7 +218,10 @@ async function interactive(backend: Backend): Promise<Interactive> {
 
 async function main(): Promise<void> {
   const backends: Backend[] = [{ name: "SQLite", env: {} }];
-  if (await pingRedis(REDIS_URL)) backends.push({ name: "Redis", env: { REDIS_URL, FLOTILLA_QUEUE_BACKEND: "redis" } });
+  if (await pingRedis(REDIS_URL)) {
+    backends.push({ name: "Redis", env: { REDIS_URL, FLOTILLA_QUEUE_BACKEND: "redis" } });
+    backends.push({ name: "BullMQ", env: { REDIS_URL, FLOTILLA_QUEUE_BACKEND: "bullmq" } });
+  }
   else console.log(`(Redis does not answer at ${REDIS_URL}: measuring SQLite only)\n`);
   console.log(`Node ${process.version}, ${os.cpus().length} cores; ${TASKS} no-op tasks (after ${WARMUP} unmeasured), ${ENQUEUERS} enqueuing connections, ${WORKERS} workers claiming and completing up to ${CLAIM_BATCH} at a time, all over HTTP.\n`);
   console.log("| backend | enqueued by | enqueue | drain (claim + complete) | end to end |");

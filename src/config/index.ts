@@ -58,7 +58,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Rea
   if (problems.length) throw new ConfigError(dedupe(problems));
   const config = withDefaults as Config;
   nameServers(config, problems);
-  if (config.queue_backend === "redis" && !config.redis_url) problems.push("queue_backend: redis needs redis_url (REDIS_URL)");
+  if (config.queue_backend && config.queue_backend !== "sql" && !config.redis_url) problems.push(`queue_backend: ${config.queue_backend} needs redis_url (REDIS_URL)`);
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze(config);
 }

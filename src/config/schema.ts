@@ -64,8 +64,8 @@ export const ConfigSchema = Type.Object(
     data_dir: Type.String({ default: "./data" }),
     database_url: Type.Optional(Type.String({ pattern: "^postgres(ql)?://" })),
     redis_url: Type.Optional(Type.String()),
-    /** Where queued tasks live: `sql` (the database) or `redis` (redis_url). Default: redis when redis_url is set. */
-    queue_backend: Type.Optional(Type.Union([Type.Literal("sql"), Type.Literal("redis")])),
+    /** Where queued tasks live: `sql` (the database), `redis` (redis_url, Flotilla's own scripts) or `bullmq` (redis_url, BullMQ queues). Default: redis when redis_url is set. */
+    queue_backend: Type.Optional(Type.Union([Type.Literal("sql"), Type.Literal("redis"), Type.Literal("bullmq")])),
     /** The prefix of every key Flotilla keeps in Redis, so that several gateways (or test runs) can share one server. */
     redis_prefix: Type.String({ minLength: 1, default: "flotilla:" }),
     metrics_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openStore, redisTaskRepo } from "../store/index.js";
+import { bullmqTaskRepo, openStore, redisTaskRepo } from "../store/index.js";
 import { FlotillaError } from "../server/errors.js";
 import { redisAccess, taskBackendOf, unavailableAs503, warnOfTasksLeftInDatabase } from "./backend.js";
 
@@ -13,6 +13,7 @@ test("tasks live in Redis once there is one, unless the config keeps them in the
   assert.equal(taskBackendOf({}), "sql");
   assert.equal(taskBackendOf({ redis_url: "redis://r:6379" }), "redis");
   assert.equal(taskBackendOf({ redis_url: "redis://r:6379", queue_backend: "sql" }), "sql");
+  assert.equal(taskBackendOf({ redis_url: "redis://r:6379", queue_backend: "bullmq" }), "bullmq");
 });
 
 test("workers are given Redis credentials only when tasks live there and the operator allows it", () => {
@@ -21,27 +22,30 @@ test("workers are given Redis credentials only when tasks live there and the ope
   assert.equal(redisAccess({ ...base, queue_workers: { share_redis: true } }), null, "no Redis");
   assert.equal(redisAccess({ ...base, queue_workers: { share_redis: true }, redis_url: url, queue_backend: "sql" }), null, "tasks in the database");
   assert.deepEqual(redisAccess({ ...base, queue_workers: { share_redis: true }, redis_url: url }), { addr: "cache.internal:6380", password: "s@cret", db: 2, key_prefix: "fl:tasks:" });
+  assert.equal(redisAccess({ ...base, queue_workers: { share_redis: true }, redis_url: url, queue_backend: "bullmq" })?.key_prefix, "fl:bull", "BullMQ's own prefix");
 });
 
-test("a Redis that does not answer fails task calls as 503 store_unavailable, not as internal errors", async () => {
-  const dead = redisTaskRepo("redis://127.0.0.1:1");
-  const warnings: string[] = [];
-  const tasks = unavailableAs503(dead, { warn: (m) => warnings.push(m) });
-  try {
-    const err = await tasks.get("t1").then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    assert.ok(err instanceof FlotillaError, String(err));
-    assert.deepEqual([err.code, err.status, err.headers?.["retry-after"]], ["store_unavailable", 503, "1"]);
-    assert.match(err.message, /task store \(Redis\) is not answering/);
-    await tasks.counts("q", Date.now()).catch(() => undefined);
-    assert.equal(warnings.length, 1, "logged once for the outage, not per call");
-    assert.match(warnings[0] ?? "", /not answering: .+/, "the log says why");
-  } finally {
-    await dead.close();
-  }
-});
+for (const [name, open] of [["redis", redisTaskRepo], ["bullmq", bullmqTaskRepo]] as const) {
+  test(`a Redis that does not answer fails task calls as 503 store_unavailable, not as internal errors [${name}]`, async () => {
+    const dead = open("redis://127.0.0.1:1", "fl:");
+    const warnings: string[] = [];
+    const tasks = unavailableAs503(dead, { warn: (m) => warnings.push(m) });
+    try {
+      const err = await tasks.get("t1").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof FlotillaError, String(err));
+      assert.deepEqual([err.code, err.status, err.headers?.["retry-after"]], ["store_unavailable", 503, "1"]);
+      assert.match(err.message, /task store \(Redis\) is not answering/);
+      await tasks.counts("q", Date.now()).catch(() => undefined);
+      assert.equal(warnings.length, 1, "logged once for the outage, not per call");
+      assert.match(warnings[0] ?? "", /not answering: .+/, "the log says why");
+    } finally {
+      await dead.close();
+    }
+  });
+}
 
 test("with tasks on Redis, unfinished tasks left in the database are reported at start, not silently stranded", async () => {
   const dir = mkdtempSync(join(tmpdir(), "flotilla-backend-"));

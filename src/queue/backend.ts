@@ -2,9 +2,10 @@ import { Type, type Static } from "@sinclair/typebox";
 import { ReplyError } from "ioredis";
 import type { Config } from "../config/index.js";
 import { FlotillaError } from "../server/errors.js";
-import { redisTaskRepo, taskRepoInThread, type Store, type TaskRepo } from "../store/index.js";
+import { bullmqTaskRepo, redisTaskRepo, taskRepoInThread, type Store, type TaskRepo } from "../store/index.js";
 
-export type TaskBackend = "sql" | "redis";
+/** The database; Redis with Flotilla's own scripts; Redis as BullMQ queues. */
+export type TaskBackend = "sql" | "redis" | "bullmq";
 
 interface OutageLog {
   warn(message: string): void;
@@ -24,8 +25,9 @@ export function openTaskBackend(config: Config, store: Store, log: OutageLog): {
     const tasks = taskRepoInThread({ dataDir: config.data_dir });
     return { backend: "sql", tasks, close: () => tasks.close() };
   }
-  const tasks = redisTaskRepo(config.redis_url as string, `${config.redis_prefix}tasks:`);
-  return { backend: "redis", tasks: unavailableAs503(tasks, log), close: () => tasks.close() };
+  const backend = taskBackendOf(config);
+  const tasks = backend === "bullmq" ? bullmqTaskRepo(config.redis_url as string, config.redis_prefix) : redisTaskRepo(config.redis_url as string, `${config.redis_prefix}tasks:`);
+  return { backend, tasks: unavailableAs503(tasks, log), close: () => tasks.close() };
 }
 
 /**
@@ -56,7 +58,7 @@ export function unavailableAs503(tasks: TaskRepo, log: OutageLog): TaskRepo {
  * in the database (from before REDIS_URL was set) would wait unseen. Says so once at start.
  */
 export async function warnOfTasksLeftInDatabase(backend: TaskBackend, store: Store, log: OutageLog): Promise<number> {
-  if (backend !== "redis") return 0;
+  if (backend === "sql") return 0;
   const row = await store.db
     .selectFrom("tasks")
     .select((eb) => eb.fn.countAll<number>().as("n"))
@@ -76,13 +78,14 @@ export const RedisAccess = Type.Object({
 
 /** Seed 001's Redis credentials, when tasks live in Redis and the operator allows workers to have them. */
 export function redisAccess(config: Pick<Config, "queue_workers" | "queue_backend" | "redis_url" | "redis_prefix">): Static<typeof RedisAccess> | null {
-  if (!config.queue_workers.share_redis || taskBackendOf(config) !== "redis" || !config.redis_url) return null;
+  const backend = taskBackendOf(config);
+  if (!config.queue_workers.share_redis || backend === "sql" || !config.redis_url) return null;
   const url = new URL(config.redis_url);
   return {
     addr: `${url.hostname}:${url.port || "6379"}`,
     password: decodeURIComponent(url.password),
     db: Number(url.pathname.slice(1) || 0),
-    key_prefix: `${config.redis_prefix}tasks:`,
+    key_prefix: backend === "bullmq" ? `${config.redis_prefix}bull` : `${config.redis_prefix}tasks:`,
   };
 }
 

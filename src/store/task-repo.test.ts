@@ -2,12 +2,10 @@ import assert from "node:assert/strict";
 import type { TaskRow } from "./index.js";
 import { forEachTaskBackend } from "./test-backends.js";
 
-// The queue's task backends: one contract on SQLite, PostgreSQL and Redis.
+// The queue's task backends: one contract on SQLite, PostgreSQL, Redis and BullMQ, every time counted from T0.
 
-const T0 = 1_700_000_000_000;
-
-function task(id: string, overrides: Partial<TaskRow> = {}): TaskRow {
-  return {
+/** A task made at T0, ready at T0. */
+const taskAt = (T0: number) => (id: string, overrides: Partial<TaskRow> = {}): TaskRow => ({
     id,
     queue: "q",
     state: "pending",
@@ -30,10 +28,10 @@ function task(id: string, overrides: Partial<TaskRow> = {}): TaskRow {
     started_at: null,
     finished_at: null,
     ...overrides,
-  };
-}
+  });
 
-forEachTaskBackend("claims take ready tasks oldest first, never one twice, and not before their time", async (tasks) => {
+forEachTaskBackend("claims take ready tasks oldest first, never one twice, and not before their time", async (tasks, T0) => {
+  const task = taskAt(T0);
   await tasks.insert([task("t2", { created_at: T0 + 2 }), task("t1", { created_at: T0 + 1 }), task("later", { state: "scheduled", run_at: T0 + 1000 }), task("other", { queue: "r" })]);
   const claims = await Promise.all([1, 2, 3].map((i) => tasks.claim("q", `w${i}`, T0 + 10, 500)));
   const got = claims.filter(Boolean).map((t) => t?.id).sort();
@@ -43,7 +41,8 @@ forEachTaskBackend("claims take ready tasks oldest first, never one twice, and n
   assert.equal((await tasks.claim("q", "w9", T0 + 1000, 500))?.id, "later", "a scheduled task once its time comes");
 });
 
-forEachTaskBackend("several claims at once come in claim order, each leased; fewer when fewer are ready", async (tasks) => {
+forEachTaskBackend("several claims at once come in claim order, each leased; fewer when fewer are ready", async (tasks, T0) => {
+  const task = taskAt(T0);
   await tasks.insert([task("c", { created_at: T0 + 3 }), task("a", { created_at: T0 + 1 }), task("b", { created_at: T0 + 2 }), task("early", { run_at: T0 - 5, created_at: T0 + 9 })]);
   const first = await tasks.claimUpTo("q", "w1", T0, 100, 3);
   assert.deepEqual(first.map((t) => [t.id, t.state, t.lease_owner, t.lease_until]), [["early", "active", "w1", T0 + 1100], ["a", "active", "w1", T0 + 1100], ["b", "active", "w1", T0 + 1100]]);
@@ -52,7 +51,8 @@ forEachTaskBackend("several claims at once come in claim order, each leased; few
   assert.equal((await tasks.counts("q", T0)).counts.active, 4);
 });
 
-forEachTaskBackend("a failed attempt is retried later while attempts remain, then dead-lettered; a lost lease cannot finish", async (tasks) => {
+forEachTaskBackend("a failed attempt is retried later while attempts remain, then dead-lettered; a lost lease cannot finish", async (tasks, T0) => {
+  const task = taskAt(T0);
   await tasks.insert([task("t", { max_attempts: 2 }), task("nodl", { max_attempts: 1, dead_letter: 0, created_at: T0 + 5 })]);
   await tasks.claim("q", "w1", T0, 0);
   assert.equal((await tasks.failAttempt("t", "w1", "boom", T0 + 100, T0 + 1))?.state, "retry");
@@ -68,7 +68,8 @@ forEachTaskBackend("a failed attempt is retried later while attempts remain, the
   assert.deepEqual([ended?.state, ended?.error, ended?.finished_at], ["archived", "boom again", T0 + 102]);
 });
 
-forEachTaskBackend("an expired lease counts as a failed attempt; a heartbeat keeps it and hears a cancel", async (tasks) => {
+forEachTaskBackend("an expired lease counts as a failed attempt; a heartbeat keeps it and hears a cancel", async (tasks, T0) => {
+  const task = taskAt(T0);
   await tasks.insert([task("dead"), task("alive", { created_at: T0 + 1 })]);
   await tasks.claim("q", "w1", T0, 0);
   await tasks.claim("q", "w2", T0, 0);
@@ -84,7 +85,8 @@ forEachTaskBackend("an expired lease counts as a failed attempt; a heartbeat kee
   assert.equal(await tasks.cancel("nope", T0), undefined);
 });
 
-forEachTaskBackend("tasks are listed newest first by state, counted per state, with throughput and the oldest ready task", async (tasks) => {
+forEachTaskBackend("tasks are listed newest first by state, counted per state, with throughput and the oldest ready task", async (tasks, T0) => {
+  const task = taskAt(T0);
   await tasks.insert([task("a", { created_at: T0 + 1 }), task("b", { created_at: T0 + 2 }), task("c", { created_at: T0 + 3 }), task("x", { queue: "r" })]);
   const claimed = await tasks.claim("q", "w", T0 + 10, 0);
   await tasks.finish(claimed?.id as string, "w", { state: "completed", result: '{"ok":true}' }, T0 + 20);
@@ -100,7 +102,7 @@ forEachTaskBackend("tasks are listed newest first by state, counted per state, w
   assert.deepEqual([...(await tasks.pausedQueues())], ["q"]);
 });
 
-forEachTaskBackend("queue workers register (again), are touched with what they run and finish, and are listed", async (tasks) => {
+forEachTaskBackend("queue workers register (again), are touched with what they run and finish, and are listed", async (tasks, T0) => {
   await tasks.registerWorker("w1", "q", T0);
   await tasks.touchWorker("w1", T0 + 5, { currentTask: "t1" });
   await tasks.touchWorker("w1", T0 + 9, { currentTask: null, completed: 1 });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import pg from "pg";
 import { openStore, type Store, type TaskRepo } from "./index.js";
+import { bullmqTaskRepo } from "./bullmq-task-repo.js";
 import { redisTaskRepo } from "./redis-task-repo.js";
 import { taskRepoInThread } from "./task-thread.js";
 
@@ -168,31 +169,63 @@ export function redisTestPrefix(): { prefix: string; cleanup(): Promise<void> } 
   return { prefix, cleanup: () => removeRedisKeys(TEST_REDIS_URL, prefix) };
 }
 
-/** Registers the test for each task backend: SQLite (on the calling thread and in the thread the gateway uses), PostgreSQL and Redis (a fresh key prefix, removed afterwards). */
-export function forEachTaskBackend(name: string, fn: (tasks: TaskRepo) => Promise<void>): void {
-  forEachBackend(name, (store) => fn(store.tasks));
+/** The fixed clock the contract suite's `now`s count from on backends that take time from their caller. */
+const FIXED_T0 = 1_700_000_000_000;
+
+/**
+ * Registers the test for each task backend: SQLite (on the calling thread and in the thread the gateway uses),
+ * PostgreSQL, Redis and BullMQ (a fresh key prefix each, removed afterwards). The body gets the time its `now`s
+ * count from: fixed, except on BullMQ, which takes time from the wall clock; there each call waits for its `now`.
+ */
+export function forEachTaskBackend(name: string, fn: (tasks: TaskRepo, t0: number) => Promise<void>): void {
+  forEachBackend(name, (store) => fn(store.tasks, FIXED_T0));
   // What the gateway runs on SQLite: the same statements, in a thread of their own.
   test(`${name} [sqlite thread]`, async () => {
     const backend = sqliteBackend();
     const store = await backend.open();
     const tasks = taskRepoInThread({ dataDir: backend.dataDir });
     try {
-      await fn(tasks);
+      await fn(tasks, FIXED_T0);
     } finally {
       await tasks.close();
       await store.close();
       await backend.cleanup();
     }
   });
-  test(`${name} [redis]`, async (t) => {
-    if (!(await requireRedis(t))) return;
-    const { prefix, cleanup } = redisTestPrefix();
-    const tasks = redisTaskRepo(TEST_REDIS_URL, prefix);
-    try {
-      await fn(tasks);
-    } finally {
-      await tasks.close();
-      await cleanup();
-    }
-  });
+  for (const [label, open] of [["redis", redisTaskRepo], ["bullmq", bullmqTaskRepo]] as const) {
+    test(`${name} [${label}]`, async (t) => {
+      if (!(await requireRedis(t))) return;
+      const { prefix, cleanup } = redisTestPrefix();
+      const tasks = open(TEST_REDIS_URL, prefix);
+      try {
+        if (label === "redis") await fn(tasks, FIXED_T0);
+        else {
+          const t0 = Date.now() + 100;
+          await fn(onWallClock(tasks), t0);
+        }
+      } finally {
+        await tasks.close();
+        await cleanup();
+      }
+    });
+  }
+}
+
+/** Where each TaskRepo call takes its `now`. */
+const NOW_AT: Partial<Record<keyof TaskRepo, number>> = {
+  claim: 2, claimUpTo: 2, heartbeat: 3, finish: 3, failAttempt: 4, expireLeases: 0, cancel: 1, counts: 1, setPaused: 2, registerWorker: 2, touchWorker: 1,
+};
+
+/** A backend on the wall clock, called as the suite calls the others: each call waits until its `now` has come. */
+function onWallClock(tasks: TaskRepo): TaskRepo {
+  const wrapped = {} as Record<string, unknown>;
+  for (const [name, method] of Object.entries(tasks) as Array<[keyof TaskRepo, (...args: unknown[]) => Promise<unknown>]>) {
+    const at = NOW_AT[name];
+    wrapped[name] = async (...args: unknown[]) => {
+      const wait = at === undefined ? 0 : (args[at] as number) - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      return method(...args);
+    };
+  }
+  return wrapped as unknown as TaskRepo;
 }

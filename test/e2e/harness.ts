@@ -161,17 +161,20 @@ export function runCli(gw: Flotilla, args: string[]): Promise<{ code: number | n
 
 /** Where a gateway under test keeps its queued tasks: env to start it with, skipped (with the reason) when Redis is absent. */
 export interface TaskStoreUnderTest {
-  name: "sqlite" | "redis";
+  name: "sqlite" | "redis" | "bullmq";
   skip: string | false;
   env: Record<string, string>;
   cleanup(): Promise<void>;
 }
 
-/** The job queue's two backends, for suites that must pass on both: the SQLite database, and Redis under a fresh key prefix. */
+/** The job queue's backends, for suites that must pass on each: the SQLite database, and Redis (Flotilla's scripts, and BullMQ) under fresh key prefixes. */
 export async function taskStores(): Promise<TaskStoreUnderTest[]> {
-  const { prefix, cleanup } = redisTestPrefix();
+  const redis = redisTestPrefix();
+  const bullmq = redisTestPrefix();
+  const skip = await redisSkipReason();
   return [
     { name: "sqlite", skip: false, env: {}, cleanup: async () => undefined },
-    { name: "redis", skip: await redisSkipReason(), env: { REDIS_URL: TEST_REDIS_URL, FLOTILLA_REDIS_PREFIX: prefix }, cleanup },
+    { name: "redis", skip, env: { REDIS_URL: TEST_REDIS_URL, FLOTILLA_REDIS_PREFIX: redis.prefix }, cleanup: redis.cleanup },
+    { name: "bullmq", skip, env: { REDIS_URL: TEST_REDIS_URL, FLOTILLA_REDIS_PREFIX: bullmq.prefix, FLOTILLA_QUEUE_BACKEND: "bullmq" }, cleanup: bullmq.cleanup },
   ];
 }

@@ -52,7 +52,10 @@ for (const store of await taskStores()) {
       assert.deepEqual(registered.body.deployment, { git_url: "file:///srv/repo.git", branch: "main", startup_cmd: "node worker.js", startup_timeout_secs: 300 });
       const redis = registered.body.redis as { addr: string; key_prefix: string } | null;
       if (store.name === "sqlite") assert.equal(redis, null, "tasks in the database: no Redis to hand out");
-      else assert.deepEqual([redis?.addr, redis?.key_prefix], [new URL(store.env.REDIS_URL).host, `${store.env.FLOTILLA_REDIS_PREFIX}tasks:`], "allowed, and tasks in Redis");
+      else {
+        const keyPrefix = store.name === "bullmq" ? `${store.env.FLOTILLA_REDIS_PREFIX}bull` : `${store.env.FLOTILLA_REDIS_PREFIX}tasks:`;
+        assert.deepEqual([redis?.addr, redis?.key_prefix], [new URL(store.env.REDIS_URL).host, keyPrefix], "allowed, and tasks in Redis");
+      }
       assert.equal((await call("/worker/register", { worker_id: "w1", queue: "inline" })).status, 409, "the gateway runs that queue itself");
       assert.equal((await call("/worker/register", { worker_id: "w1", queue: "nope" })).status, 404);
       assert.equal((await call("/worker/tasks/claim", { worker_id: "stranger", queue: "jobs" })).status, 404, "register first");
