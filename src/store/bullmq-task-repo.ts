@@ -75,9 +75,15 @@ export function bullmqTaskRepo(url: string, prefix: string): RedisTaskRepo {
   const queues = new Map<string, Queue>();
   const workers = new Map<string, Worker>();
   const queueOfId = new Map<string, string>();
+  let closed = false;
+  /** A closed BullMQ worker quietly claims nothing; a closed store must say so, as the others do (a long-poll ends on it). */
+  const open = () => {
+    if (closed) throw new Error("the task store (BullMQ) is closed");
+  };
 
   const settings = { backoffStrategy: (_attempts: number, _type?: string, err?: Error) => Math.max(1, ((err as AttemptFailed).retryAt ?? 0) - Date.now()) };
   const queueNamed = (name: string): Queue => {
+    open();
     let queue = queues.get(name);
     if (!queue) {
       queues.set(name, (queue = new Queue(name, { connection: redis, prefix: bullPrefix })));
@@ -86,6 +92,7 @@ export function bullmqTaskRepo(url: string, prefix: string): RedisTaskRepo {
     return queue;
   };
   const workerOf = (name: string): Worker => {
+    open();
     let worker = workers.get(name);
     if (!worker) {
       workers.set(name, (worker = new Worker(name, null, { connection: workerRedis, prefix: bullPrefix, autorun: false, lockDuration: 30_000, settings })));
@@ -383,6 +390,7 @@ export function bullmqTaskRepo(url: string, prefix: string): RedisTaskRepo {
     workers: () => workersRepo.workers(),
     worker: (id) => workersRepo.worker(id),
     async close() {
+      closed = true;
       await Promise.all([...workers.values()].map((w) => w.close()));
       await Promise.all([...queues.values()].map((q) => q.close()));
       await workersRepo.close();
