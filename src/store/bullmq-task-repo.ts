@@ -279,12 +279,16 @@ export function bullmqTaskRepo(url: string, prefix: string): RedisTaskRepo {
       let expired = 0;
       for (const queue of await redis.smembers(`${S}queues`)) {
         const active = await redis.lrange(listKey(queue, "active"), 0, -1);
-        for (const id of active) {
-          // The lock is the lease: once Redis has expired it, whoever sets it anew owns the job's failed attempt.
-          // A lock also goes when its holder ends the job: only a job still active once locked is expired.
+        if (active.length === 0) continue;
+        // The lock is the lease: once Redis has expired it, whoever sets it anew owns the job's failed attempt.
+        // A lock also goes when its holder ends the job: only a job still active once locked is expired.
+        const token = `lease-expiry:${randomUUID()}`;
+        const takeovers = redis.pipeline();
+        for (const id of active) takeovers.set(bullKey(queue, id, ":lock"), token, "PX", TAKEOVER_MS, "NX");
+        const replies = (await takeovers.exec()) ?? [];
+        const taken = active.filter((_, i) => replies[i]?.[1] === "OK");
+        for (const id of taken) {
           const lock = bullKey(queue, id, ":lock");
-          const token = `lease-expiry:${randomUUID()}`;
-          if ((await redis.set(lock, token, "PX", TAKEOVER_MS, "NX")) !== "OK") continue;
           const job = (await redis.lpos(listKey(queue, "active"), id)) === null ? undefined : await Job.fromId<JobData>(workerOf(queue), id);
           const row = job ? await attemptFailed(job, token, EXPIRED, now, now) : undefined;
           if (row) expired++;
