@@ -216,13 +216,20 @@ const NOW_AT: Partial<Record<keyof TaskRepo, number>> = {
   claim: 2, claimUpTo: 2, heartbeat: 3, finish: 3, failAttempt: 4, expireLeases: 0, cancel: 1, counts: 1, setPaused: 2, registerWorker: 2, touchWorker: 1,
 };
 
+/**
+ * How long after its `now` a wall-clock call is made. BullMQ counts a retry's delay from its own
+ * Date.now(), a little after the one the delay was worked out from, so a retry is due a few ms
+ * after the time asked for; the suite's "not yet" checks are 50 ms or more before a due time.
+ */
+const WALL_CLOCK_SLACK_MS = 20;
+
 /** A backend on the wall clock, called as the suite calls the others: each call waits until its `now` has come. */
 function onWallClock(tasks: TaskRepo): TaskRepo {
   const wrapped = {} as Record<string, unknown>;
   for (const [name, method] of Object.entries(tasks) as Array<[keyof TaskRepo, (...args: unknown[]) => Promise<unknown>]>) {
     const at = NOW_AT[name];
     wrapped[name] = async (...args: unknown[]) => {
-      const wait = at === undefined ? 0 : (args[at] as number) - Date.now();
+      const wait = at === undefined ? 0 : (args[at] as number) + WALL_CLOCK_SLACK_MS - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       return method(...args);
     };
