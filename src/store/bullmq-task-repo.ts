@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { redisTaskRepo, type RedisTaskRepo } from "./redis-task-repo.js";
+import { AttemptFailed, bullmqKeyPrefix, dueAt, FAILURE_ENDS, jobDataOf, jobOptsOf, rowOf, untilRetryAt, waitingState, type FailureEnd, type JobData } from "./bullmq-jobs.js";
 import type { TaskRow, TaskState } from "./schema.js";
 import type { QueueCounts, TaskEnd } from "./task-repo.js";
 
@@ -19,37 +20,12 @@ import type { QueueCounts, TaskEnd } from "./task-repo.js";
  *                         failed, archived (dead letter) or cancelled
  *   tomb:{id}             the row of a task cancelled before it started (BullMQ can only remove a waiting job)
  *   cancel-requested      set of active tasks asked to stop
- * A waiting or delayed job is `retry` once it has been started (BullMQ's
- * attemptsStarted), else `pending` or `scheduled`. Queue workers are kept as the
- * Lua backend keeps them, under the same side prefix.
+ * How a task is a job, and which job is in which task state: bullmq-jobs.ts.
+ * Queue workers are kept as the Lua backend keeps them, under the side prefix.
  */
-
-/** The task's columns that BullMQ has no field for, as the job's data. */
-interface JobData {
-  data: string;
-  max_attempts: number;
-  dead_letter: number;
-  timeout_ms: number;
-  run_at: number;
-  user_id: string | null;
-  key_id: string | null;
-  webhook_url: string | null;
-}
-
-/** A failed attempt and when to try again; the backoff strategy reads the time from it. */
-class AttemptFailed extends Error {
-  constructor(
-    message: string,
-    readonly retryAt: number,
-  ) {
-    super(message);
-  }
-}
 
 /** BullMQ's codes for a job that is gone, not locked, locked by another token, or not active. */
 const LOST = new Set([-1, -2, -3, -6]);
-const FAILURE_ENDS = ["failed", "archived", "cancelled"] as const;
-type FailureEnd = (typeof FAILURE_ENDS)[number];
 const RECENT_MS = 60_000;
 /** How long a lease expiry holds a job it takes over (the time one failed attempt takes to record). */
 const TAKEOVER_MS = 10_000;
@@ -63,7 +39,7 @@ const EXPIRED = "the consumer holding it stopped answering (lease expired)";
 const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 export function bullmqTaskRepo(url: string, prefix: string): RedisTaskRepo {
-  const bullPrefix = `${prefix}bull`;
+  const bullPrefix = bullmqKeyPrefix(prefix);
   const S = `${prefix}bullmq:`;
   // Commands fail after two reconnects rather than wait for Redis forever: the gateway answers 503 meanwhile.
   const redis = new Redis(url, { maxRetriesPerRequest: 2 });
@@ -81,7 +57,7 @@ export function bullmqTaskRepo(url: string, prefix: string): RedisTaskRepo {
     if (closed) throw new Error("the task store (BullMQ) is closed");
   };
 
-  const settings = { backoffStrategy: (_attempts: number, _type?: string, err?: Error) => Math.max(1, ((err as AttemptFailed).retryAt ?? 0) - Date.now()) };
+  const settings = { backoffStrategy: untilRetryAt };
   const queueNamed = (name: string): Queue => {
     open();
     let queue = queues.get(name);
@@ -115,35 +91,6 @@ export function bullmqTaskRepo(url: string, prefix: string): RedisTaskRepo {
   function remember(id: string, queue: string): void {
     if (queueOfId.size >= QUEUE_OF_CACHED) queueOfId.clear();
     queueOfId.set(id, queue);
-  }
-
-  function rowOf(job: Job<JobData>, state: TaskState, at: Partial<TaskRow> = {}): TaskRow {
-    const d = job.data;
-    const times = [job.timestamp, job.processedOn ?? 0, job.finishedOn ?? 0, at.finished_at ?? 0];
-    return {
-      id: job.id as string,
-      queue: job.queueName,
-      state,
-      data: d.data,
-      result: state === "completed" ? ((job.returnvalue as string | null) ?? null) : null,
-      error: state === "completed" ? null : job.failedReason || null,
-      attempts: job.attemptsStarted,
-      max_attempts: d.max_attempts,
-      dead_letter: d.dead_letter,
-      timeout_ms: d.timeout_ms,
-      run_at: d.run_at,
-      lease_owner: null,
-      lease_until: null,
-      cancel_requested: 0,
-      user_id: d.user_id,
-      key_id: d.key_id,
-      webhook_url: d.webhook_url,
-      created_at: job.timestamp,
-      updated_at: Math.max(...times),
-      started_at: job.processedOn ?? null,
-      finished_at: state === "completed" ? (job.finishedOn ?? null) : null,
-      ...at,
-    };
   }
 
   async function jobOf(id: string): Promise<Job<JobData> | undefined> {
@@ -199,7 +146,7 @@ export function bullmqTaskRepo(url: string, prefix: string): RedisTaskRepo {
   }
 
   /** Waiting and delayed jobs of a queue with what tells pending, scheduled and retry apart. */
-  async function waiting(queue: string): Promise<Array<{ id: string; state: "pending" | "scheduled" | "retry"; created: number; runAt: number }>> {
+  async function waiting(queue: string): Promise<Array<{ id: string; state: ReturnType<typeof waitingState>; created: number; runAt: number }>> {
     const [[, wait], [, prioritized], [, delayed]] = (await redis
       .multi()
       .lrange(listKey(queue, "wait"), 0, -1)
@@ -207,22 +154,25 @@ export function bullmqTaskRepo(url: string, prefix: string): RedisTaskRepo {
       .zrange(listKey(queue, "delayed"), 0, -1, "WITHSCORES")
       .exec()) as [[null, string[]], [null, string[]], [null, string[]]];
     const entries: Array<{ id: string; delayed: boolean; runAt: number }> = [...wait, ...prioritized].map((id) => ({ id, delayed: false, runAt: 0 }));
-    for (let i = 0; i < delayed.length; i += 2) entries.push({ id: delayed[i] as string, delayed: true, runAt: Math.floor(Number(delayed[i + 1]) / 0x1000) });
+    for (let i = 0; i < delayed.length; i += 2) entries.push({ id: delayed[i] as string, delayed: true, runAt: dueAt(delayed[i + 1] as string) });
     const pipeline = redis.pipeline();
     for (const e of entries) pipeline.hmget(bullKey(queue, e.id), "ats", "timestamp");
     const fields = ((await pipeline.exec()) ?? []).map(([, f]) => f as [string | null, string | null]);
     return entries.map((e, i) => {
       const [ats, timestamp] = fields[i] ?? [null, null];
-      const started = Number(ats ?? 0) > 0;
       const created = Number(timestamp ?? 0);
-      return { id: e.id, state: started ? "retry" : e.delayed ? "scheduled" : "pending", created, runAt: e.delayed ? e.runAt : created };
+      return { id: e.id, state: waitingState(Number(ats ?? 0), e.delayed), created, runAt: e.delayed ? e.runAt : created };
     });
   }
 
   const repo: RedisTaskRepo = {
     async insert(rows) {
       const byQueue = new Map<string, TaskRow[]>();
-      for (const row of rows) byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row]);
+      for (const row of rows) {
+        const list = byQueue.get(row.queue);
+        if (list) list.push(row);
+        else byQueue.set(row.queue, [row]);
+      }
       for (const [queue, list] of byQueue) {
         // A batch goes in claim order, as the SQL backends claim it.
         list.sort((a, b) => a.run_at - b.run_at || a.created_at - b.created_at);
@@ -235,8 +185,8 @@ export function bullmqTaskRepo(url: string, prefix: string): RedisTaskRepo {
         await queueNamed(queue).addBulk(
           list.map((row) => ({
             name: "task",
-            data: { data: row.data, max_attempts: row.max_attempts, dead_letter: row.dead_letter, timeout_ms: row.timeout_ms, run_at: row.run_at, user_id: row.user_id, key_id: row.key_id, webhook_url: row.webhook_url } satisfies JobData,
-            opts: { jobId: row.id, timestamp: row.created_at, delay: Math.max(0, row.run_at - row.created_at), attempts: row.max_attempts, backoff: { type: "flotilla" }, removeOnComplete: false, removeOnFail: false },
+            data: jobDataOf(row),
+            opts: jobOptsOf(row),
           })),
         );
       }
@@ -329,7 +279,6 @@ export function bullmqTaskRepo(url: string, prefix: string): RedisTaskRepo {
       for (const end of FAILURE_ENDS) side.zscore(endKey(queue, end), id);
       side.zscore(listKey(queue, "delayed"), id);
       const [[, owner], [, ttl], [, requested], ...scores] = (await side.exec()) as Array<[null, unknown]>;
-      const started = job.attemptsStarted > 0;
       if (bullState === "active") return rowOf(job, "active", { lease_owner: owner as string | null, lease_until: (ttl as number) > 0 ? Date.now() + (ttl as number) : null, cancel_requested: requested === 1 ? 1 : 0 });
       if (bullState === "completed") return rowOf(job, "completed");
       if (bullState === "failed") {
@@ -338,8 +287,8 @@ export function bullmqTaskRepo(url: string, prefix: string): RedisTaskRepo {
         return rowOf(job, state, { finished_at: at >= 0 ? Number(scores[at]?.[1]) : (job.finishedOn ?? null) });
       }
       const delayedScore = scores[FAILURE_ENDS.length]?.[1];
-      const runAt = delayedScore !== null && delayedScore !== undefined ? Math.floor(Number(delayedScore) / 0x1000) : job.data.run_at;
-      return rowOf(job, started ? "retry" : bullState === "delayed" ? "scheduled" : "pending", { run_at: runAt });
+      const runAt = delayedScore !== null && delayedScore !== undefined ? dueAt(delayedScore as string) : job.data.run_at;
+      return rowOf(job, waitingState(job.attemptsStarted, bullState === "delayed"), { run_at: runAt });
     },
     async list(queue, state, limit, offset) {
       let ids: string[];
