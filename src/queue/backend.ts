@@ -2,10 +2,13 @@ import { Type, type Static } from "@sinclair/typebox";
 import { ReplyError } from "ioredis";
 import type { Config } from "../config/index.js";
 import { FlotillaError } from "../server/errors.js";
-import { bullmqTaskRepo, redisTaskRepo, taskRepoInThread, type Store, type TaskRepo } from "../store/index.js";
+import { bullmqKeyPrefix, bullmqTaskRepo, redisTaskRepo, taskRepoInThread, type Store, type TaskRepo } from "../store/index.js";
 
 /** The database; Redis with Flotilla's own scripts; Redis as BullMQ queues. */
 export type TaskBackend = "sql" | "redis" | "bullmq";
+
+/** Where the Lua backend keeps its task keys, under the gateway's Redis prefix. */
+const luaTaskPrefix = (redisPrefix: string) => `${redisPrefix}tasks:`;
 
 interface OutageLog {
   warn(message: string): void;
@@ -20,13 +23,13 @@ export function taskBackendOf(config: Pick<Config, "queue_backend" | "redis_url"
 
 /** The task backend the config chooses, and how to let go of it. On SQLite the task statements run in a thread of their own. */
 export function openTaskBackend(config: Config, store: Store, log: OutageLog): { backend: TaskBackend; tasks: TaskRepo; close(): Promise<void> } {
-  if (taskBackendOf(config) === "sql") {
+  const backend = taskBackendOf(config);
+  if (backend === "sql") {
     if (store.dialect !== "sqlite") return { backend: "sql", tasks: store.tasks, close: async () => undefined };
     const tasks = taskRepoInThread({ dataDir: config.data_dir });
     return { backend: "sql", tasks, close: () => tasks.close() };
   }
-  const backend = taskBackendOf(config);
-  const tasks = backend === "bullmq" ? bullmqTaskRepo(config.redis_url as string, config.redis_prefix) : redisTaskRepo(config.redis_url as string, `${config.redis_prefix}tasks:`);
+  const tasks = backend === "bullmq" ? bullmqTaskRepo(config.redis_url as string, config.redis_prefix) : redisTaskRepo(config.redis_url as string, luaTaskPrefix(config.redis_prefix));
   return { backend, tasks: unavailableAs503(tasks, log), close: () => tasks.close() };
 }
 
@@ -85,7 +88,7 @@ export function redisAccess(config: Pick<Config, "queue_workers" | "queue_backen
     addr: `${url.hostname}:${url.port || "6379"}`,
     password: decodeURIComponent(url.password),
     db: Number(url.pathname.slice(1) || 0),
-    key_prefix: backend === "bullmq" ? `${config.redis_prefix}bull` : `${config.redis_prefix}tasks:`,
+    key_prefix: backend === "bullmq" ? bullmqKeyPrefix(config.redis_prefix) : luaTaskPrefix(config.redis_prefix),
   };
 }
 

@@ -20,6 +20,7 @@ export type { EventRepo, EventQuery } from "./event-repo.js";
 export type { SettingRepo } from "./setting-repo.js";
 export type { TransferRepo, TransferProgress } from "./transfer-repo.js";
 export type { TaskRepo, TaskEnd, QueueCounts } from "./task-repo.js";
+export { bullmqKeyPrefix } from "./bullmq-jobs.js";
 export { bullmqTaskRepo } from "./bullmq-task-repo.js";
 export { redisTaskRepo, type RedisTaskRepo } from "./redis-task-repo.js";
 export { taskRepoInThread, type TaskThread } from "./task-thread.js";
