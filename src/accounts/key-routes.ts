@@ -1,8 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { keyRecord, keyScopes, newKeyRow } from "../server/admin-key.js";
-import { generateKey, type Principal } from "../server/auth.js";
-import { FlotillaError } from "../server/errors.js";
+import { keyRecord, keyScopes, newKeyRow } from "./admin-key.js";
+import { FlotillaError, generateKey, type Principal } from "../kernel/index.js";
 import type { ApiKeyRow } from "../store/index.js";
 import type { Accounts } from "./service.js";
 import { keyRole } from "./users.js";
@@ -12,9 +11,9 @@ const NewKey = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 128 }),
     /** seconds from now; absent: the key does not expire */
-    expires_in: Type.Optional(Type.Integer({ minimum: 1 })),
+    expires_in: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 * 366 * 86_400 })),
     scopes: Type.Optional(Type.Array(ScopeName, { minItems: 1, uniqueItems: true })),
-    daily_token_budget: Type.Optional(Type.Integer({ minimum: 1 })),
+    daily_token_budget: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
   },
   { additionalProperties: false },
 );

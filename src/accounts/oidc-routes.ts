@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 import type { UserRow } from "../store/index.js";
 import type { OidcIdentity, OidcLogin } from "./oidc.js";
 import type { Accounts } from "./service.js";

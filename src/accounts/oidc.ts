@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import * as client from "openid-client";
 import type { Config } from "../config/index.js";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 
 type OidcConfig = NonNullable<Config["auth"]["oidc"]>;
 

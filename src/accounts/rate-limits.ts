@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config/index.js";
-import type { AuthLevel, Principal } from "../server/auth.js";
-import { FlotillaError } from "../server/errors.js";
+import { type AuthLevel, FlotillaError, type Principal } from "../kernel/index.js";
 import type { Store } from "../store/index.js";
 import type { RateCounter } from "./rate-counter.js";
 

@@ -1,9 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { keyRecord, newKeyRow } from "../server/admin-key.js";
-import { generateKey } from "../server/auth.js";
-import { bodyMayBeOmitted } from "../server/body.js";
-import { FlotillaError } from "../server/errors.js";
+import { keyRecord, newKeyRow } from "./admin-key.js";
+import { bodyMayBeOmitted, FlotillaError, generateKey } from "../kernel/index.js";
 import type { UserRow } from "../store/index.js";
 import { LoginThrottle } from "./login-throttle.js";
 import { hashPassword, verifyPassword } from "./passwords.js";

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config/index.js";
-import type { CredentialResolver, Keyring, Principal } from "../server/auth.js";
+import type { CredentialResolver, Principal } from "../kernel/index.js";
+import type { Keyring } from "./keyring.js";
 import type { Store, UserRow } from "../store/index.js";
 import { AccessTokens, looksLikeJwt } from "./access-tokens.js";
 import { OidcLogin } from "./oidc.js";

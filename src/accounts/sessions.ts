@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { FastifyRequest } from "fastify";
-import { hashKey } from "../server/auth.js";
+import { hashKey } from "../kernel/index.js";
 import type { SessionKind, SessionRow, Store, UserRole, UserRow } from "../store/index.js";
 
 export interface SessionPrincipal {
@@ -153,9 +153,18 @@ export function cookieValue(cookieHeader: string | undefined, name: string): str
   if (!cookieHeader) return undefined;
   for (const part of cookieHeader.split(";")) {
     const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodedCookie(part.slice(eq + 1).trim());
   }
   return undefined;
+}
+
+/** Flotilla's own cookie values never need decoding; one that does not decode is taken as sent (and then not found). */
+function decodedCookie(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 /** The session token from a Cookie header, if any. */

@@ -1,7 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { Principal } from "../server/auth.js";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError, type Principal } from "../kernel/index.js";
 import type { Store, UserRow } from "../store/index.js";
 
 const MemoryConfig = Type.Object(

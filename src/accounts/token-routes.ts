@@ -1,9 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { presentedKey, type Principal } from "../server/auth.js";
-import { bodyMayBeOmitted } from "../server/body.js";
-import { FlotillaError } from "../server/errors.js";
+import { bodyMayBeOmitted, FlotillaError, presentedKey, type Principal } from "../kernel/index.js";
 import type { UserRow } from "../store/index.js";
 import { hashPassword } from "./passwords.js";
 import { looksLikeJwt } from "./access-tokens.js";

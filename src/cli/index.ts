@@ -3,7 +3,7 @@ import { worker, WORKER_HELP } from "./worker.js";
 import { makeTinyModel } from "./make-tiny-model.js";
 import { models, MODELS_HELP } from "./models.js";
 import { queueCommands, QUEUE_HELP } from "./queue-commands.js";
-import { BUILD } from "../server/build-info.js";
+import { BUILD } from "../kernel/index.js";
 
 const HELP = `flotilla — one OpenAI- and Ollama-compatible gateway for a fleet of inference servers
 

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { Value } from "@sinclair/typebox/value";
 import { parse as parseYaml } from "yaml";
-import { ConfigSchema, type Config, type ServerKind } from "./schema.js";
+import { ConfigSchema, fetchUrlProblem, serverUrlProblem, type Config, type ServerKind } from "./schema.js";
 
-export { ConfigSchema, ServerSpecSchema, ServerKind } from "./schema.js";
+export { ConfigSchema, fetchUrlProblem, ServerSpecSchema, ServerKind, serverUrlProblem } from "./schema.js";
 export type { Config, ServerSpecInput, ConfigServer } from "./schema.js";
 
 export class ConfigError extends Error {
@@ -177,6 +177,13 @@ function nameServers(config: Config, problems: string[]): void {
   const seen = new Set<string>();
   config.servers.forEach((server, i) => {
     server.url = server.url.replace(/\/+$/, "");
+    const problem = serverUrlProblem(server.url);
+    if (problem) {
+      problems.push(`servers[${i}].url: ${problem}`);
+      return;
+    }
+    const exporter = server.node_exporter_url === undefined ? undefined : fetchUrlProblem(server.node_exporter_url);
+    if (exporter) problems.push(`servers[${i}].node_exporter_url: ${exporter}`);
     server.name ??= nameFromUrl(new URL(server.url));
     if (seen.has(server.name)) problems.push(`servers[${i}].name: "${server.name}" is used by another server`);
     seen.add(server.name);

@@ -8,18 +8,46 @@ export type ServerKind = Static<typeof ServerKind>;
 export const ServerSpecSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:@-]+$" }),
-    url: Type.String({ pattern: "^https?://" }),
+    url: Type.String({ pattern: "^https?://", maxLength: 2048 }),
     kind: Type.Optional(ServerKind),
-    api_key: Type.Optional(Type.String()),
-    max_concurrency: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Sent upstream as a bearer: printable characters only. */
+    api_key: Type.Optional(Type.String({ maxLength: 4096, pattern: "^[^\\x00-\\x1f\\x7f]*$" })),
+    max_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
     /** Total accelerator memory, when known: lets the router prefer the server with the most free VRAM. */
-    vram_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
+    vram_bytes: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
     /** A Prometheus node exporter on the server's machine (e.g. http://10.0.0.5:9100/metrics): its CPU, memory and disk. */
     node_exporter_url: Type.Optional(Type.String({ pattern: "^https?://" })),
   },
   { additionalProperties: false },
 );
 export type ServerSpecInput = Static<typeof ServerSpecSchema>;
+
+/**
+ * What is wrong with a server's address, if anything: it must be an http(s)
+ * origin (requests to it are pooled per origin), such as http://10.0.0.5:11434.
+ */
+export function serverUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `"${url}" is not a URL`;
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return `"${url}" is not an http or https URL`;
+  if (parsed.username || parsed.password) return `"${url}" carries credentials: give the server's key as api_key`;
+  if (parsed.pathname !== "/" || parsed.search || parsed.hash) return `"${url}" has a path, query or fragment: give the server's origin only (scheme, host and port)`;
+  return undefined;
+}
+
+/** What is wrong with an address the gateway fetches as given (a node exporter's metrics page), if anything. */
+export function fetchUrlProblem(url: string): string | undefined {
+  try {
+    const { protocol, hostname } = new URL(url);
+    return (protocol === "http:" || protocol === "https:") && hostname ? undefined : `"${url}" is not an http or https URL with a host`;
+  } catch {
+    return `"${url}" is not a URL`;
+  }
+}
 
 const ConfigServerSchema = Type.Object(
   { ...ServerSpecSchema.properties, name: Type.Optional(ServerSpecSchema.properties.name) },

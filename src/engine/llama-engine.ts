@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
 import { modelKey } from "../fleet/index.js";
-import { BUILD } from "../server/build-info.js";
+import { BUILD } from "../kernel/index.js";
 import type { Inventory, LocalRequest, LocalResponse, LocalServer } from "./local-server.js";
 import { LoadedModel } from "./llama-model.js";
 import type { ModelFile } from "./model-spec.js";

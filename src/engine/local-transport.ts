@@ -1,5 +1,5 @@
 import { PulledBody, requestBodyBytes, type Transport, type UpstreamRequest, type UpstreamResponse } from "../fleet/index.js";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 import type { LocalServer } from "./local-server.js";
 
 /** The embedded engine as a node's transport: a function call where other nodes have a socket. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 import { Admission, type Slot } from "./admission.js";
 import { Router } from "./router.js";
 import { fleetOf } from "./test-nodes.js";

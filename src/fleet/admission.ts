@@ -1,4 +1,4 @@
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 import { FairQueue, type Priority } from "./fair-queue.js";
 import { modelKey } from "./model-name.js";
 import type { Candidates, Choice, RouteRequest, Router } from "./router.js";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { freemem, totalmem } from "node:os";
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 import type { FallbackPolicy, RoutingMode } from "./router.js";
 import type { FleetService } from "./service.js";
 

@@ -1,5 +1,5 @@
 import type { Store, TransferRow } from "../store/index.js";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 import type { Fleet } from "./fleet.js";
 import { fleetModels } from "./fleet-models.js";
 import { modelKey } from "./model-name.js";

@@ -1,7 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { bodyMayBeOmitted } from "../server/body.js";
-import { FlotillaError } from "../server/errors.js";
+import { bodyMayBeOmitted, FlotillaError } from "../kernel/index.js";
 import type { TransferRow } from "../store/index.js";
 import { fleetModels } from "./fleet-models.js";
 import type { ModelManager } from "./model-manager.js";
@@ -57,7 +56,7 @@ function humanSize(bytes: number | undefined): string | null {
 const NameParams = Type.Object({ name: Type.String({ minLength: 1 }) });
 const IdParams = Type.Object({ id: Type.String({ minLength: 1 }) });
 const DownloadBody = Type.Object({ node: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false });
-const DesiredBody = Type.Object({ replicas: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+const DesiredBody = Type.Object({ replicas: Type.Integer({ minimum: 0, maximum: 1000 }) }, { additionalProperties: false });
 const MigrateBody = Type.Object({ model_name: Type.String({ minLength: 1 }), from_node: Type.String({ minLength: 1 }), to_node: Type.String({ minLength: 1 }) }, { additionalProperties: false });
 const ReplicaView = Type.Object({ node: Type.String(), status: Type.String(), loaded: Type.Boolean(), size_bytes: Type.Union([Type.Number(), Type.Null()]), digest: Type.Union([Type.String(), Type.Null()]), modified_at: Type.Union([Type.String(), Type.Null()]) });
 const DistributedModel = Type.Object({
@@ -173,7 +172,8 @@ export function registerModelRoutes(app: FastifyInstance, fleet: Fleet, models: 
     "/api/v1/models/*",
     { schema: { summary: "Remove a model from every node that has it", tags, response: { 200: Type.Object({ model: Type.String(), deleted_from: Type.Array(Type.String()) }) } }, config: admin },
     async function removeModel(req) {
-      const name = decodeURIComponent((req.params as { "*": string })["*"]);
+      // The router has decoded the path once already: a `%` in it is a `%` in the name.
+      const name = (req.params as { "*": string })["*"];
       const nodes = models.holders(name);
       if (nodes.length === 0) throw new FlotillaError("model_not_found", `model "${name}" is on no online node`, { param: "name" });
       return { model: name, deleted_from: await models.remove(name, nodes) };

@@ -1,6 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 import type { ServerNode } from "./node.js";
 import { serverView, ServerView } from "./routes.js";
 import type { FleetService } from "./service.js";

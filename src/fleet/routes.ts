@@ -1,7 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { ServerSpecSchema, type ServerSpecInput } from "../config/index.js";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 import type { ServerNode } from "./node.js";
 import { SystemMetrics } from "./system-metrics.js";
 import type { FleetService } from "./service.js";

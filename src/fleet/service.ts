@@ -1,4 +1,5 @@
-import type { Config, ServerSpecInput } from "../config/index.js";
+import { fetchUrlProblem, serverUrlProblem, type Config, type ServerSpecInput } from "../config/index.js";
+import { FlotillaError } from "../kernel/index.js";
 import type { Store } from "../store/index.js";
 import { Admission } from "./admission.js";
 import { Fleet } from "./fleet.js";
@@ -92,6 +93,7 @@ export class FleetService {
   }
 
   async upsertServer(input: ServerSpecInput, source: StoredSource = "api"): Promise<ServerNode> {
+    checkServerUrls(input);
     const existing = this.fleet.get(input.name);
     const spec = toSpec(input, source);
     spec.drained = existing?.spec.drained ?? false;
@@ -138,6 +140,14 @@ export class FleetService {
     this.poller.stop();
     await this.fleet.close();
   }
+}
+
+/** A server's addresses are checked before anything is stored: a row the fleet cannot use would fail every start after. */
+function checkServerUrls(input: ServerSpecInput): void {
+  const url = serverUrlProblem(input.url.replace(/\/+$/, ""));
+  if (url) throw new FlotillaError("invalid_request", `url: ${url}`, { param: "url" });
+  const exporter = input.node_exporter_url === undefined ? undefined : fetchUrlProblem(input.node_exporter_url);
+  if (exporter) throw new FlotillaError("invalid_request", `node_exporter_url: ${exporter}`, { param: "node_exporter_url" });
 }
 
 type ServerRow = Awaited<ReturnType<Store["servers"]["list"]>>[number];

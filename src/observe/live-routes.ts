@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { authorizeUpgrade, type CredentialResolver, type Keyring } from "../server/auth.js";
-import { FlotillaError } from "../server/errors.js";
-import type { UpgradeRoutes } from "../server/upgrade.js";
+import { FlotillaError, type Principal, type UpgradeRoutes } from "../kernel/index.js";
 import type { LiveMessage, LiveState } from "./live.js";
 
 export const LIVE_SOCKET_PATH = "/ws";
@@ -15,7 +14,10 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const STATE_PAGE = readFileSync(new URL("../../../src/observe/state-page.html", import.meta.url), "utf8");
 
 /** Seed 000's live state (snapshot, SSE stream, the /state page) and seed 003's /ws. */
-export function registerLiveRoutes(app: FastifyInstance, live: LiveState, upgrades: UpgradeRoutes, auth: { keyring: Keyring; credentials: CredentialResolver }): void {
+/** Who a WebSocket upgrade is, and whether a member may open it: the app's own auth guard, passed in. */
+export type UpgradeAuthorizer = (request: IncomingMessage, level: "member") => Promise<Principal | FlotillaError>;
+
+export function registerLiveRoutes(app: FastifyInstance, live: LiveState, upgrades: UpgradeRoutes, authorizeUpgrade: UpgradeAuthorizer): void {
   const tags = ["fleet"];
   const read = { auth: "member" as const };
 
@@ -54,7 +56,7 @@ export function registerLiveRoutes(app: FastifyInstance, live: LiveState, upgrad
       socket.once("close", unsubscribe);
     },
     async (request) => {
-      const verdict = await authorizeUpgrade(request, "member", auth.keyring, auth.credentials);
+      const verdict = await authorizeUpgrade(request, "member");
       return verdict instanceof FlotillaError ? { status: verdict.status, message: verdict.message } : undefined;
     },
   );

@@ -1,36 +1,56 @@
-import type { CallContext, RecordedOutcome } from "../proxy/context.js";
+import type { Surface } from "../kernel/index.js";
 import type { AuditWriter } from "./audit.js";
 import type { Metrics } from "./metrics.js";
 
+/** One finished request, as whoever answered it saw it: what the audit log and metrics are made of. */
+export interface RequestRecord {
+  requestId: string;
+  surface: Surface;
+  keyId?: string;
+  source?: string;
+  method: string;
+  path: string;
+  model?: string;
+  /** The server (or servers, comma-joined) that answered; empty when none did. */
+  server: string;
+  status: number;
+  latencyMs: number;
+  ttftMs?: number;
+  usage?: { prompt_tokens: number; completion_tokens: number };
+  error?: string;
+  retries: number;
+}
+
+const micros = (ms: number) => Math.round(ms * 1000) / 1000;
+
 /** One finished request → metrics now, an audit row in the next batch. Never waits. */
 export function createRecorder(audit: AuditWriter, metrics: Metrics) {
-  return function record(ctx: CallContext, path: string, model: string | undefined, outcome: RecordedOutcome, attempts: number): void {
-    const latencyMs = performance.now() - ctx.startedAt;
-    const status = String(outcome.status);
-    metrics.requests.inc({ surface: ctx.surface, path, server: outcome.server, status });
-    metrics.duration.observe({ path }, latencyMs / 1000);
-    if (outcome.ttftMs !== undefined) metrics.ttft.observe({ server: outcome.server }, outcome.ttftMs / 1000);
-    if (outcome.usage && model) {
-      metrics.tokens.inc({ model, direction: "in" }, outcome.usage.prompt_tokens);
-      metrics.tokens.inc({ model, direction: "out" }, outcome.usage.completion_tokens);
+  return function record(r: RequestRecord): void {
+    const status = String(r.status);
+    metrics.requests.inc({ surface: r.surface, path: r.path, server: r.server, status });
+    metrics.duration.observe({ path: r.path }, r.latencyMs / 1000);
+    if (r.ttftMs !== undefined) metrics.ttft.observe({ server: r.server }, r.ttftMs / 1000);
+    if (r.usage && r.model) {
+      metrics.tokens.inc({ model: r.model, direction: "in" }, r.usage.prompt_tokens);
+      metrics.tokens.inc({ model: r.model, direction: "out" }, r.usage.completion_tokens);
     }
     audit.record({
-      id: ctx.requestId,
+      id: r.requestId,
       time: Date.now(),
-      key_id: ctx.keyId ?? null,
-      source: ctx.source ?? null,
-      surface: ctx.surface,
-      method: ctx.method,
-      path,
-      model: model ?? null,
-      server: outcome.server || null,
-      status: outcome.status,
-      latency_ms: Math.round(latencyMs * 1000) / 1000,
-      ttft_ms: outcome.ttftMs === undefined ? null : Math.round(outcome.ttftMs * 1000) / 1000,
-      tokens_in: outcome.usage?.prompt_tokens ?? null,
-      tokens_out: outcome.usage?.completion_tokens ?? null,
-      retries: Math.max(0, attempts - 1),
-      error: outcome.error ?? null,
+      key_id: r.keyId ?? null,
+      source: r.source ?? null,
+      surface: r.surface,
+      method: r.method,
+      path: r.path,
+      model: r.model ?? null,
+      server: r.server || null,
+      status: r.status,
+      latency_ms: micros(r.latencyMs),
+      ttft_ms: r.ttftMs === undefined ? null : micros(r.ttftMs),
+      tokens_in: r.usage?.prompt_tokens ?? null,
+      tokens_out: r.usage?.completion_tokens ?? null,
+      retries: r.retries,
+      error: r.error ?? null,
     });
   };
 }

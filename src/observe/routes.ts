@@ -1,7 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import type { Fleet } from "../fleet/index.js";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 import type { EventKind, EventRow, Store, SystemSampleRow } from "../store/index.js";
 
 const HOUR_MS = 3_600_000;

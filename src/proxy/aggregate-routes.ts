@@ -1,7 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { fleetModels, modelKey, type FleetModel, type ServerNode } from "../fleet/index.js";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 import type { ProxyDeps } from "./context.js";
 import { OllamaPsResponse, OllamaTagsResponse, OpenAIModel, OpenAIModelList } from "./schemas.js";
 
@@ -78,7 +78,8 @@ export function registerAggregateRoutes(app: FastifyInstance, deps: ProxyDeps): 
         config: inference,
       },
       async function getModel(req) {
-        const id = decodeURIComponent((req.params as { "*": string })["*"]);
+        // The router has decoded the path once already: a `%` in it is a `%` in the name.
+        const id = (req.params as { "*": string })["*"];
         const model = fleetModels(await refreshOnline(deps)).get(modelKey(id));
         if (!model) throw new FlotillaError("model_not_found", `model "${id}" is not on any online server`, { param: "model" });
         return { ...openAIModel(model), replicas: model.servers.length, nodes: model.servers, loaded_on: model.loadedOn, size: model.size };

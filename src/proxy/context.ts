@@ -1,7 +1,8 @@
 import type { Config } from "../config/index.js";
 import type { FleetService, Priority } from "../fleet/index.js";
+import type { Surface } from "../kernel/index.js";
 import type { Metrics } from "../observe/metrics.js";
-import type { Surface } from "../server/errors.js";
+import type { RequestRecord } from "../observe/record.js";
 
 /** Who is asking and how, fixed when the request arrives. */
 export interface CallContext {
@@ -33,5 +34,25 @@ export interface ProxyDeps {
   fleet: FleetService;
   metrics: Metrics;
   /** Audit and metrics for one finished request; never waits on the database. */
-  record(ctx: CallContext, path: string, model: string | undefined, outcome: RecordedOutcome, attempts: number): void;
+  record(record: RequestRecord): void;
+}
+
+/** Records a finished call: the context it came with, what it was for, and how it ended after `attempts` servers. */
+export function recordCall(deps: ProxyDeps, ctx: CallContext, path: string, model: string | undefined, outcome: RecordedOutcome, attempts: number): void {
+  deps.record({
+    requestId: ctx.requestId,
+    surface: ctx.surface,
+    keyId: ctx.keyId,
+    source: ctx.source,
+    method: ctx.method,
+    path,
+    model,
+    server: outcome.server,
+    status: outcome.status,
+    latencyMs: performance.now() - ctx.startedAt,
+    ttftMs: outcome.ttftMs,
+    usage: outcome.usage,
+    error: outcome.error,
+    retries: Math.max(0, attempts - 1),
+  });
 }

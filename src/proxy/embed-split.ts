@@ -1,7 +1,7 @@
 import type { FastifyReply } from "fastify";
 import type { Slot } from "../fleet/index.js";
-import { FlotillaError } from "../server/errors.js";
-import type { CallContext, ProxyDeps } from "./context.js";
+import { FlotillaError } from "../kernel/index.js";
+import { recordCall, type CallContext, type ProxyDeps } from "./context.js";
 import type { InferenceCall } from "./forward.js";
 import { stopWhenGone, translate, withServer } from "./forward.js";
 import { clientApi, type Usage } from "./translate/index.js";
@@ -53,7 +53,7 @@ export async function splitEmbeddings(deps: ProxyDeps, ctx: CallContext, call: I
   } catch (err) {
     abort.abort();
     const failure = err instanceof FlotillaError ? err : new FlotillaError("internal_error", "internal error", { cause: err });
-    deps.record(ctx, call.path, call.model, { status: failure.status, server: "", error: failure.message }, tried.size);
+    recordCall(deps, ctx, call.path, call.model, { status: failure.status, server: "", error: failure.message }, tried.size);
     throw failure;
   } finally {
     release();
@@ -61,7 +61,7 @@ export async function splitEmbeddings(deps: ProxyDeps, ctx: CallContext, call: I
   const joined = clientApi(call.path) === "ollama" ? joinOllama(bodies as OllamaEmbedBody[]) : joinOpenAI(bodies as OpenAIEmbedBody[]);
   const server = [...servers].join(",");
   void reply.header("x-flotilla-server", server).send(joined.body);
-  deps.record(ctx, call.path, call.model, { status: 200, server, usage: joined.usage }, tried.size);
+  recordCall(deps, ctx, call.path, call.model, { status: 200, server, usage: joined.usage }, tried.size);
   return true;
 }
 

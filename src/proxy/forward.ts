@@ -1,8 +1,7 @@
 import type { FastifyReply } from "fastify";
 import type { Slot } from "../fleet/index.js";
-import { batchTurn } from "../server/batch-lane.js";
-import { FlotillaError } from "../server/errors.js";
-import type { CallContext, ProxyDeps, RecordedOutcome } from "./context.js";
+import { batchTurn, FlotillaError } from "../kernel/index.js";
+import { recordCall, type CallContext, type ProxyDeps, type RecordedOutcome } from "./context.js";
 import { clientApi, translateRequest, TranslationError, usageFromPassthrough, wantsStream, type ClientPath, type Translation, type Usage } from "./translate/index.js";
 import { callUpstream, upstreamFailure, upstreamStatusError, type UpstreamResponse } from "./upstream.js";
 import { streamError, waitForDrain } from "./wire.js";
@@ -32,12 +31,12 @@ export async function forwardInference(deps: ProxyDeps, ctx: CallContext, call: 
     deps.fleet.router.remember(ctx.session, outcome.server);
   } catch (err) {
     const failure = err instanceof FlotillaError ? err : new FlotillaError("internal_error", "internal error", { cause: err });
-    deps.record(ctx, call.path, call.model, { status: failure.status, server: "", error: failure.message }, tried.size);
+    recordCall(deps, ctx, call.path, call.model, { status: failure.status, server: "", error: failure.message }, tried.size);
     throw failure;
   } finally {
     release();
   }
-  deps.record(ctx, call.path, call.model, outcome, tried.size);
+  recordCall(deps, ctx, call.path, call.model, outcome, tried.size);
 }
 
 /**

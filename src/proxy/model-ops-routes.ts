@@ -1,8 +1,8 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { modelKey, type ServerNode } from "../fleet/index.js";
-import { FlotillaError } from "../server/errors.js";
-import type { CallContext, ProxyDeps } from "./context.js";
+import { FlotillaError } from "../kernel/index.js";
+import { recordCall, type CallContext, type ProxyDeps } from "./context.js";
 import { relay, withServer } from "./forward.js";
 import { callContext } from "./request-context.js";
 import { OllamaCopyRequest, OllamaModelRef } from "./schemas.js";
@@ -75,12 +75,12 @@ async function relayWrite(deps: ProxyDeps, req: FastifyRequest, reply: FastifyRe
   const model = req.body && !isBlob ? String((req.body as Body).model ?? (req.body as Body).name ?? "") : undefined;
   if (upstream.statusCode >= 400 && method !== "HEAD") {
     const err = await upstreamStatusError(node, upstream);
-    deps.record(ctx, req.url, model, { status: err.status, server: node.name, error: err.message }, 1);
+    recordCall(deps, ctx, req.url, model, { status: err.status, server: node.name, error: err.message }, 1);
     throw err;
   }
   const streamed = (req.body as Body | undefined)?.stream !== false && !isBlob && method === "POST";
   await relay(reply, upstream, { "x-request-id": ctx.requestId, "x-flotilla-server": node.name }, streamed);
-  deps.record(ctx, req.url, model, { status: upstream.statusCode, server: node.name }, 1);
+  recordCall(deps, ctx, req.url, model, { status: upstream.statusCode, server: node.name }, 1);
   if (method === "POST" && !isBlob) void deps.fleet.poller.poll(node);
   return reply;
 }
@@ -126,7 +126,7 @@ async function pullAsTransfer(deps: ProxyDeps, ctx: CallContext, reply: FastifyR
   res.once("close", onClose);
   const ended = await done;
   res.off("close", onClose);
-  deps.record(ctx, "/api/pull", model, { status: ended.status === "completed" ? 200 : 502, server: node.name, error: ended.error ?? undefined }, 1);
+  recordCall(deps, ctx, "/api/pull", model, { status: ended.status === "completed" ? 200 : 502, server: node.name, error: ended.error ?? undefined }, 1);
   if (wrote) {
     // A pull cut short (the node went away) ends with an error line, as Ollama's own failures do.
     if (ended.status === "failed" && !last.includes('"error"')) res.write(`${JSON.stringify({ error: ended.error })}\n`);
@@ -226,7 +226,7 @@ export function registerModelOpsRoutes(app: FastifyInstance, deps: ProxyDeps): v
       const ctx = callContext(req, reply);
       const body = req.body as { source: string; destination: string };
       const servers = await fanOut(deps, ctx, await holders(deps, ctx, body.source, "/api/copy"), "POST", "/api/copy", body);
-      deps.record(ctx, "/api/copy", body.source, { status: 200, server: servers.join(",") }, 1);
+      recordCall(deps, ctx, "/api/copy", body.source, { status: 200, server: servers.join(",") }, 1);
       return reply.header("x-flotilla-server", servers.join(",")).send();
     },
   );
@@ -238,7 +238,7 @@ export function registerModelOpsRoutes(app: FastifyInstance, deps: ProxyDeps): v
       const ctx = callContext(req, reply);
       const model = modelOf(req.body as Body);
       const servers = await fanOut(deps, ctx, await holders(deps, ctx, model, "/api/delete"), "DELETE", "/api/delete", { model });
-      deps.record(ctx, "/api/delete", model, { status: 200, server: servers.join(",") }, 1);
+      recordCall(deps, ctx, "/api/delete", model, { status: 200, server: servers.join(",") }, 1);
       return reply.header("x-flotilla-server", servers.join(",")).send();
     },
   );

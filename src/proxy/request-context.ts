@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { surfaceOf } from "../server/errors.js";
+import { surfaceOf } from "../kernel/index.js";
 import type { CallContext } from "./context.js";
 
 const SESSION_PREFIX_CHARS = 2000;

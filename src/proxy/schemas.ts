@@ -50,7 +50,7 @@ export const OllamaEmbedRequest = open({
   model: Model,
   input: Type.Union([Type.String(), Type.Array(Type.String())]),
   truncate: Type.Optional(Type.Boolean()),
-  dimensions: Type.Optional(Type.Integer({ minimum: 1 })),
+  dimensions: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_536 })),
   options: Options,
   keep_alive: KeepAlive,
 });
@@ -78,8 +78,11 @@ export const OllamaCopyRequest = open({
   node: Type.Optional(Type.String({ minLength: 1 })),
 });
 
+/** The roles OpenAI's chat API knows; any other is refused rather than passed to a server that may guess. */
+export const OPENAI_ROLES = ["system", "developer", "user", "assistant", "tool", "function"] as const;
+
 const OpenAIMessage = open({
-  role: Type.String({ minLength: 1 }),
+  role: Type.Unsafe<(typeof OPENAI_ROLES)[number]>({ type: "string", enum: [...OPENAI_ROLES] }),
   content: Type.Optional(Type.Union([Type.String(), Type.Null(), Type.Array(open({ type: Type.String() }))])),
 });
 
@@ -119,7 +122,7 @@ export const OpenAIEmbeddingRequest = open({
     Type.Array(Type.Array(Type.Integer())),
   ]),
   encoding_format: Type.Optional(Type.Union([Type.Literal("float"), Type.Literal("base64")])),
-  dimensions: Type.Optional(Type.Integer({ minimum: 1 })),
+  dimensions: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_536 })),
 });
 
 export const OpenAIModel = open({

@@ -1,4 +1,4 @@
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 import { isConnectFailure, type ServerNode, type UpstreamResponse } from "../fleet/index.js";
 import { upstreamErrorMessage } from "./translate/index.js";
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bullmqTaskRepo, openStore, redisTaskRepo } from "../store/index.js";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 import { redisAccess, taskBackendOf, unavailableAs503, warnOfTasksLeftInDatabase } from "./backend.js";
 
 const base = { queue_workers: { share_redis: false }, redis_prefix: "fl:" };

@@ -1,7 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { ReplyError } from "ioredis";
 import type { Config } from "../config/index.js";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 import { bullmqKeyPrefix, bullmqTaskRepo, redisTaskRepo, taskRepoInThread, type Store, type TaskRepo } from "../store/index.js";
 
 /** The database; Redis with Flotilla's own scripts; Redis as BullMQ queues. */

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { Value } from "@sinclair/typebox/value";
 import { parseDocument, stringify } from "yaml";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 import { QueueSpec } from "./spec.js";
 
 /** Where a queue's definition lives: the main config file, or one file of the queues directory. */

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { TaskRow } from "../store/index.js";
-import { TASK_KEY_HEADER } from "../server/auth.js";
-import { batchTurn } from "../server/batch-lane.js";
+import { batchTurn, TASK_KEY_HEADER } from "../kernel/index.js";
 import { PermanentTaskError, type TaskRunner } from "./service.js";
 
 type Api = "openai" | "ollama";

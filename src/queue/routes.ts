@@ -1,10 +1,9 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import type { Principal } from "../server/auth.js";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError, type Principal } from "../kernel/index.js";
 import type { TaskRow, TaskState } from "../store/index.js";
 import type { Queues } from "./service.js";
-import { QueueSpec } from "./spec.js";
+import { MAX_TASK_TIMEOUT_SECS, QueueSpec } from "./spec.js";
 
 const STATES: TaskState[] = ["pending", "scheduled", "active", "retry", "completed", "failed", "cancelled", "archived"];
 const State = Type.Union(STATES.map((s) => Type.Literal(s)));
@@ -13,11 +12,11 @@ const AddBody = Type.Object(
   {
     queue: Type.String({ minLength: 1 }),
     /** seconds; the queue's timeout_secs when absent */
-    timeout: Type.Optional(Type.Integer({ minimum: 1 })),
+    timeout: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TASK_TIMEOUT_SECS })),
     data: Type.Unknown(),
     webhook_url: Type.Optional(Type.String({ pattern: "^https?://" })),
     /** seconds from now: the task waits (`scheduled`) until then */
-    delay: Type.Optional(Type.Integer({ minimum: 0 })),
+    delay: Type.Optional(Type.Integer({ minimum: 0, maximum: 366 * 86_400 })),
   },
   { additionalProperties: false },
 );

@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { TaskRepo, TaskRow } from "../store/index.js";
-import { batchTurn } from "../server/batch-lane.js";
-import { FlotillaError } from "../server/errors.js";
+import { batchTurn, FlotillaError } from "../kernel/index.js";
 import type { QueueConfigs } from "./configs.js";
-import type { QueueSpec } from "./spec.js";
+import { MAX_RETRY_DELAY_MS, type QueueSpec } from "./spec.js";
 
 /** What running one task gives: its result, or an error that says whether a retry could help. */
 export type TaskRunner = (task: TaskRow, spec: QueueSpec, signal: AbortSignal) => Promise<unknown>;
@@ -276,7 +275,7 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     const now = Date.now();
     if (!retryable) return this.tasks.finish(task.id, owner, { state: "failed", error }, now);
     const spec = this.configs.get(task.queue);
-    const backoff = (spec?.backoff_ms ?? 0) * 2 ** Math.max(0, task.attempts - 1);
+    const backoff = Math.min(MAX_RETRY_DELAY_MS, (spec?.backoff_ms ?? 0) * 2 ** Math.max(0, task.attempts - 1));
     return this.tasks.failAttempt(task.id, owner, error, now + backoff, now);
   }
 

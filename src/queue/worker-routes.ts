@@ -1,7 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config/index.js";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 import { RedisAccess, redisAccess } from "./backend.js";
 import type { QueueWorkerRow, TaskRow } from "../store/index.js";
 import type { Queues } from "./service.js";

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import AjvCompiler from "@fastify/ajv-compiler";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Config } from "../config/index.js";
 import { registerClusterRoutes, registerFleetRoutes, registerModelRoutes, registerNodeRoutes, type FleetService } from "../fleet/index.js";
@@ -9,12 +8,14 @@ import type { LiveState } from "../observe/live.js";
 import { registerQueueRoutes, registerWorkerQueueRoutes, type Queues } from "../queue/index.js";
 import type { Metrics } from "../observe/metrics.js";
 import { registerProxyRoutes, type ProxyDeps } from "../proxy/index.js";
-import { registerAuth, type Keyring } from "./auth.js";
+import type { Keyring } from "../accounts/index.js";
+import { authorizeUpgrade, registerAuth } from "./auth.js";
 import { registerBodyParsing } from "./body.js";
-import { registerErrorHandling } from "./error-handler.js";
+import { frameworkError, MAX_PARAM_LENGTH, registerErrorHandling } from "./error-handler.js";
 import { registerOpenApi } from "./openapi.js";
 import { registerSystemRoutes } from "./system-routes.js";
-import type { UpgradeRoutes } from "./upgrade.js";
+import { queryCoercingValidator } from "./validation.js";
+import type { UpgradeRoutes } from "../kernel/index.js";
 import { registerWorkerRoutes, type WorkerHub } from "../workers/index.js";
 import { registerAccountsRoutes, registerRateLimits, type Accounts } from "../accounts/index.js";
 
@@ -34,16 +35,6 @@ export interface AppDeps {
 const BODY_LIMIT = 256 * 1024 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-type BuildValidator = ReturnType<typeof AjvCompiler>;
-
-/** Fastify's own validator compiler, twice: as configured, and coercing for query strings. */
-const queryCoercingValidator: BuildValidator = (externalSchemas, options) => {
-  const exact = AjvCompiler()(externalSchemas, options);
-  const customOptions = { ...(options?.customOptions as AjvCompiler.Options | undefined), coerceTypes: true };
-  const coercing = AjvCompiler()(externalSchemas, { ...(options as object), customOptions } as Parameters<BuildValidator>[1]);
-  return (route) => (route.httpPart === "querystring" ? coercing : exact)(route);
-};
-
 /** Wires the capabilities into one HTTP app; no logic of its own. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -56,11 +47,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : `req_${randomUUID().replace(/-/g, "")}`;
     },
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkError,
     ...(deps.config.trust_proxy !== undefined ? { trustProxy: deps.config.trust_proxy } : {}),
     // Bodies are checked as sent: a string where an array belongs is a 400, not silently wrapped.
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
-    // A query string is text by nature: `?hours=24` is read as the number its schema says.
     schemaController: { compilersFactory: { buildValidator: queryCoercingValidator } },
   });
   app.addHook("onRequest", function requestIdHeader(req, reply, done) {
@@ -79,7 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerModelRoutes(app, deps.fleet.fleet, deps.fleet.models);
   registerClusterRoutes(app, deps.fleet, () => deps.metrics.requestsProcessed(), deps.config.embedded.name);
   registerEventRoutes(app, deps.accounts.store, deps.fleet.fleet);
-  registerLiveRoutes(app, deps.live, deps.upgrades, { keyring: deps.keyring, credentials });
+  registerLiveRoutes(app, deps.live, deps.upgrades, (request, level) => authorizeUpgrade(request, level, deps.keyring, credentials));
   registerWorkerRoutes(app, deps.upgrades, deps.workers);
   registerAccountsRoutes(app, deps.accounts);
   registerQueueRoutes(app, deps.queues);

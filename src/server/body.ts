@@ -1,12 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { FlotillaError } from "./errors.js";
-
-declare module "fastify" {
-  interface FastifyRequest {
-    /** The request body's bytes, kept so a pass-through request is forwarded without re-serializing. */
-    rawBody?: Buffer;
-  }
-}
+import type { FastifyInstance } from "fastify";
+import { FlotillaError } from "../kernel/index.js";
 
 /** Routes that take a raw byte stream (blob uploads) rather than JSON. */
 const STREAM_ROUTES = /^\/api\/blobs\//;
@@ -49,10 +42,4 @@ export function registerBodyParsing(app: FastifyInstance, bodyLimit: number): vo
       }
     });
   });
-}
-
-/** For routes whose JSON body may be left out: a request without one is validated as `{}`. */
-export function bodyMayBeOmitted(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
-  req.body ??= {};
-  done();
 }

@@ -1,5 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { errorBody, FlotillaError, isFlotillaError, surfaceOf, type ErrorCode } from "./errors.js";
+import { errorBody, FlotillaError, isFlotillaError, surfaceOf, type ErrorCode } from "../kernel/index.js";
+
+/** The longest path parameter the router takes (Fastify's own default is 100: too short for some model names). */
+export const MAX_PARAM_LENGTH = 512;
 
 interface ValidationIssue {
   instancePath: string;
@@ -18,6 +21,14 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
     sendError(req, reply, new FlotillaError("route_not_found", `no route for ${req.method} ${req.url.split("?")[0]}`));
   });
+}
+
+/** Errors Fastify's router raises before any route runs (a path that does not decode, a parameter too long), in the surface's shape. */
+export function frameworkError(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const message = error.code === "FST_ERR_MAX_PARAM_LENGTH" ? `a path parameter is over ${MAX_PARAM_LENGTH} characters` : "the path is not valid percent-encoding (UTF-8)";
+  // These come before the onRequest hooks, which would have set the header.
+  void reply.header("x-request-id", req.id);
+  sendError(req, reply, new FlotillaError("invalid_request", message, { status: error.statusCode ?? 400, cause: error }));
 }
 
 export function sendError(req: FastifyRequest, reply: FastifyReply, err: FlotillaError): void {
@@ -52,8 +63,14 @@ function fromValidation(issues: ValidationIssue[], context: string | undefined):
   const code: ErrorCode = missing === "model" && !issue.instancePath ? "missing_model" : "invalid_request";
   const message = missing
     ? `${where}field "${path}" is required`
-    : `${where}field "${path || "(body)"}" ${issue.message ?? "is invalid"}`;
+    : `${where}field "${path || "(body)"}" ${issue.message ?? "is invalid"}${allowed(issue)}`;
   return new FlotillaError(code, message, { param: path || undefined });
+}
+
+/** An enum's choices, for the message: `must be equal to one of the allowed values: system, user`. */
+function allowed(issue: ValidationIssue): string {
+  const values = issue.params?.allowedValues;
+  return Array.isArray(values) ? `: ${values.join(", ")}` : "";
 }
 
 /** `/messages/0/role` + `content` → `messages[0].role.content` */

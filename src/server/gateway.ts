@@ -12,13 +12,11 @@ import { LiveState } from "../observe/live.js";
 import { Metrics } from "../observe/metrics.js";
 import { createRecorder } from "../observe/record.js";
 import { openAuditSink, openStore, type Store } from "../store/index.js";
-import { ensureAdminKey, keyRecord, loadKeys } from "./admin-key.js";
 import { buildApp } from "./app.js";
-import { generateKey, hashKey, Keyring, TASK_RUNNER_KEY_ID } from "./auth.js";
-import { UpgradeRoutes } from "./upgrade.js";
+import { generateKey, hashKey, TASK_RUNNER_KEY_ID, UpgradeRoutes } from "../kernel/index.js";
 import { WorkerHub } from "../workers/index.js";
 import { startEmbeddedNode } from "../engine/embedded-node.js";
-import { Accounts } from "../accounts/index.js";
+import { Accounts, ensureAdminKey, keyRecord, Keyring, loadKeys } from "../accounts/index.js";
 import { inferenceRunner, openTaskBackend, QueueConfigs, Queues, sendWebhooks, warnOfTasksLeftInDatabase } from "../queue/index.js";
 
 export interface Gateway {

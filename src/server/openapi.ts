@@ -1,8 +1,7 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
-import type { AuthLevel } from "./auth.js";
-import { BUILD } from "./build-info.js";
+import { BUILD, type AuthLevel } from "../kernel/index.js";
 
 const KEY_OR_SESSION: Array<Record<string, string[]>> = [{ bearer: [] }, { ollamaApiKey: [] }, { session: [] }];
 

@@ -2,7 +2,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import type { Fleet } from "../fleet/index.js";
 import type { Metrics } from "../observe/metrics.js";
-import { BUILD } from "./build-info.js";
+import { BUILD } from "../kernel/index.js";
 
 const Health = Type.Object({
   status: Type.Union([Type.Literal("healthy"), Type.Literal("degraded")]),

@@ -1,7 +1,7 @@
 import WebSocket from "ws";
 import { isConnectFailure } from "../fleet/index.js";
 import type { Inventory, LocalServer } from "../engine/local-server.js";
-import { BUILD } from "../server/build-info.js";
+import { BUILD } from "../kernel/index.js";
 import { CLOSE, encodeChunk, type GatewayMessage, type RequestMessage } from "./protocol.js";
 import { WORKER_CONNECT_PATH } from "./routes.js";
 import { SystemProbe } from "./system.js";

@@ -1,6 +1,6 @@
 import type { WebSocket } from "ws";
 import { requestBodyBytes, StreamBody, type Transport, type UpstreamRequest, type UpstreamResponse } from "../fleet/index.js";
-import { FlotillaError } from "../server/errors.js";
+import { FlotillaError } from "../kernel/index.js";
 import { CLOSE, decodeChunk, type GatewayMessage, type WorkerMessage } from "./protocol.js";
 
 interface Pending {

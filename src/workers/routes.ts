@@ -1,7 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { FlotillaError } from "../server/errors.js";
-import type { UpgradeRoutes } from "../server/upgrade.js";
+import { FlotillaError, type UpgradeRoutes } from "../kernel/index.js";
 import type { WorkerHub } from "./hub.js";
 
 export const WORKER_CONNECT_PATH = "/api/workers/connect";

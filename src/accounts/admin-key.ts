@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ApiKeyRow, KeyRole, Store } from "../store/index.js";
-import { generateKey, hashKey, type KeyRecord, type Scope } from "./auth.js";
+import { generateKey, hashKey, type Scope } from "../kernel/index.js";
+import type { KeyRecord } from "./keyring.js";
 
 const CONFIGURED = "admin (FLOTILLA_ADMIN_KEY)";
 const GENERATED = "admin (generated at first start)";

@@ -1,0 +1,21 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { WithHeaders } from "./principal.js";
+
+export function hashKey(key: string): string {
+  return createHash("sha256").update(key).digest("hex");
+}
+
+/** Every key Flotilla makes starts so; only such keys are worth a database read when not held in memory. */
+export const KEY_PREFIX = "flt_";
+
+export function generateKey(): string {
+  return `${KEY_PREFIX}${randomBytes(24).toString("base64url")}`;
+}
+
+/** `Authorization: Bearer K`, or seed 004's `X-Ollama-Api-Key: K`. */
+export function presentedKey(req: WithHeaders): string | undefined {
+  const header = req.headers.authorization;
+  if (header && header.length > 7 && header.slice(0, 7).toLowerCase() === "bearer ") return header.slice(7).trim();
+  const alt = req.headers["x-ollama-api-key"];
+  return typeof alt === "string" && alt ? alt : undefined;
+}
