@@ -79,6 +79,29 @@ const LimitSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const MIB = 1024 * 1024;
+
+/** What one request may be: its body by route class, its headers, and how long it may take to arrive. */
+const LimitsSchema = Type.Object(
+  {
+    /** Bodies of admin, account, fleet and other JSON routes. */
+    json_body_bytes: Type.Integer({ minimum: 1024, default: MIB }),
+    /** Bodies of inference routes and of queued tasks, which carry images and embedding batches. */
+    inference_body_bytes: Type.Integer({ minimum: 1024, default: 64 * MIB }),
+    /** Blob uploads (`POST /api/blobs/{digest}`: model files, streamed to the server); 0 sets no limit. */
+    upload_body_bytes: Type.Integer({ minimum: 0, default: 0 }),
+    /** The request line and headers together (Node's maxHeaderSize); more is a 431. */
+    header_bytes: Type.Integer({ minimum: 1024, maximum: 1024 * 1024, default: 16 * 1024 }),
+    /** A client gets this long to send its headers (so a trickle of bytes cannot hold a socket); then 408. */
+    headers_timeout_ms: Type.Integer({ minimum: 100, default: 10_000 }),
+    /** A client gets this long to send its whole request, body included; 0 sets no limit. */
+    request_timeout_ms: Type.Integer({ minimum: 0, default: 600_000 }),
+    /** An answer that is streaming ends with an error after this long without a byte from its server, or without its client reading. */
+    stream_idle_timeout_ms: Type.Integer({ minimum: 1, default: 90_000 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 /** Seed 003's limits, separately for inference and admin routes; every other signed-in route counts as standard. */
 const RateLimitsSchema = Type.Object(
   { inference: LimitSchema, admin: LimitSchema, standard: LimitSchema },
@@ -218,6 +241,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     shutdown_timeout_ms: Type.Integer({ minimum: 0, default: 10_000 }),
+    limits: LimitsSchema,
   },
   { additionalProperties: false },
 );

@@ -92,17 +92,25 @@ export class ModelManager {
     const results = await Promise.all(
       nodes.map(async (node) => {
         const res = await this.call(node, { method: "DELETE", path: "/api/delete", body: JSON.stringify({ model }), requestId: `del_${node.name}`, timeoutMs: this.timeoutMs });
-        if (res.statusCode >= 400) return { node, error: await this.statusError(node, res) };
+        // A 404 says the model was gone already (the fleet's view was older): what was asked holds there.
+        const gone = res.statusCode === 404;
+        if (res.statusCode >= 400 && !gone) return { node, error: await this.statusError(node, res) };
         await res.body.dump();
         node.models.delete(modelKey(model));
         node.loaded.delete(modelKey(model));
         this.fleet.changed(node);
-        return { node };
+        return { node, deleted: !gone };
       }),
     );
-    const failed = results.filter((r) => r.error);
-    if (failed.length) throw new FlotillaError("upstream_error", failed.map((f) => f.error?.message).join("; "));
-    return results.map((r) => r.node.name);
+    const errors = results.flatMap((r) => (r.error ? [r.error] : []));
+    if (errors.length) {
+      // Refused by every server that failed (a 4xx): that refusal is the answer; any server failing is a 502.
+      const refused = errors.every((e) => e.status < 500);
+      throw new FlotillaError(refused ? errors[0].code : "upstream_error", errors.map((e) => e.message).join("; "), refused ? { status: errors[0].status } : {});
+    }
+    const deleted = results.filter((r) => r.deleted).map((r) => r.node.name);
+    if (deleted.length === 0) throw new FlotillaError("model_not_found", `model "${model}" was on none of ${nodes.map((n) => n.name).join(", ")} any more`, { param: "name" });
+    return deleted;
   }
 
   /** The online nodes that hold `model`. */

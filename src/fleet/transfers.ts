@@ -1,3 +1,4 @@
+import type { FlotillaError } from "../kernel/index.js";
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Store, TransferRow, TransferSource } from "../store/index.js";
@@ -7,7 +8,7 @@ import type { UpstreamResponse } from "./transport.js";
 /** How a transfer talks to its node (the proxy's upstream call: credentials, request id, errors). */
 export type NodeCall = (node: ServerNode, call: { method: "POST" | "DELETE"; path: string; body: string; requestId: string; signal?: AbortSignal; timeoutMs: number }) => Promise<UpstreamResponse>;
 /** An error status from the node, as the error to report. */
-export type StatusError = (node: ServerNode, res: UpstreamResponse) => Promise<Error>;
+export type StatusError = (node: ServerNode, res: UpstreamResponse) => Promise<FlotillaError>;
 
 export interface TransfersOptions {
   /** Time allowed for the node's answer to begin, and between progress lines. */

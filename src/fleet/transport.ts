@@ -20,8 +20,10 @@ export interface UpstreamRequest {
   headers: Record<string, string>;
   body?: string | Buffer | NodeJS.ReadableStream;
   signal?: AbortSignal;
-  /** Time allowed for the response head, and between body chunks. */
+  /** Time allowed for the response head, and between body chunks unless idleTimeoutMs says otherwise. */
   timeoutMs: number;
+  /** Time allowed between body chunks once the head came (a stream that goes silent). */
+  idleTimeoutMs?: number;
 }
 
 /** The shape of undici's response body, which HTTP nodes return as is. */
@@ -73,7 +75,7 @@ export class HttpTransport implements Transport {
       body: request.body as Dispatcher.DispatchOptions["body"],
       signal: request.signal,
       headersTimeout: request.timeoutMs,
-      bodyTimeout: request.timeoutMs,
+      bodyTimeout: request.idleTimeoutMs ?? request.timeoutMs,
     });
   }
 

@@ -10,4 +10,4 @@ export { generateKey, hashKey, KEY_PREFIX, presentedKey } from "./credentials.js
 export { batchTurn } from "./batch-lane.js";
 export { BUILD } from "./build-info.js";
 export { UpgradeRoutes, type SocketHandler, type UpgradeGuard } from "./upgrade.js";
-export { bodyMayBeOmitted } from "./request-body.js";
+export { bodyMayBeOmitted, type BodyClass } from "./request-body.js";

@@ -1,6 +1,18 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 
+/**
+ * How large a route's body may be, by what it carries: `json` (the default:
+ * admin, account and fleet routes), `inference` (chats with images, embedding
+ * batches, queued tasks) or `upload` (model blobs, streamed). The sizes are
+ * configuration (`limits.*_body_bytes`).
+ */
+export type BodyClass = "json" | "inference" | "upload";
+
 declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The route's body limit class; `json` when absent. */
+    body?: BodyClass;
+  }
   interface FastifyRequest {
     /** The request body's bytes, kept so a pass-through request is forwarded without re-serializing. */
     rawBody?: Buffer;

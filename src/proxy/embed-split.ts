@@ -2,8 +2,7 @@ import type { FastifyReply } from "fastify";
 import type { Slot } from "../fleet/index.js";
 import { FlotillaError } from "../kernel/index.js";
 import { recordCall, type CallContext, type ProxyDeps } from "./context.js";
-import type { InferenceCall } from "./forward.js";
-import { stopWhenGone, translate, withServer } from "./forward.js";
+import { answerModel, stopWhenGone, translate, withServer, type InferenceCall } from "./forward.js";
 import { clientApi, type Usage } from "./translate/index.js";
 import { callUpstream, upstreamStatusError } from "./upstream.js";
 
@@ -89,7 +88,7 @@ async function embedOn(deps: ProxyDeps, ctx: CallContext, call: InferenceCall, s
   const { node, upstreamModel } = slot.choice;
   const body = { ...call.body, model: upstreamModel };
   const passthrough = node.kind === clientApi(call.path);
-  const translation = passthrough ? undefined : translate(call.path, body, ctx);
+  const translation = passthrough ? undefined : translate(call.path, body, ctx, answerModel(slot.choice, call.model));
   const res = await callUpstream(node, {
     method: "POST",
     path: translation?.path ?? call.path,

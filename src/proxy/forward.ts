@@ -1,8 +1,8 @@
 import type { FastifyReply } from "fastify";
-import type { Slot } from "../fleet/index.js";
+import { modelKey, type Choice, type Slot } from "../fleet/index.js";
 import { batchTurn, FlotillaError } from "../kernel/index.js";
 import { recordCall, type CallContext, type ProxyDeps, type RecordedOutcome } from "./context.js";
-import { clientApi, translateRequest, TranslationError, usageFromPassthrough, wantsStream, type ClientPath, type Translation, type Usage } from "./translate/index.js";
+import { clientApi, serverApiNeeded, translateRequest, TranslationError, usageFromPassthrough, wantsStream, type Api, type ClientPath, type Translation, type Usage } from "./translate/index.js";
 import { callUpstream, upstreamFailure, upstreamStatusError, type UpstreamResponse } from "./upstream.js";
 import { streamError, waitForDrain } from "./wire.js";
 
@@ -25,9 +25,9 @@ export async function forwardInference(deps: ProxyDeps, ctx: CallContext, call: 
   const tried = new Set<string>();
   let outcome: RecordedOutcome;
   try {
-    outcome = await withServer(deps, ctx, call.model, abort.signal, tried, (slot) =>
-      attemptOn(deps, ctx, call, slot, reply, abort.signal),
-    );
+    const kind = serverApiNeeded(call.path, call.body);
+    if (kind) refuseWhenNoneSpeaks(deps, call.model, kind);
+    outcome = await withServer(deps, ctx, call.model, abort.signal, tried, (slot) => attemptOn(deps, ctx, call, slot, reply, abort.signal), kind);
     deps.fleet.router.remember(ctx.session, outcome.server);
   } catch (err) {
     const failure = err instanceof FlotillaError ? err : new FlotillaError("internal_error", "internal error", { cause: err });
@@ -72,12 +72,13 @@ export async function withServer<T>(
   signal: AbortSignal,
   tried: Set<string>,
   attempt: (slot: Slot) => Promise<T>,
+  kind?: Api,
 ): Promise<T> {
   let lastError: FlotillaError | undefined;
   for (let n = 0; n < deps.config.routing.max_attempts; n++) {
     let slot: Slot;
     try {
-      slot = await acquire(deps, ctx, model, signal, tried, n === 0);
+      slot = await acquire(deps, ctx, model, signal, tried, n === 0, kind);
     } catch (err) {
       throw lastError ?? err;
     }
@@ -104,8 +105,8 @@ export async function withServer<T>(
  * arrived since the last poll (pulled a moment ago): the first attempt asks
  * the servers again before answering 404.
  */
-async function acquire(deps: ProxyDeps, ctx: CallContext, model: string, signal: AbortSignal, tried: Set<string>, mayRefresh: boolean): Promise<Slot> {
-  const request = { model, pin: ctx.pin, session: ctx.session, exclude: tried, keyId: ctx.keyId, priority: ctx.priority, signal };
+async function acquire(deps: ProxyDeps, ctx: CallContext, model: string, signal: AbortSignal, tried: Set<string>, mayRefresh: boolean, kind?: Api): Promise<Slot> {
+  const request = { model, pin: ctx.pin, session: ctx.session, exclude: tried, keyId: ctx.keyId, priority: ctx.priority, signal, kind };
   try {
     return await deps.fleet.admission.acquire(request);
   } catch (err) {
@@ -115,10 +116,30 @@ async function acquire(deps: ProxyDeps, ctx: CallContext, model: string, signal:
   }
 }
 
+/**
+ * A request only servers of one API can take, for a model only servers of
+ * the other have, is the client's to change: a 400 naming those servers.
+ */
+function refuseWhenNoneSpeaks(deps: ProxyDeps, model: string, kind: Api): void {
+  const key = modelKey(model);
+  const holders = deps.fleet.fleet.all().filter((n) => n.hasModel(key));
+  if (holders.length === 0 || holders.some((n) => n.kind === kind)) return;
+  throw new FlotillaError(
+    "invalid_request",
+    `embedding token ids needs an OpenAI-compatible server, and every server with "${model}" (${holders.map((n) => n.name).join(", ")}) speaks Ollama's API, which embeds text only: send the input as strings`,
+    { param: "input" },
+  );
+}
+
+/** The model an answer names: as the client asked for it; a fallback's answer names the model that gave it. */
+export function answerModel(choice: Choice, asked: string): string {
+  return choice.fallbackFrom ? choice.upstreamModel : asked;
+}
+
 /** Input the other API cannot carry is the client's mistake: a 400, never a retry. */
-export function translate(path: ClientPath, body: Record<string, unknown>, ctx: CallContext): Translation {
+export function translate(path: ClientPath, body: Record<string, unknown>, ctx: CallContext, answerModel?: string): Translation {
   try {
-    return translateRequest(path, body, { requestId: ctx.requestId, created: Math.floor(Date.now() / 1000) });
+    return translateRequest(path, body, { requestId: ctx.requestId, created: Math.floor(Date.now() / 1000), answerModel });
   } catch (err) {
     if (err instanceof TranslationError) throw new FlotillaError("invalid_request", err.message, { param: err.param });
     throw err;
@@ -137,6 +158,7 @@ async function attemptOn(
   // A queued task's call to the server is a step of batch work: it waits its turn of the event loop.
   if (ctx.priority === "batch") await batchTurn();
   const { node, upstreamModel, fallbackFrom } = slot.choice;
+  const idleMs = deps.config.limits.stream_idle_timeout_ms;
   const passthrough = node.kind === clientApi(call.path);
   const body = upstreamModel === call.model ? call.body : { ...call.body, model: upstreamModel };
   let translation: Translation | undefined;
@@ -145,7 +167,7 @@ async function attemptOn(
   if (passthrough) {
     payload = body === call.body && call.raw ? call.raw : JSON.stringify(body);
   } else {
-    translation = translate(call.path, body, ctx);
+    translation = translate(call.path, body, ctx, answerModel(slot.choice, call.model));
     payload = JSON.stringify(translation.body);
     path = translation.path;
   }
@@ -156,6 +178,7 @@ async function attemptOn(
     requestId: ctx.requestId,
     signal,
     timeoutMs: deps.config.routing.first_byte_timeout_ms,
+    idleTimeoutMs: idleMs,
   });
   if (upstream.statusCode >= 400) throw await upstreamStatusError(node, upstream);
 
@@ -163,8 +186,8 @@ async function attemptOn(
   if (fallbackFrom) headers["x-flotilla-fallback-model"] = upstreamModel;
   const streamed = wantsStream(call.path, call.body);
   const sent = passthrough
-    ? await relay(reply, upstream, headers, streamed)
-    : await relayTranslated(reply, upstream, headers, streamed, translation as Translation);
+    ? await relay(reply, upstream, headers, streamed, idleMs)
+    : await relayTranslated(reply, upstream, headers, streamed, translation as Translation, idleMs);
   const usage = passthrough ? usageFromPassthrough(clientApi(call.path), call.path, sent.text(), streamed) : sent.usage;
   return {
     status: signal.aborted ? CLIENT_CLOSED : sent.error ? 502 : upstream.statusCode,
@@ -188,7 +211,7 @@ const TAIL_CHUNKS = 4;
 const CLIENT_CLOSED = 499;
 
 /** Same API on both sides: bytes go through untouched; only a stream's tail is kept, for usage. */
-export async function relay(reply: FastifyReply, upstream: UpstreamResponse, headers: Record<string, string>, streamed: boolean): Promise<Sent> {
+export async function relay(reply: FastifyReply, upstream: UpstreamResponse, headers: Record<string, string>, streamed: boolean, idleMs: number): Promise<Sent> {
   const res = reply.raw;
   const type = upstream.headers["content-type"];
   if (type) headers["content-type"] = String(type);
@@ -203,7 +226,7 @@ export async function relay(reply: FastifyReply, upstream: UpstreamResponse, hea
       sent.firstByteAt ??= performance.now();
       kept.push(chunk);
       if (streamed && kept.length > TAIL_CHUNKS) kept.shift();
-      if (!res.write(chunk)) await waitForDrain(res);
+      if (!res.write(chunk)) await waitForDrain(res, idleMs);
     }
   } catch (err) {
     sent.error = midStreamFailure(res, headers["content-type"], err);
@@ -219,6 +242,7 @@ async function relayTranslated(
   headers: Record<string, string>,
   streamed: boolean,
   translation: Translation,
+  idleMs: number,
 ): Promise<Sent> {
   const res = reply.raw;
   if (!streamed) {
@@ -248,7 +272,7 @@ async function relayTranslated(
     for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
       sent.firstByteAt ??= performance.now();
       const out = translator.push(chunk);
-      if (out && !res.write(out)) await waitForDrain(res);
+      if (out && !res.write(out)) await waitForDrain(res, idleMs);
     }
     res.end(translator.end());
   } catch (err) {

@@ -41,7 +41,7 @@ export function registerInferenceRoutes(app: FastifyInstance, deps: ProxyDeps): 
         url,
         {
           schema: { body: route.body, summary: route.summary, tags: [route.tag], hide: url !== route.path },
-          config: { auth: "inference" },
+          config: { auth: "inference", body: "inference" },
         },
         async function proxyInference(req, reply) {
           const body = req.body as Record<string, unknown>;

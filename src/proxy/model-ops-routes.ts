@@ -79,7 +79,7 @@ async function relayWrite(deps: ProxyDeps, req: FastifyRequest, reply: FastifyRe
     throw err;
   }
   const streamed = (req.body as Body | undefined)?.stream !== false && !isBlob && method === "POST";
-  await relay(reply, upstream, { "x-request-id": ctx.requestId, "x-flotilla-server": node.name }, streamed);
+  await relay(reply, upstream, { "x-request-id": ctx.requestId, "x-flotilla-server": node.name }, streamed, deps.config.limits.stream_idle_timeout_ms);
   recordCall(deps, ctx, req.url, model, { status: upstream.statusCode, server: node.name }, 1);
   if (method === "POST" && !isBlob) void deps.fleet.poller.poll(node);
   return reply;
@@ -253,7 +253,7 @@ export function registerModelOpsRoutes(app: FastifyInstance, deps: ProxyDeps): v
   );
   app.post(
     "/api/blobs/:digest",
-    { schema: { params: blobParams, summary: "Upload a blob to the write server", tags }, config: admin },
+    { schema: { params: blobParams, summary: "Upload a blob to the write server", tags }, config: { ...admin, body: "upload" } },
     async function pushBlob(req, reply) {
       return relayWrite(deps, req, reply, writeTarget(deps, callContext(req, reply), "/api/blobs"), "POST");
     },

@@ -11,8 +11,9 @@ export interface UpstreamCall {
   contentType?: string;
   requestId: string;
   signal?: AbortSignal;
-  /** Time allowed for the response head, and between body chunks. */
+  /** Time allowed for the response head, and between body chunks unless idleTimeoutMs says otherwise. */
   timeoutMs: number;
+  idleTimeoutMs?: number;
 }
 
 /** Sends one request to one server; failures before the response head become retryable FlotillaErrors. */
@@ -28,6 +29,7 @@ export async function callUpstream(node: ServerNode, call: UpstreamCall): Promis
       body: call.body,
       signal: call.signal,
       timeoutMs: call.timeoutMs,
+      idleTimeoutMs: call.idleTimeoutMs,
     });
   } catch (err) {
     throw upstreamFailure(node, err);

@@ -1,13 +1,15 @@
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 
-/** Waits until the client reads what was written, or goes away. */
-export async function waitForDrain(res: ServerResponse): Promise<void> {
+/** Waits until the client reads what was written, or goes away; a client that reads nothing for `idleMs` is cut off. */
+export async function waitForDrain(res: ServerResponse, idleMs: number): Promise<void> {
   if (res.destroyed) throw new Error("client went away");
   const ac = new AbortController();
+  const timer = setTimeout(() => res.destroy(new Error(`the client read nothing for ${idleMs} ms`)), idleMs);
   try {
     await Promise.race([once(res, "drain", { signal: ac.signal }), once(res, "close", { signal: ac.signal })]);
   } finally {
+    clearTimeout(timer);
     ac.abort();
   }
   if (res.destroyed) throw new Error("client went away");

@@ -104,7 +104,7 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues): void 
       keyId: principal?.keyId,
     });
 
-  app.post("/queue/add", { schema: { summary: "Queue a task", tags, body: AddBody, response: { 200: Info } }, config: { auth: "inference" } }, async function addTask(req) {
+  app.post("/queue/add", { schema: { summary: "Queue a task", tags, body: AddBody, response: { 200: Info } }, config: { auth: "inference", body: "inference" } }, async function addTask(req) {
     const row = await add(req.body as Static<typeof AddBody>, req.principal);
     return { info: { id: row.id, queue: row.queue, state: row.state } };
   });
@@ -113,7 +113,7 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues): void 
     "/queue/bulk",
     {
       schema: { summary: `Queue up to ${BULK_MAX} tasks of one queue in one call, stored together`, tags, body: BulkBody, response: { 200: Type.Object({ tasks: Type.Array(Queued) }) } },
-      config: { auth: "inference" },
+      config: { auth: "inference", body: "inference" },
     },
     async function addTasks(req) {
       const { queue, tasks: items } = req.body as Static<typeof BulkBody>;
@@ -141,7 +141,7 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues): void 
     },
   );
 
-  app.post("/api/cli/tasks", { schema: { summary: "Queue a task", tags, body: AddBody, response: { 200: Info } }, config: admin }, async function cliAddTask(req) {
+  app.post("/api/cli/tasks", { schema: { summary: "Queue a task", tags, body: AddBody, response: { 200: Info } }, config: { ...admin, body: "inference" } }, async function cliAddTask(req) {
     const row = await add(req.body as Static<typeof AddBody>, req.principal);
     return { info: { id: row.id, queue: row.queue, state: row.state } };
   });

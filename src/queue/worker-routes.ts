@@ -67,6 +67,8 @@ function workerView(row: QueueWorkerRow, now = Date.now()): Static<typeof Worker
 export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, gatewayConfig: Config): void {
   const tags = ["queue"];
   const config = { auth: "admin" as const };
+  // Results are answers of models: as large as inference bodies.
+  const handedIn = { ...config, body: "inference" as const };
   const { tasks } = queues;
 
   const registered = async (workerId: string) => {
@@ -181,7 +183,7 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, 
 
   app.post(
     "/worker/tasks/:id/complete",
-    { schema: { summary: "Hand in a task's result", tags, params: TaskParams, body: CompleteBody, response: { 200: Type.Object({ state: Type.String() }) } }, config },
+    { schema: { summary: "Hand in a task's result", tags, params: TaskParams, body: CompleteBody, response: { 200: Type.Object({ state: Type.String() }) } }, config: handedIn },
     async function completeTask(req) {
       const { id } = req.params as { id: string };
       const body = req.body as Static<typeof CompleteBody>;
@@ -200,7 +202,7 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, 
         body: CompleteManyBody,
         response: { 200: Type.Object({ results: Type.Array(Type.Object({ id: Type.String(), state: Type.Optional(Type.String()), error: Type.Optional(Type.String()) })) }) },
       },
-      config,
+      config: handedIn,
     },
     async function completeTasks(req) {
       const { worker_id, results } = req.body as Static<typeof CompleteManyBody>;
@@ -223,7 +225,7 @@ export function registerWorkerQueueRoutes(app: FastifyInstance, queues: Queues, 
 
   app.post(
     "/worker/tasks/:id/fail",
-    { schema: { summary: "Report a failed attempt (retried while attempts remain, unless retryable is false)", tags, params: TaskParams, body: FailBody, response: { 200: Type.Object({ state: Type.String() }) } }, config },
+    { schema: { summary: "Report a failed attempt (retried while attempts remain, unless retryable is false)", tags, params: TaskParams, body: FailBody, response: { 200: Type.Object({ state: Type.String() }) } }, config: handedIn },
     async function failTask(req) {
       const { id } = req.params as { id: string };
       const body = req.body as Static<typeof FailBody>;

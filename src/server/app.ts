@@ -11,6 +11,7 @@ import { registerProxyRoutes, type ProxyDeps } from "../proxy/index.js";
 import type { Keyring } from "../accounts/index.js";
 import { authorizeUpgrade, registerAuth } from "./auth.js";
 import { registerBodyParsing } from "./body.js";
+import { clientErrorHandler, httpServerOptions } from "./http-limits.js";
 import { frameworkError, MAX_PARAM_LENGTH, registerErrorHandling } from "./error-handler.js";
 import { registerOpenApi } from "./openapi.js";
 import { registerSystemRoutes } from "./system-routes.js";
@@ -32,7 +33,6 @@ export interface AppDeps {
   queues: Queues;
 }
 
-const BODY_LIMIT = 256 * 1024 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Wires the capabilities into one HTTP app; no logic of its own. */
@@ -41,7 +41,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.config.log_level === "silent" ? false : { level: deps.config.log_level },
     // One log line per request would cost more than the whole proxy path; the audit log records requests.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: BODY_LIMIT,
+    http: httpServerOptions(deps.config.limits),
+    requestTimeout: deps.config.limits.request_timeout_ms,
+    clientErrorHandler,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
@@ -59,7 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
   registerErrorHandling(app);
-  registerBodyParsing(app, BODY_LIMIT);
+  registerBodyParsing(app, deps.config.limits);
   const credentials = deps.accounts.credentials();
   registerAuth(app, deps.keyring, deps.config.auth.proxy, credentials);
   registerRateLimits(app, deps.accounts.limits);

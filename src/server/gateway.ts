@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -13,6 +13,7 @@ import { Metrics } from "../observe/metrics.js";
 import { createRecorder } from "../observe/record.js";
 import { openAuditSink, openStore, type Store } from "../store/index.js";
 import { buildApp } from "./app.js";
+import { clientErrorHandler, httpServerOptions } from "./http-limits.js";
 import { generateKey, hashKey, TASK_RUNNER_KEY_ID, UpgradeRoutes } from "../kernel/index.js";
 import { WorkerHub } from "../workers/index.js";
 import { startEmbeddedNode } from "../engine/embedded-node.js";
@@ -114,13 +115,13 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
   await app.listen({ port: config.port, host: config.host });
   const extra: Server[] = [];
   if (config.ollama_port !== undefined) {
-    const ollamaPort = await listenWith(config.ollama_port, config.host, (req, res) => app.server.emit("request", req, res));
+    const ollamaPort = await listenWith(config.ollama_port, config.host, config.limits, (req, res) => app.server.emit("request", req, res));
     ollamaPort.on("upgrade", upgrades.listener);
     extra.push(ollamaPort);
   }
   if (config.metrics_port !== undefined) {
     extra.push(
-      await listenWith(config.metrics_port, config.host, (_req, res) => {
+      await listenWith(config.metrics_port, config.host, config.limits, (_req, res) => {
         void metrics.registry.metrics().then((text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text));
       }),
     );
@@ -180,9 +181,11 @@ async function touchKeys(store: Store, keyring: Keyring): Promise<void> {
   await store.apiKeys.touch(ids, Date.now()).catch(() => ids.forEach((id) => keyring.used.add(id)));
 }
 
-function listenWith(port: number, host: string, handler: Parameters<typeof createServer>[1]): Promise<Server> {
+/** Another listener, with the main one's limits on what a client sends. */
+function listenWith(port: number, host: string, limits: Config["limits"], handler: RequestListener): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer(handler as Parameters<typeof createServer>[1]);
+    const server = createServer(httpServerOptions(limits), handler);
+    server.on("clientError", clientErrorHandler);
     server.once("error", reject);
     server.listen(port, host, () => resolve(server));
   });

@@ -9,7 +9,9 @@ interface Pending {
   body?: StreamBody;
   /** Head timeout, then the gap allowed between chunks. */
   timer: NodeJS.Timeout;
+  /** What the timer allows now: the head's timeout, then the idle gap. */
   timeoutMs: number;
+  idleTimeoutMs: number;
   paused: boolean;
   unlisten(): void;
 }
@@ -63,6 +65,7 @@ export class WorkerConnection {
         reject,
         timer,
         timeoutMs: request.timeoutMs,
+        idleTimeoutMs: request.idleTimeoutMs ?? request.timeoutMs,
         paused: false,
         unlisten: () => request.signal?.removeEventListener("abort", onAbort),
       });
@@ -82,7 +85,9 @@ export class WorkerConnection {
           onWanted: () => this.pause(id, false),
           onDestroy: () => this.cancel(id),
         });
-        entry.timer.refresh();
+        clearTimeout(entry.timer);
+        entry.timeoutMs = entry.idleTimeoutMs;
+        entry.timer = setTimeout(() => this.timedOut(id), entry.timeoutMs);
         entry.resolve({ statusCode: message.status, headers: message.headers ?? {}, body: entry.body });
         return;
       }

@@ -1,10 +1,10 @@
 import { StringDecoder } from "node:string_decoder";
 import { TranslationError } from "./errors.js";
-import type { Json, ResponseTranslator, StreamTranslator, Translation, Usage } from "./types.js";
+import type { Json, ResponseTranslator, StreamTranslator, TranslateContext, Translation, Usage } from "./types.js";
 import { defined, isObject, numberAt, objectAt, parseJson } from "./values.js";
 
 /** Ollama `/api/embed` (input) or legacy `/api/embeddings` (prompt, one vector) → an OpenAI server's `/v1/embeddings`. */
-export function ollamaEmbedToOpenAI(body: Json, legacy: boolean): Translation {
+export function ollamaEmbedToOpenAI(body: Json, legacy: boolean, ctx: TranslateContext): Translation {
   const model = String(body.model ?? "");
   const param = legacy ? "prompt" : "input";
   const input = body[param];
@@ -21,13 +21,13 @@ export function ollamaEmbedToOpenAI(body: Json, legacy: boolean): Translation {
         .map((d) => (typeof d.embedding === "string" ? fromBase64(d.embedding) : d.embedding));
       if (legacy) return { embedding: vectors[0] ?? [] };
       const tokens = numberAt(objectAt(res.usage).prompt_tokens);
-      return { model, embeddings: vectors, total_duration: 0, load_duration: 0, prompt_eval_count: tokens };
+      return { model: ctx.answerModel ?? model, embeddings: vectors, total_duration: 0, load_duration: 0, prompt_eval_count: tokens };
     }),
   };
 }
 
 /** OpenAI `/v1/embeddings` → an Ollama server's `/api/embed`. Ollama embeds text only; base64 is encoded here. */
-export function openAIEmbeddingsToOllama(body: Json): Translation {
+export function openAIEmbeddingsToOllama(body: Json, ctx: TranslateContext): Translation {
   const input = body.input;
   if (!(typeof input === "string" || (Array.isArray(input) && input.every((x) => typeof x === "string")))) {
     throw new TranslationError("an Ollama server embeds text, not token arrays", "input");
@@ -45,7 +45,7 @@ export function openAIEmbeddingsToOllama(body: Json): Translation {
       return {
         object: "list",
         data: vectors.map((vector, index) => ({ object: "embedding", index, embedding: base64 ? toBase64(vector) : vector })),
-        model,
+        model: ctx.answerModel ?? model,
         usage: { prompt_tokens: tokens, total_tokens: tokens },
       };
     }),

@@ -19,11 +19,11 @@ type Translate = (body: Record<string, unknown>, ctx: TranslateContext) => Trans
 const ROUTES: Readonly<Record<ClientPath, Translate>> = {
   "/api/chat": ollamaChatToOpenAI,
   "/api/generate": ollamaGenerateToOpenAI,
-  "/api/embed": (body) => ollamaEmbedToOpenAI(body, false),
-  "/api/embeddings": (body) => ollamaEmbedToOpenAI(body, true),
+  "/api/embed": (body, ctx) => ollamaEmbedToOpenAI(body, false, ctx),
+  "/api/embeddings": (body, ctx) => ollamaEmbedToOpenAI(body, true, ctx),
   "/v1/chat/completions": openAIChatToOllama,
   "/v1/completions": openAICompletionToOllama,
-  "/v1/embeddings": (body) => openAIEmbeddingsToOllama(body),
+  "/v1/embeddings": openAIEmbeddingsToOllama,
 };
 
 /**
@@ -35,6 +35,17 @@ export function translateRequest(path: ClientPath, body: Record<string, unknown>
   const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
   if (!route) throw new TranslationError(`no translation for ${String(path)}`);
   return route(body, ctx);
+}
+
+/**
+ * The API a server must speak to take this request at all, when the other
+ * one cannot carry it: OpenAI embeddings of token ids (Ollama embeds text,
+ * and a gateway cannot detokenize for it).
+ */
+export function serverApiNeeded(path: ClientPath, body: Record<string, unknown>): Api | undefined {
+  if (path !== "/v1/embeddings") return undefined;
+  const input = body.input;
+  return typeof input === "string" || (Array.isArray(input) && input.every((x) => typeof x === "string")) ? undefined : "openai";
 }
 
 const STREAMING: ReadonlySet<ClientPath> = new Set(["/api/chat", "/api/generate", "/v1/chat/completions", "/v1/completions"]);

@@ -31,7 +31,9 @@ export function openAIWriter(model: string, shape: Shape, ctx: TranslateContext,
   const names = OBJECTS[shape];
   const id = `${names.prefix}-${ctx.requestId}`;
   const head = (object: string) => ({ id, object, created: ctx.created, model });
-  const chunk = (choices: Json[]) => sse({ ...head(names.chunk), choices, ...(includeUsage ? { usage: null } : {}) });
+  // OpenAI's chat chunks carry `usage: null` until the last when usage was asked for; completion chunks have no such field.
+  const usageUntilLast = includeUsage && shape === "chat" ? { usage: null } : {};
+  const chunk = (choices: Json[]) => sse({ ...head(names.chunk), choices, ...usageUntilLast });
   const delta = (d: Json, finish: string | null = null) =>
     shape === "chat"
       ? chunk([{ index: 0, delta: d, logprobs: null, finish_reason: finish }])
@@ -64,6 +66,7 @@ function wholeChoice(shape: Shape, answer: Answer): Json {
   const message = defined({
     role: "assistant",
     content: calls.length > 0 ? answer.content || null : answer.content,
+    refusal: null,
     reasoning_content: answer.thinking || undefined,
     tool_calls: calls.length > 0 ? calls : undefined,
   });

@@ -19,6 +19,8 @@ export interface TranslateContext {
   requestId: string;
   /** unix seconds */
   created: number;
+  /** The model the answer names: what the client asked for (`tiny`, where the server calls it `tiny:latest`); the request's model when absent. */
+  answerModel?: string;
 }
 
 export interface StreamTranslator {
