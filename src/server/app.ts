@@ -13,6 +13,7 @@ import { authorizeUpgrade, registerAuth } from "./auth.js";
 import { registerBodyParsing } from "./body.js";
 import { clientErrorHandler, httpServerOptions } from "./http-limits.js";
 import { frameworkError, MAX_PARAM_LENGTH, registerErrorHandling } from "./error-handler.js";
+import { registerNulGuard } from "./nul-guard.js";
 import { registerOpenApi } from "./openapi.js";
 import { registerSystemRoutes } from "./system-routes.js";
 import { queryCoercingValidator } from "./validation.js";
@@ -62,6 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
   registerBodyParsing(app, deps.config.limits);
+  registerNulGuard(app);
   const credentials = deps.accounts.credentials();
   registerAuth(app, deps.keyring, deps.config.auth.proxy, credentials);
   registerRateLimits(app, deps.accounts.limits);

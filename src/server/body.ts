@@ -2,6 +2,7 @@ import { Transform } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config/index.js";
 import { FlotillaError, type BodyClass } from "../kernel/index.js";
+import { bodyHoldsNul } from "./nul-guard.js";
 
 /** Deeper JSON than this is refused: no request needs it, and walking it (JSON.stringify, a structured clone) could exhaust the stack. */
 export const MAX_JSON_DEPTH = 256;
@@ -65,6 +66,7 @@ function parseJson(raw: Buffer): FlotillaError | { value: unknown } {
     return new FlotillaError("invalid_json", `the request body is not valid JSON: ${(err as Error).message}`);
   }
   if (!withinDepth(value, MAX_JSON_DEPTH)) return new FlotillaError("invalid_json", `the request body is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  if (bodyHoldsNul(raw, value)) return new FlotillaError("invalid_request", "a string in the request body holds a NUL character (\\u0000)");
   return { value };
 }
 

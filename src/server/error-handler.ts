@@ -32,6 +32,11 @@ export function frameworkError(error: FastifyError, req: FastifyRequest, reply: 
 }
 
 export function sendError(req: FastifyRequest, reply: FastifyReply, err: FlotillaError): void {
+  // Fastify asks to close the connection after any body parser error. The rest of a
+  // refused body is still read (body.ts, or Node), so it may stay open; closing it with
+  // bytes unread would reset it, and the client could lose the answer. An error that
+  // means to close says so in its own headers.
+  void reply.removeHeader("connection");
   if (err.headers) void reply.headers(err.headers);
   void reply.code(err.status).type("application/json").send(errorBody(surfaceOf(req.url), err, String(req.id)));
 }

@@ -5,6 +5,18 @@ import { BUILD, type AuthLevel } from "../kernel/index.js";
 
 const KEY_OR_SESSION: Array<Record<string, string[]>> = [{ bearer: [] }, { ollamaApiKey: [] }, { session: [] }];
 
+interface ObjectSchema {
+  properties?: Record<string, { default?: unknown }>;
+  required?: string[];
+}
+
+/** A query parameter with a default may be left out: the document must not call it required (the validator fills it in). */
+function optionalDefaults(query: ObjectSchema | undefined): ObjectSchema | undefined {
+  if (!query?.required || !query.properties) return query;
+  const required = query.required.filter((name) => query.properties?.[name]?.default === undefined);
+  return required.length === query.required.length ? query : { ...query, required };
+}
+
 /** The OpenAPI document comes from the same route schemas that validate requests. */
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
@@ -26,7 +38,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     // Each operation says who may call it: the security it takes, and Flotilla's own level (x-flotilla-auth).
     transform({ schema, url, route }) {
       const auth = (route.config as { auth?: AuthLevel } | undefined)?.auth ?? "public";
-      return { schema: { ...schema, security: auth === "public" ? [] : KEY_OR_SESSION, "x-flotilla-auth": auth } as typeof schema, url };
+      const querystring = optionalDefaults((schema as { querystring?: ObjectSchema } | undefined)?.querystring);
+      return { schema: { ...schema, ...(querystring ? { querystring } : {}), security: auth === "public" ? [] : KEY_OR_SESSION, "x-flotilla-auth": auth } as typeof schema, url };
     },
   });
   await app.register(swaggerUi, { routePrefix: "/api/client" });

@@ -57,12 +57,7 @@ function sqliteBackend(): Prepared & { dataDir: string } {
 
 /** undefined when PostgreSQL is unreachable and not required (the test is then marked skipped). */
 async function postgresBackend(t: TestContext): Promise<Prepared | undefined> {
-  if (!(await postgresReachable())) {
-    const where = redacted(TEST_DATABASE_URL);
-    if (REQUIRED) throw new Error(`PostgreSQL not reachable at ${where}, and FLOTILLA_REQUIRE_SERVICES=1 requires it`);
-    t.skip(`PostgreSQL not reachable at ${where}: set FLOTILLA_TEST_DATABASE_URL`);
-    return undefined;
-  }
+  if (!(await postgresOrSkip(t))) return undefined;
   const schema = `flotilla_test_${randomBytes(6).toString("hex")}`;
   const dir = mkdtempSync(join(tmpdir(), "flotilla-store-"));
   await admin(`create schema ${schema}`);
@@ -74,6 +69,29 @@ async function postgresBackend(t: TestContext): Promise<Prepared | undefined> {
       await admin(`drop schema ${schema} cascade`);
     },
   };
+}
+
+/**
+ * A database of its own on the test PostgreSQL, for a whole gateway process
+ * (DATABASE_URL); undefined when PostgreSQL is unreachable and not required
+ * (the test is then marked skipped).
+ */
+export async function postgresTestDatabase(t: TestContext): Promise<{ url: string; cleanup(): Promise<void> } | undefined> {
+  if (!(await postgresOrSkip(t))) return undefined;
+  const name = `flotilla_test_${randomBytes(6).toString("hex")}`;
+  await admin(`create database ${name}`);
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), cleanup: () => admin(`drop database ${name} with (force)`) };
+}
+
+/** Whether PostgreSQL answers; when it does not, the test is skipped, or fails where the services are required. */
+async function postgresOrSkip(t: TestContext): Promise<boolean> {
+  if (await postgresReachable()) return true;
+  const where = redacted(TEST_DATABASE_URL);
+  if (REQUIRED) throw new Error(`PostgreSQL not reachable at ${where}, and FLOTILLA_REQUIRE_SERVICES=1 requires it`);
+  t.skip(`PostgreSQL not reachable at ${where}: set FLOTILLA_TEST_DATABASE_URL`);
+  return false;
 }
 
 let reachable: Promise<boolean> | undefined;

@@ -113,6 +113,19 @@ describe("bad input answers a 4xx in the surface's shape, and stores nothing", (
     assert.match((await ollamaError(delayed, 400)).error, /delay/);
   });
 
+  test("a NUL character in a path parameter, a query value or a body string is a 400 (PostgreSQL could not store it)", async () => {
+    const path = await openAIError(await send("GET", "/api/v1/transfers/a%00b"), 400);
+    assert.equal(path.param, "id");
+    assert.match(path.message, /path parameter "id" holds a NUL/);
+    const query = await ollamaError(await send("GET", "/api/system-metrics?serverId=a%00b"), 400);
+    assert.match(query.error, /query parameter "serverId" holds a NUL/);
+    const body = await openAIError(await send("POST", "/v1/chat/completions", JSON.stringify({ model: "m\u0000", messages: [{ role: "user", content: "x" }] })), 400);
+    assert.match(body.message, /NUL character/);
+    // The text \u0000 (an escaped backslash) is no NUL: it passes.
+    const text = await send("POST", "/v1/chat/completions", JSON.stringify({ model: "m", messages: [{ role: "user", content: "what is \\u0000?" }] }));
+    assert.equal(text.status, 200);
+  });
+
   test("a chat message with a role OpenAI does not know is a 400 naming messages[i].role", async () => {
     const res = await send("POST", "/v1/chat/completions", JSON.stringify({ model: "m", messages: [{ role: "user", content: "a" }, { role: "wizard", content: "b" }] }));
     const error = await openAIError(res, 400);

@@ -97,6 +97,9 @@ describe("errors, auth and system endpoints", () => {
     const doc = (await (await fetch(`${gw.url}/api/client/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     assert.match(doc.openapi, /^3\./);
     for (const path of ["/v1/chat/completions", "/api/chat", "/api/tags", "/admin/servers", "/healthz"]) assert.ok(doc.paths[path], `${path} documented`);
+    // `hours` and `limit` have defaults: a client generated from the document must be free to leave them out.
+    const events = (doc.paths["/api/events"] as { get: { parameters: Array<{ name: string; required: boolean }> } }).get.parameters;
+    assert.deepEqual(events.map((p) => [p.name, p.required]), [["hours", false], ["server", false], ["limit", false]]);
     const ui = await fetch(`${gw.url}/api/client/`);
     assert.equal(ui.status, 200);
     assert.match(await ui.text(), /swagger/i);
