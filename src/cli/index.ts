@@ -1,5 +1,6 @@
 import { serve } from "./serve.js";
 import { worker, WORKER_HELP } from "./worker.js";
+import { mcpRelay, MCP_RELAY_HELP } from "./mcp-relay.js";
 import { makeTinyModel } from "./make-tiny-model.js";
 import { models, MODELS_HELP } from "./models.js";
 import { queueCommands, QUEUE_HELP } from "./queue-commands.js";
@@ -10,6 +11,8 @@ const HELP = `flotilla — one OpenAI- and Ollama-compatible gateway for a fleet
 Usage:
   flotilla serve [options]     start the gateway (default: port 8080, data in ./data)
   flotilla worker [options]    join a gateway's fleet over a WebSocket (from behind NAT)
+  flotilla mcp-relay [options] -- COMMAND…
+                               put a local MCP server behind the gateway (/api/mcp/id/{id})
   flotilla models list|pull    models across the fleet (see below)
   flotilla transfers list      model transfers
   flotilla queues|tasks|configs|workers …
@@ -34,6 +37,7 @@ serve options (each also as FLOTILLA_* env, e.g. FLOTILLA_PORT):
                          serve a GGUF file in this process (llama.cpp); repeatable
 
 ${WORKER_HELP}
+${MCP_RELAY_HELP}
 ${MODELS_HELP}
 ${QUEUE_HELP}`;
 
@@ -44,6 +48,8 @@ export async function runCli(argv: string[]): Promise<number | void> {
       return serve(rest);
     case "worker":
       return worker(rest);
+    case "mcp-relay":
+      return mcpRelay(rest);
     case "models":
     case "transfers":
       return models(command, rest);

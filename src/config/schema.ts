@@ -228,6 +228,38 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    mcp: Type.Object(
+      {
+        /** A call to a relay that has not answered in this long ends with a JSON-RPC error (and is cancelled at the relay). */
+        call_timeout_ms: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+        /** The largest JSON-RPC message taken from a caller or from a relay (nfrx's default: 10 MiB). */
+        max_message_bytes: Type.Integer({ minimum: 1024, maximum: 256 * 1024 * 1024, default: 10 * 1024 * 1024 }),
+        max_calls_per_relay: Type.Integer({ minimum: 1, maximum: 10_000, default: 16 }),
+        /** Calls one caller (by address) may have open at once, across relays. */
+        max_calls_per_caller: Type.Integer({ minimum: 1, maximum: 10_000, default: 16 }),
+        heartbeat_interval_ms: Type.Integer({ minimum: 50, default: 15_000 }),
+        /** A relay silent this long is taken for dead and its socket cut. */
+        heartbeat_timeout_ms: Type.Integer({ minimum: 100, default: 45_000 }),
+        register_timeout_ms: Type.Integer({ minimum: 100, default: 10_000 }),
+        /** MCP servers reached by URL (streamable HTTP), offered at /mcp beside the relays' tools. */
+        servers: Type.Array(
+          Type.Object(
+            {
+              name: Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_.-]+$" }),
+              url: Type.String({ pattern: "^https?://" }),
+              headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+            },
+            { additionalProperties: false },
+          ),
+          { default: [] },
+        ),
+        /** The token of each relay started with --auth-token, by relay id, so /mcp can reach its tools. */
+        relay_tokens: Type.Record(Type.String(), Type.String(), { default: {} }),
+        /** Named tool sets ("virtual servers" at /mcp/{set}): patterns over namespaced tool names, `*` any run. */
+        tool_sets: Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]+$" }), Type.Array(Type.String({ minLength: 1 })), { default: {} }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     embedded: Type.Object(
       {
         /** GGUF files the gateway serves itself: `path` or `name=path`. */

@@ -23,12 +23,19 @@ export const ERROR_CODES = {
   not_found: { status: 404, type: "invalid_request_error" },
   model_not_found: { status: 404, type: "invalid_request_error" },
   server_not_found: { status: 404, type: "invalid_request_error" },
+  method_not_allowed: { status: 405, type: "invalid_request_error" },
   request_timeout: { status: 408, type: "invalid_request_error" },
   conflict: { status: 409, type: "invalid_request_error" },
   payload_too_large: { status: 413, type: "invalid_request_error" },
   upgrade_required: { status: 426, type: "invalid_request_error" },
   user_not_found: { status: 404, type: "invalid_request_error" },
   rate_limited: { status: 429, type: "rate_limit_error" },
+  relay_not_found: { status: 404, type: "invalid_request_error" },
+  relay_refused: { status: 401, type: "authentication_error" },
+  relay_busy: { status: 429, type: "rate_limit_error" },
+  relay_unavailable: { status: 503, type: "server_error" },
+  relay_answer_too_large: { status: 502, type: "server_error" },
+  relay_timeout: { status: 504, type: "server_error" },
   header_too_large: { status: 431, type: "invalid_request_error" },
   internal_error: { status: 500, type: "server_error" },
   upstream_error: { status: 502, type: "server_error" },
@@ -78,10 +85,19 @@ export function isFlotillaError(err: unknown): err is FlotillaError {
 }
 
 export type Surface = "openai" | "ollama";
+/** How an error answer is shaped: a surface's, or JSON-RPC 2.0's on the MCP endpoints. */
+export type ErrorShape = Surface | "jsonrpc";
 
 /** `/v1/*` and `/api/v1/*` speak OpenAI; everything else speaks Ollama's shape. */
 export function surfaceOf(url: string): Surface {
   return url.startsWith("/v1/") || url.startsWith("/api/v1/") || url === "/v1" ? "openai" : "ollama";
+}
+
+/** MCP's JSON-RPC endpoints (seed 000's `/api/mcp/id/{id}`, the aggregate `/mcp`, Jan's `/v1/mcp` and `/v1/mcp/tools/*`) answer errors as JSON-RPC does. */
+export function errorShapeOf(url: string): ErrorShape {
+  const path = url.split("?", 1)[0];
+  if (path.startsWith("/api/mcp/id/") || path === "/mcp" || path.startsWith("/mcp/") || path === "/v1/mcp" || path.startsWith("/v1/mcp/")) return "jsonrpc";
+  return surfaceOf(url);
 }
 
 export interface OpenAIErrorBody {
@@ -95,10 +111,40 @@ export interface OllamaErrorBody {
   timestamp: string;
 }
 
-export function errorBody(surface: Surface, err: FlotillaError, requestId: string): OpenAIErrorBody | OllamaErrorBody {
-  if (surface === "openai") {
+/** `data.mcp` carries nfrx's code, which its MCP clients read; `data.code` Flotilla's. */
+export interface JsonRpcErrorBody {
+  jsonrpc: "2.0";
+  id: string | number | null;
+  error: { code: number; message: string; data: { code: string; mcp?: string; request_id: string } };
+}
+
+/** JSON-RPC's own codes where one fits; -32000 (a server error) otherwise, as nfrx answers. */
+const JSONRPC_CODES: Partial<Record<ErrorCode, number>> = { invalid_json: -32700, invalid_request: -32600, route_not_found: -32601 };
+
+const NFRX_CODES: Partial<Record<ErrorCode, string>> = {
+  invalid_json: "MCP_SCHEMA_ERROR",
+  invalid_request: "MCP_SCHEMA_ERROR",
+  relay_not_found: "MCP_PROVIDER_UNAVAILABLE",
+  relay_unavailable: "MCP_PROVIDER_UNAVAILABLE",
+  relay_refused: "MCP_UNAUTHORIZED",
+  relay_busy: "MCP_LIMIT_EXCEEDED",
+  payload_too_large: "MCP_LIMIT_EXCEEDED",
+  relay_answer_too_large: "MCP_LIMIT_EXCEEDED",
+  relay_timeout: "MCP_TIMEOUT",
+};
+
+export function errorBody(shape: ErrorShape, err: FlotillaError, requestId: string, rpcId: string | number | null = null): OpenAIErrorBody | OllamaErrorBody | JsonRpcErrorBody {
+  if (shape === "openai") {
     return {
       error: { message: err.message, type: err.type, code: err.code, param: err.param ?? null, request_id: requestId },
+    };
+  }
+  if (shape === "jsonrpc") {
+    const mcp = NFRX_CODES[err.code];
+    return {
+      jsonrpc: "2.0",
+      id: rpcId,
+      error: { code: JSONRPC_CODES[err.code] ?? -32000, message: err.message, data: { code: err.code, ...(mcp ? { mcp } : {}), request_id: requestId } },
     };
   }
   return { error: err.message, code: err.code, request_id: requestId, timestamp: new Date().toISOString() };

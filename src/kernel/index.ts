@@ -4,10 +4,27 @@
  * the batch lane, WebSocket upgrade routes and build facts. It imports no
  * other folder of src/.
  */
-export { errorBody, ERROR_CODES, FlotillaError, isFlotillaError, surfaceOf, type ErrorCode, type ErrorOptions, type ErrorSpec, type OllamaErrorBody, type OpenAIErrorBody, type Surface } from "./errors.js";
+export {
+  errorBody,
+  ERROR_CODES,
+  errorShapeOf,
+  FlotillaError,
+  isFlotillaError,
+  surfaceOf,
+  type ErrorCode,
+  type ErrorOptions,
+  type ErrorShape,
+  type ErrorSpec,
+  type JsonRpcErrorBody,
+  type OllamaErrorBody,
+  type OpenAIErrorBody,
+  type Surface,
+} from "./errors.js";
 export { TASK_KEY_HEADER, TASK_RUNNER_KEY_ID, type AuthLevel, type CredentialResolver, type Maybe, type OwnerOf, type Principal, type Role, type Scope, type WithHeaders } from "./principal.js";
 export { generateKey, hashKey, KEY_PREFIX, presentedKey } from "./credentials.js";
 export { batchTurn } from "./batch-lane.js";
 export { BUILD } from "./build-info.js";
-export { UpgradeRoutes, type SocketHandler, type UpgradeGuard } from "./upgrade.js";
+export { dialUrl, UpgradeRoutes, type SocketHandler, type UpgradeGuard } from "./upgrade.js";
+export { Backoff } from "./backoff.js";
+export { ClientKeyCheck } from "./client-key.js";
 export { bodyMayBeOmitted, type BodyClass } from "./request-body.js";

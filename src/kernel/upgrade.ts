@@ -46,3 +46,12 @@ export class UpgradeRoutes {
     this.wss.close();
   }
 }
+
+/** What a dial-in agent connects to: `http://gw:8080` → `ws://gw:8080{path}`; a URL with its own path keeps it. */
+export function dialUrl(server: string, path: string): string {
+  const url = new URL(server);
+  if (url.protocol === "http:") url.protocol = "ws:";
+  else if (url.protocol === "https:") url.protocol = "wss:";
+  if (url.pathname === "/" || url.pathname === "") url.pathname = path;
+  return url.toString();
+}

@@ -19,6 +19,7 @@ import { registerSystemRoutes } from "./system-routes.js";
 import { queryCoercingValidator } from "./validation.js";
 import type { UpgradeRoutes } from "../kernel/index.js";
 import { registerWorkerRoutes, type WorkerHub } from "../workers/index.js";
+import { registerMcpAdminRoutes, registerMcpEndpointRoutes, registerMcpRelayRoutes, registerMcpToolsApiRoutes, ToolAccess, type RelayHub, type ToolCatalog } from "../mcp/index.js";
 import { registerAccountsRoutes, registerRateLimits, type Accounts } from "../accounts/index.js";
 
 export interface AppDeps {
@@ -29,6 +30,8 @@ export interface AppDeps {
   record: ProxyDeps["record"];
   upgrades: UpgradeRoutes;
   workers: WorkerHub;
+  relays: RelayHub;
+  tools: ToolCatalog;
   accounts: Accounts;
   live: LiveState;
   queues: Queues;
@@ -76,6 +79,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerEventRoutes(app, deps.accounts.store, deps.fleet.fleet);
   registerLiveRoutes(app, deps.live, deps.upgrades, (request, level) => authorizeUpgrade(request, level, deps.keyring, credentials));
   registerWorkerRoutes(app, deps.upgrades, deps.workers);
+  registerMcpRelayRoutes(app, deps.upgrades, deps.relays);
+  const toolAccess = new ToolAccess(deps.config.mcp.tool_sets, deps.accounts.store.mcpKeyAccess, app.log);
+  registerMcpEndpointRoutes(app, deps.tools, toolAccess);
+  registerMcpToolsApiRoutes(app, deps.tools, toolAccess);
+  registerMcpAdminRoutes(app, deps.tools, deps.accounts.store, toolAccess);
   registerAccountsRoutes(app, deps.accounts);
   registerQueueRoutes(app, deps.queues);
   registerWorkerQueueRoutes(app, deps.queues, deps.config);

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { errorBody, FlotillaError, isFlotillaError, surfaceOf, type ErrorCode } from "../kernel/index.js";
+import { errorBody, errorShapeOf, FlotillaError, isFlotillaError, type ErrorCode } from "../kernel/index.js";
 
 /** The longest path parameter the router takes (Fastify's own default is 100: too short for some model names). */
 export const MAX_PARAM_LENGTH = 512;
@@ -38,7 +38,7 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: Flotill
   // means to close says so in its own headers.
   void reply.removeHeader("connection");
   if (err.headers) void reply.headers(err.headers);
-  void reply.code(err.status).type("application/json").send(errorBody(surfaceOf(req.url), err, String(req.id)));
+  void reply.code(err.status).type("application/json").send(errorBody(errorShapeOf(req.url), err, String(req.id)));
 }
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {

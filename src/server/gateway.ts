@@ -16,6 +16,7 @@ import { buildApp } from "./app.js";
 import { clientErrorHandler, httpServerOptions } from "./http-limits.js";
 import { generateKey, hashKey, TASK_RUNNER_KEY_ID, UpgradeRoutes } from "../kernel/index.js";
 import { WorkerHub } from "../workers/index.js";
+import { RelayHub, ToolCatalog } from "../mcp/index.js";
 import { startEmbeddedNode } from "../engine/embedded-node.js";
 import { Accounts, ensureAdminKey, keyRecord, Keyring, loadKeys } from "../accounts/index.js";
 import { inferenceRunner, openTaskBackend, QueueConfigs, Queues, sendWebhooks, warnOfTasksLeftInDatabase } from "../queue/index.js";
@@ -78,6 +79,20 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     },
     log,
   );
+  const relays = new RelayHub(
+    {
+      clientKey: config.client_key,
+      callTimeoutMs: config.mcp.call_timeout_ms,
+      maxMessageBytes: config.mcp.max_message_bytes,
+      maxCallsPerRelay: config.mcp.max_calls_per_relay,
+      maxCallsPerCaller: config.mcp.max_calls_per_caller,
+      heartbeatIntervalMs: config.mcp.heartbeat_interval_ms,
+      heartbeatTimeoutMs: config.mcp.heartbeat_timeout_ms,
+      registerTimeoutMs: config.mcp.register_timeout_ms,
+    },
+    log,
+  );
+  const tools = new ToolCatalog(relays, { servers: config.mcp.servers, settings: store.mcpTools, relayTokens: config.mcp.relay_tokens, log });
   const accounts = await Accounts.open(store, keyring, config, log);
   const events = new FleetEvents(fleet.fleet, store, {
     systemSampleMs: config.events.system_sample_ms,
@@ -93,7 +108,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     leaseGraceMs: config.task_runner.lease_grace_ms,
     log,
   });
-  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, accounts, live, queues });
+  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, relays, tools, accounts, live, queues });
   app.server.on("upgrade", upgrades.listener);
 
   await fleet.start();
@@ -147,6 +162,8 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
       for (const server of extra) server.close();
       await queues.close();
       workers.close();
+      relays.close();
+      await tools.close();
       upgrades.close();
       await closeWithin(app, config.shutdown_timeout_ms);
       await taskBackend.close();

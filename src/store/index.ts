@@ -4,6 +4,7 @@ import { type AuditRepo, auditRepo } from "./audit-repo.js";
 import { connect, migrate, type Dialect, type StoreOptions } from "./connect.js";
 import type { Database } from "./schema.js";
 import { type EventRepo, eventRepo } from "./event-repo.js";
+import { type McpKeyAccessRepo, mcpKeyAccessRepo, type McpToolRepo, mcpToolRepo } from "./mcp-tool-repo.js";
 import { type SecretRepo, secretRepo } from "./secret-repo.js";
 import { type ServerRepo, serverRepo } from "./server-repo.js";
 import { type SettingRepo, settingRepo } from "./setting-repo.js";
@@ -26,6 +27,7 @@ export { redisTaskRepo, type RedisTaskRepo } from "./redis-task-repo.js";
 export { taskRepoInThread, type TaskThread } from "./task-thread.js";
 export type { UserRepo, SessionRepo, UserUpdate } from "./user-repo.js";
 export type { AuditRepo, RequestQuery, UsageQuery } from "./audit-repo.js";
+export type { McpKeyAccess, McpKeyAccessRepo, McpToolChange, McpToolRepo, McpToolSettings } from "./mcp-tool-repo.js";
 
 /** The storage contract: every backend passes the same conformance suite (store.test.ts). */
 export interface Store {
@@ -41,6 +43,8 @@ export interface Store {
   readonly settings: SettingRepo;
   readonly transfers: TransferRepo;
   readonly tasks: TaskRepo;
+  readonly mcpTools: McpToolRepo;
+  readonly mcpKeyAccess: McpKeyAccessRepo;
   /** Closes the database; calling it again does nothing more. */
   close(): Promise<void>;
 }
@@ -68,6 +72,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     settings: settingRepo(db),
     transfers: transferRepo(db),
     tasks: taskRepo(db, dialect),
+    mcpTools: mcpToolRepo(db),
+    mcpKeyAccess: mcpKeyAccessRepo(db),
     close: () => (closed ??= db.destroy()),
   };
 }

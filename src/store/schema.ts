@@ -20,6 +20,8 @@ export interface Database {
   tasks: TaskRow;
   queue_state: QueueStateRow;
   queue_workers: QueueWorkerRow;
+  mcp_tools: McpToolRow;
+  mcp_key_access: McpKeyAccessRow;
 }
 
 export type ServerKind = "ollama" | "openai";
@@ -254,4 +256,28 @@ export interface QueueWorkerRow {
   current_task: string | null;
   completed: number;
   failed: number;
+}
+
+/** An admin's settings for one MCP tool, by its namespaced name. JSON columns hold text. */
+export interface McpToolRow {
+  tool_key: string;
+  description: string | null;
+  category: string | null;
+  /** 0 or 1 */
+  is_active: number;
+  /** a JSON object */
+  metadata: string | null;
+  /** a JSON array of patterns */
+  disallowed_keywords: string | null;
+  max_result_bytes: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The MCP tools one API key may use: a named tool set, or a JSON array of patterns. */
+export interface McpKeyAccessRow {
+  key_id: string;
+  tool_set: string | null;
+  tools: string | null;
+  updated_at: number;
 }

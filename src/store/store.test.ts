@@ -75,12 +75,37 @@ forEachBackend("migrations run once: reopening finds the schema and the data as 
   try {
     assert.equal((await again.servers.get("gpu1"))?.url, "http://a:1");
     const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(again.db);
-    assert.deepEqual(rows.map((r) => r.name), ["001_initial", "002_accounts", "003_tokens", "004_events", "005_tasks", "006_task_claims"]);
+    assert.deepEqual(rows.map((r) => r.name), ["001_initial", "002_accounts", "003_tokens", "004_events", "005_tasks", "006_task_claims", "007_mcp_tools"]);
   } finally {
     await again.close();
   }
   await store.close();
   await store.close(); // closing twice is harmless
+});
+
+forEachBackend("an MCP tool's settings: the first change creates them, later ones change only what they name, null clears", async (store, _backend, t) => {
+  t.mock.timers.enable({ apis: ["Date"], now: T0 });
+  assert.equal(await store.mcpTools.get("laptop__echo"), undefined);
+  const first = await store.mcpTools.change("laptop__echo", { is_active: false, disallowed_keywords: ["(?i)secret"], max_result_bytes: 5e9 });
+  assert.deepEqual(first, {
+    tool_key: "laptop__echo", description: null, category: null, is_active: false, metadata: null, disallowed_keywords: ["(?i)secret"], max_result_bytes: 5e9, created_at: T0, updated_at: T0,
+  });
+  t.mock.timers.tick(1000);
+  const second = await store.mcpTools.change("laptop__echo", { description: "Says it back", metadata: { owner: "ops" }, max_result_bytes: null });
+  assert.deepEqual(second, { ...first, description: "Says it back", metadata: { owner: "ops" }, max_result_bytes: null, updated_at: T0 + 1000 });
+  await store.mcpTools.change("web__search", { is_active: true });
+  assert.deepEqual((await store.mcpTools.all()).map((r) => [r.tool_key, r.is_active]), [["laptop__echo", false], ["web__search", true]]);
+});
+
+forEachBackend("a key's MCP access is a tool set or its own patterns, replaced whole and removed once", async (store) => {
+  assert.equal(await store.mcpKeyAccess.get("key_a"), undefined);
+  await store.mcpKeyAccess.set("key_a", { tool_set: "research" });
+  assert.deepEqual(await store.mcpKeyAccess.get("key_a"), { tool_set: "research" });
+  await store.mcpKeyAccess.set("key_a", { tools: ["laptop__*", "web__search"] });
+  assert.deepEqual(await store.mcpKeyAccess.get("key_a"), { tools: ["laptop__*", "web__search"] });
+  assert.equal(await store.mcpKeyAccess.remove("key_a"), true);
+  assert.equal(await store.mcpKeyAccess.remove("key_a"), false);
+  assert.equal(await store.mcpKeyAccess.get("key_a"), undefined);
 });
 
 forEachBackend("a server upsert replaces every field but created_at", async (store, _backend, t) => {

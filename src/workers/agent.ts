@@ -1,7 +1,7 @@
 import WebSocket from "ws";
 import { isConnectFailure } from "../fleet/index.js";
 import type { Inventory, LocalServer } from "../engine/local-server.js";
-import { BUILD } from "../kernel/index.js";
+import { Backoff, BUILD, dialUrl } from "../kernel/index.js";
 import { CLOSE, encodeChunk, type GatewayMessage, type RequestMessage } from "./protocol.js";
 import { WORKER_CONNECT_PATH } from "./routes.js";
 import { SystemProbe } from "./system.js";
@@ -28,8 +28,6 @@ interface Active {
   resume?: { promise: Promise<void>; release(): void };
 }
 
-const BACKOFF_START_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
 /** Past this much unsent data on the socket, wait for it to drain before sending more. */
 const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
 const EMPTY: Inventory = { available: [], loaded: [] };
@@ -40,14 +38,14 @@ const EMPTY: Inventory = { available: [], loaded: [] };
  * forever, under the worker id the gateway gave it.
  */
 export function runWorkerAgent(options: WorkerAgentOptions): WorkerAgent {
-  const url = connectUrl(options.server);
+  const url = dialUrl(options.server, WORKER_CONNECT_PATH);
   const system = new SystemProbe();
   const active = new Map<number, Active>();
   let workerId = options.workerId;
   let socket: WebSocket | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   let retry: NodeJS.Timeout | undefined;
-  let backoff = BACKOFF_START_MS;
+  const backoff = new Backoff();
   let stopped = false;
   let inventoryFailing = false;
 
@@ -109,7 +107,7 @@ export function runWorkerAgent(options: WorkerAgentOptions): WorkerAgent {
       switch (message.type) {
         case "registered":
           workerId = message.worker_id;
-          backoff = BACKOFF_START_MS;
+          backoff.reset();
           options.log(`registered with ${url} as ${message.name} (id ${message.worker_id}), ${models.available.length} models`);
           clearInterval(heartbeat);
           heartbeat = setInterval(() => void sendHeartbeat(ws), message.heartbeat_interval_ms);
@@ -133,9 +131,9 @@ export function runWorkerAgent(options: WorkerAgentOptions): WorkerAgent {
       for (const id of active.keys()) cancel(id);
       if (stopped) return;
       const why = reason.length ? `${reason.toString()} (${code})` : `code ${code}`;
-      options.log(`disconnected: ${why}; reconnecting in ${(backoff / 1000).toFixed(1)} s`);
-      retry = setTimeout(() => void connect(), backoff * (0.8 + Math.random() * 0.4));
-      backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+      const wait = backoff.next();
+      options.log(`disconnected: ${why}; reconnecting in ${(wait / 1000).toFixed(1)} s`);
+      retry = setTimeout(() => void connect(), wait);
     });
   };
 
@@ -201,11 +199,3 @@ export function runWorkerAgent(options: WorkerAgentOptions): WorkerAgent {
   };
 }
 
-/** `http://gw:8080` → `ws://gw:8080/api/workers/connect`. */
-export function connectUrl(server: string): string {
-  const url = new URL(server);
-  if (url.protocol === "http:") url.protocol = "ws:";
-  else if (url.protocol === "https:") url.protocol = "wss:";
-  if (url.pathname === "/" || url.pathname === "") url.pathname = WORKER_CONNECT_PATH;
-  return url.toString();
-}

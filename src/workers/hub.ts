@@ -1,7 +1,8 @@
-import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { RawData, WebSocket } from "ws";
 import { ServerNode, type Fleet, type ModelEntry } from "../fleet/index.js";
 import type { SystemMetrics } from "../fleet/system-metrics.js";
+import { ClientKeyCheck } from "../kernel/index.js";
 import { WorkerConnection, WorkerTransport } from "./connection.js";
 import { checkMessage, CLOSE, EndMessage, ErrorMessage, HeartbeatMessage, parseMessage, RegisterMessage, ResponseMessage, type RegisteredMessage } from "./protocol.js";
 
@@ -35,7 +36,7 @@ const SCHEMAS = { heartbeat: HeartbeatMessage, response: ResponseMessage, end: E
 export class WorkerHub {
   private readonly workers = new Map<string, WorkerEntry>();
   private readonly sockets = new Set<WebSocket>();
-  private readonly keyDigest: Buffer | undefined;
+  private readonly clientKey: ClientKeyCheck;
   private warnedOpen = false;
 
   constructor(
@@ -43,7 +44,7 @@ export class WorkerHub {
     private readonly options: WorkerHubOptions,
     private readonly log: HubLog,
   ) {
-    this.keyDigest = options.clientKey === undefined ? undefined : digest(options.clientKey);
+    this.clientKey = new ClientKeyCheck(options.clientKey, "the worker");
   }
 
   /** Takes a freshly upgraded socket; the first message must register. */
@@ -56,20 +57,11 @@ export class WorkerHub {
       if (isBinary) return refuse(socket, CLOSE.badRegister, "the first message must be a JSON register message");
       const parsed = parseMessage(RegisterMessage, data.toString());
       if (!parsed.ok) return refuse(socket, CLOSE.badRegister, `bad register message: ${parsed.error}`);
-      const denied = this.checkClientKey(parsed.value.client_key);
+      const denied = this.clientKey.problem(parsed.value.client_key);
       if (denied) return refuse(socket, CLOSE.unauthorized, denied);
       this.register(socket, parsed.value, remote);
     });
     socket.once("close", () => clearTimeout(timer));
-  }
-
-  /** Seed 000: the key must match the configured one, and a key sent to a server that has none fails. */
-  private checkClientKey(given: string | undefined): string | undefined {
-    if (this.keyDigest === undefined) {
-      return given === undefined ? undefined : "this server has no client key configured, but the worker sent one";
-    }
-    if (given === undefined) return "a client_key is required";
-    return timingSafeEqual(digest(given), this.keyDigest) ? undefined : "the client_key is wrong";
   }
 
   private register(socket: WebSocket, message: RegisterMessage, remote: string): void {
@@ -98,7 +90,7 @@ export class WorkerHub {
     socket.send(JSON.stringify(registered));
     this.fleet.attach(node);
     this.log.info(`worker ${name} (${workerId}) connected from ${remote}${previous ? " again" : ""}`);
-    if (this.keyDigest === undefined && !this.warnedOpen) {
+    if (this.clientKey.open && !this.warnedOpen) {
       this.warnedOpen = true;
       this.log.warn("workers are joining without a client key: anyone who can reach this port can serve (and read) requests; set FLOTILLA_CLIENT_KEY");
     }
@@ -203,10 +195,6 @@ function refuse(socket: WebSocket, code: number, reason: string): void {
   } finally {
     socket.close(code, reason.slice(0, 120));
   }
-}
-
-function digest(key: string): Buffer {
-  return createHash("sha256").update(key).digest();
 }
 
 function asBuffer(data: RawData): Buffer {

@@ -116,8 +116,9 @@ test("every route in the OpenAPI document answers each caller as its declared le
       const text = streaming ? "" : await res.text();
       let code: string | undefined;
       try {
-        const body = JSON.parse(text) as { code?: string; error?: { code?: string } };
-        code = body.code ?? body.error?.code;
+        // Ollama's shape, OpenAI's, or JSON-RPC's on the MCP endpoints (Flotilla's code in error.data).
+        const body = JSON.parse(text) as { code?: string; error?: { code?: string | number; data?: { code?: string } } };
+        code = body.code ?? body.error?.data?.code ?? (typeof body.error?.code === "string" ? body.error.code : undefined);
       } catch {
         code = undefined;
       }

@@ -15,7 +15,12 @@ export interface WorkerProcess {
 
 /** Runs `flotilla worker` as a child process, as an operator would on another machine. */
 export function startWorker(args: string[], env: Record<string, string> = {}): WorkerProcess {
-  const proc = spawn(process.execPath, [MAIN, "worker", ...args], {
+  return startAgent("worker", args, env);
+}
+
+/** Runs a dial-in command of the CLI (`worker`, `mcp-relay`) as a child process. */
+export function startAgent(command: string, args: string[], env: Record<string, string> = {}): WorkerProcess {
+  const proc = spawn(process.execPath, [MAIN, command, ...args], {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -25,7 +30,7 @@ export function startWorker(args: string[], env: Record<string, string> = {}): W
   return {
     proc,
     output: () => output,
-    waitForLog: (pattern, ms = 15_000) => waitFor(`worker log ${pattern}:\n${output}`, () => pattern.exec(output)?.[0], ms),
+    waitForLog: (pattern, ms = 15_000) => waitFor(`${command} log ${pattern}:\n${output}`, () => pattern.exec(output)?.[0], ms),
     async stop(signal = "SIGTERM") {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill(signal);

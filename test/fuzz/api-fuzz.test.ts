@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Agent, request } from "undici";
+import { errorShapeOf } from "../../src/kernel/index.js";
 import { postgresTestDatabase } from "../../src/store/test-backends.js";
 import { ADMIN_KEY, startFlotilla, type Flotilla } from "../e2e/harness.js";
 import { startSim, type SimServer } from "../sim/index.js";
@@ -54,8 +55,6 @@ function pick<T>(items: T[], n: number, next: () => number): T[] {
   return out;
 }
 
-const isOpenAISurface = (url: string) => url.startsWith("/v1/") || url.startsWith("/api/v1/") || url === "/v1";
-
 /** What is wrong with an answer, if anything. */
 function problemWith(c: FuzzCase, status: number, type: string, text: string, ms: number): string | undefined {
   if (ms > HANG_MS) return `took ${Math.round(ms)} ms`;
@@ -67,7 +66,15 @@ function problemWith(c: FuzzCase, status: number, type: string, text: string, ms
   } catch {
     return `answered ${status} with a body that is not JSON: ${text.slice(0, 200)}`;
   }
-  if (isOpenAISurface(c.url)) {
+  // The path as sent: the client resolves `..` segments before it goes out.
+  const shape = errorShapeOf(new URL(c.url, "http://gateway").pathname);
+  if (shape === "jsonrpc") {
+    const e = body.error as Record<string, unknown> | undefined;
+    const data = e?.data as Record<string, unknown> | undefined;
+    const ok = body.jsonrpc === "2.0" && "id" in body && e && typeof e.code === "number" && typeof e.message === "string" && typeof data?.request_id === "string";
+    return ok ? undefined : `answered ${status} without the JSON-RPC error shape: ${text.slice(0, 200)}`;
+  }
+  if (shape === "openai") {
     const e = body.error as Record<string, unknown> | undefined;
     const ok = e && typeof e.message === "string" && typeof e.type === "string" && typeof e.code === "string" && "param" in e && typeof e.request_id === "string";
     return ok ? undefined : `answered ${status} without the OpenAI error shape: ${text.slice(0, 200)}`;

@@ -5,6 +5,7 @@ import * as tokens from "./003_tokens.js";
 import * as events from "./004_events.js";
 import * as tasks from "./005_tasks.js";
 import * as taskClaims from "./006_task_claims.js";
+import * as mcpTools from "./007_mcp_tools.js";
 
 /** Every migration, in order; names never change once released. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "004_events": events,
   "005_tasks": tasks,
   "006_task_claims": taskClaims,
+  "007_mcp_tools": mcpTools,
 };
 
 export const migrationProvider: MigrationProvider = {
