@@ -260,6 +260,26 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    responses: Type.Object(
+      {
+        /** Model calls one response may make (each MCP tool round is one more). */
+        max_steps: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
+        time_limit_ms: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 300_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    webhooks: Type.Object(
+      {
+        /** Let webhooks reach loopback and private addresses (a gateway on a private network delivering to its neighbours). */
+        allow_private: Type.Boolean({ default: false }),
+        /** Attempts per delivery before it is marked failed; each retry waits twice the one before. */
+        max_attempts: Type.Integer({ minimum: 1, maximum: 20, default: 6 }),
+        retry_base_ms: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 10_000 }),
+        timeout_ms: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+        poll_ms: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     embedded: Type.Object(
       {
         /** GGUF files the gateway serves itself: `path` or `name=path`. */

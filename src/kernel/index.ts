@@ -20,7 +20,7 @@ export {
   type OpenAIErrorBody,
   type Surface,
 } from "./errors.js";
-export { TASK_KEY_HEADER, TASK_RUNNER_KEY_ID, type AuthLevel, type CredentialResolver, type Maybe, type OwnerOf, type Principal, type Role, type Scope, type WithHeaders } from "./principal.js";
+export { ownerOf, TASK_KEY_HEADER, TASK_RUNNER_KEY_ID, type AuthLevel, type CredentialResolver, type Maybe, type OwnerOf, type Principal, type Role, type Scope, type WithHeaders } from "./principal.js";
 export { generateKey, hashKey, KEY_PREFIX, presentedKey } from "./credentials.js";
 export { batchTurn } from "./batch-lane.js";
 export { BUILD } from "./build-info.js";

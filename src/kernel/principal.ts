@@ -63,3 +63,10 @@ declare module "fastify" {
 
 /** What credentials are read from: a Fastify request, or a raw one (a WebSocket upgrade). */
 export type WithHeaders = Pick<FastifyRequest, "headers">;
+
+/** Who owns what a caller makes (webhooks, stored responses): its user, or its key when the key has none (the configured admin key). */
+export function ownerOf(principal: Principal | undefined): string | undefined {
+  if (principal?.userId) return principal.userId;
+  if (principal?.keyId) return `key:${principal.keyId}`;
+  return undefined;
+}

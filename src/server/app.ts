@@ -21,6 +21,8 @@ import type { UpgradeRoutes } from "../kernel/index.js";
 import { registerWorkerRoutes, type WorkerHub } from "../workers/index.js";
 import { registerMcpAdminRoutes, registerMcpEndpointRoutes, registerMcpRelayRoutes, registerMcpToolsApiRoutes, ToolAccess, type RelayHub, type ToolCatalog } from "../mcp/index.js";
 import { registerAccountsRoutes, registerRateLimits, type Accounts } from "../accounts/index.js";
+import { registerWebhookRoutes, type WebhookDispatcher } from "../webhooks/index.js";
+import { registerResponsesRoutes } from "../responses/index.js";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -35,6 +37,7 @@ export interface AppDeps {
   accounts: Accounts;
   live: LiveState;
   queues: Queues;
+  webhooks: WebhookDispatcher;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -84,9 +87,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerMcpEndpointRoutes(app, deps.tools, toolAccess);
   registerMcpToolsApiRoutes(app, deps.tools, toolAccess);
   registerMcpAdminRoutes(app, deps.tools, deps.accounts.store, toolAccess);
+  registerResponsesRoutes(app, deps.accounts.store.responses, deps.tools, toolAccess, {
+    maxSteps: deps.config.responses.max_steps,
+    timeLimitMs: deps.config.responses.time_limit_ms,
+    announce: (owner, type, data) => deps.webhooks.emitFor(owner, type, data),
+  });
   registerAccountsRoutes(app, deps.accounts);
   registerQueueRoutes(app, deps.queues);
   registerWorkerQueueRoutes(app, deps.queues, deps.config);
+  registerWebhookRoutes(app, deps.accounts.store, deps.webhooks, deps.config.webhooks.allow_private);
   registerProxyRoutes(app, { config: deps.config, fleet: deps.fleet, metrics: deps.metrics, record: deps.record });
   return app;
 }

@@ -17,6 +17,7 @@ import { clientErrorHandler, httpServerOptions } from "./http-limits.js";
 import { generateKey, hashKey, TASK_RUNNER_KEY_ID, UpgradeRoutes } from "../kernel/index.js";
 import { WorkerHub } from "../workers/index.js";
 import { RelayHub, ToolCatalog } from "../mcp/index.js";
+import { sendTaskEvents, WebhookDispatcher } from "../webhooks/index.js";
 import { startEmbeddedNode } from "../engine/embedded-node.js";
 import { Accounts, ensureAdminKey, keyRecord, Keyring, loadKeys } from "../accounts/index.js";
 import { inferenceRunner, openTaskBackend, QueueConfigs, Queues, sendWebhooks, warnOfTasksLeftInDatabase } from "../queue/index.js";
@@ -108,11 +109,21 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     leaseGraceMs: config.task_runner.lease_grace_ms,
     log,
   });
-  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, relays, tools, accounts, live, queues });
+  const webhooks = new WebhookDispatcher(store, {
+    allowPrivate: config.webhooks.allow_private,
+    maxAttempts: config.webhooks.max_attempts,
+    retryBaseMs: config.webhooks.retry_base_ms,
+    timeoutMs: config.webhooks.timeout_ms,
+    pollMs: config.webhooks.poll_ms,
+    log,
+  });
+  sendTaskEvents(queues, store, webhooks, log);
+  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, relays, tools, accounts, live, queues, webhooks });
   app.server.on("upgrade", upgrades.listener);
 
   await fleet.start();
   events.start();
+  webhooks.start();
   let embedded: Awaited<ReturnType<typeof startEmbeddedNode>>;
   try {
     embedded = await startEmbeddedNode(config, fleet.fleet, log);
@@ -164,6 +175,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
       workers.close();
       relays.close();
       await tools.close();
+      await webhooks.close();
       upgrades.close();
       await closeWithin(app, config.shutdown_timeout_ms);
       await taskBackend.close();

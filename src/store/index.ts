@@ -10,10 +10,12 @@ import { type ServerRepo, serverRepo } from "./server-repo.js";
 import { type SettingRepo, settingRepo } from "./setting-repo.js";
 import { type TaskRepo, taskRepo } from "./task-repo.js";
 import { type TransferRepo, transferRepo } from "./transfer-repo.js";
+import { type WebhookRepo, webhookRepo } from "./webhook-repo.js";
+import { type ResponseRepo, responseRepo } from "./response-repo.js";
 import { sessionRepo, userRepo, type SessionRepo, type UserRepo } from "./user-repo.js";
 
 export type { StoreOptions, Dialect } from "./connect.js";
-export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow } from "./schema.js";
+export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow, WebhookRow, WebhookDeliveryRow, DeliveryStatus, ResponseRow } from "./schema.js";
 export type { ServerRepo, ServerInput } from "./server-repo.js";
 export type { ApiKeyRepo } from "./api-key-repo.js";
 export type { SecretRepo } from "./secret-repo.js";
@@ -27,6 +29,8 @@ export { redisTaskRepo, type RedisTaskRepo } from "./redis-task-repo.js";
 export { taskRepoInThread, type TaskThread } from "./task-thread.js";
 export type { UserRepo, SessionRepo, UserUpdate } from "./user-repo.js";
 export type { AuditRepo, RequestQuery, UsageQuery } from "./audit-repo.js";
+export type { WebhookChange, WebhookRepo } from "./webhook-repo.js";
+export type { ResponseRepo } from "./response-repo.js";
 export type { McpKeyAccess, McpKeyAccessRepo, McpToolChange, McpToolRepo, McpToolSettings } from "./mcp-tool-repo.js";
 
 /** The storage contract: every backend passes the same conformance suite (store.test.ts). */
@@ -45,6 +49,8 @@ export interface Store {
   readonly tasks: TaskRepo;
   readonly mcpTools: McpToolRepo;
   readonly mcpKeyAccess: McpKeyAccessRepo;
+  readonly webhooks: WebhookRepo;
+  readonly responses: ResponseRepo;
   /** Closes the database; calling it again does nothing more. */
   close(): Promise<void>;
 }
@@ -74,6 +80,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     tasks: taskRepo(db, dialect),
     mcpTools: mcpToolRepo(db),
     mcpKeyAccess: mcpKeyAccessRepo(db),
+    webhooks: webhookRepo(db),
+    responses: responseRepo(db),
     close: () => (closed ??= db.destroy()),
   };
 }

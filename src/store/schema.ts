@@ -22,6 +22,9 @@ export interface Database {
   queue_workers: QueueWorkerRow;
   mcp_tools: McpToolRow;
   mcp_key_access: McpKeyAccessRow;
+  webhooks: WebhookRow;
+  webhook_deliveries: WebhookDeliveryRow;
+  responses: ResponseRow;
 }
 
 export type ServerKind = "ollama" | "openai";
@@ -279,5 +282,52 @@ export interface McpKeyAccessRow {
   key_id: string;
   tool_set: string | null;
   tools: string | null;
+  updated_at: number;
+}
+
+/** An owner's webhook endpoint. `owner` is a user id, or `key:<id>` for a key with no user. */
+export interface WebhookRow {
+  id: string;
+  owner: string;
+  url: string;
+  /** a JSON array of event types; "*" takes every one */
+  events: string;
+  /** `whsec_<base64>`, the Standard Webhooks form */
+  secret: string;
+  description: string | null;
+  /** 0 or 1 */
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+
+export interface WebhookDeliveryRow {
+  id: string;
+  webhook_id: string;
+  /** the event's id, sent as webhook-id: the same on every attempt */
+  event_id: string;
+  event_type: string;
+  /** the JSON body sent */
+  payload: string;
+  status: DeliveryStatus;
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  /** when a pending delivery is next tried */
+  next_attempt_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A stored Response: the object as answered and the chat history it ends (both JSON). */
+export interface ResponseRow {
+  id: string;
+  owner: string;
+  status: string;
+  response: string;
+  history: string;
+  created_at: number;
   updated_at: number;
 }

@@ -75,7 +75,7 @@ forEachBackend("migrations run once: reopening finds the schema and the data as 
   try {
     assert.equal((await again.servers.get("gpu1"))?.url, "http://a:1");
     const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(again.db);
-    assert.deepEqual(rows.map((r) => r.name), ["001_initial", "002_accounts", "003_tokens", "004_events", "005_tasks", "006_task_claims", "007_mcp_tools"]);
+    assert.deepEqual(rows.map((r) => r.name), ["001_initial", "002_accounts", "003_tokens", "004_events", "005_tasks", "006_task_claims", "007_mcp_tools", "008_webhooks", "009_responses"]);
   } finally {
     await again.close();
   }
@@ -106,6 +106,39 @@ forEachBackend("a key's MCP access is a tool set or its own patterns, replaced w
   assert.equal(await store.mcpKeyAccess.remove("key_a"), true);
   assert.equal(await store.mcpKeyAccess.remove("key_a"), false);
   assert.equal(await store.mcpKeyAccess.get("key_a"), undefined);
+});
+
+forEachBackend("webhooks by owner; a due delivery is claimed by one caller only, and leaves the log with its webhook", async (store) => {
+  const hook = { id: "wh_1", owner: "user_a", url: "https://example.com/h", events: '["*"]', secret: "whsec_x", description: null, enabled: 1, created_at: T0, updated_at: T0 };
+  await store.webhooks.insert(hook);
+  await store.webhooks.insert({ ...hook, id: "wh_2", owner: "user_b" });
+  assert.deepEqual((await store.webhooks.listForOwner("user_a")).map((w) => w.id), ["wh_1"]);
+  await store.webhooks.change("wh_1", { enabled: 0 });
+  assert.equal((await store.webhooks.get("wh_1"))?.enabled, 0);
+  const delivery = {
+    id: "whd_1", webhook_id: "wh_1", event_id: "evt_1", event_type: "webhook.test", payload: "{}", status: "pending" as const, attempts: 0, last_status: null, last_error: null, next_attempt_at: T0, created_at: T0, updated_at: T0,
+  };
+  await store.webhooks.insertDelivery(delivery);
+  assert.deepEqual((await store.webhooks.due(T0, 10)).map((d) => d.id), ["whd_1"]);
+  assert.deepEqual((await store.webhooks.due(T0 - 1, 10)).map((d) => d.id), []);
+  const claims = await Promise.all([store.webhooks.claim("whd_1", T0, T0 + 100), store.webhooks.claim("whd_1", T0, T0 + 100)]);
+  assert.deepEqual(claims.sort(), [false, true]);
+  await store.webhooks.recordAttempt("whd_1", { status: "failed", attempts: 3, last_status: 500, last_error: "answered 500", next_attempt_at: null });
+  assert.deepEqual(await store.webhooks.getDelivery("whd_1"), { ...delivery, status: "failed", attempts: 3, last_status: 500, last_error: "answered 500", next_attempt_at: null, updated_at: (await store.webhooks.getDelivery("whd_1"))?.updated_at });
+  assert.deepEqual((await store.webhooks.due(T0 + 1e6, 10)).map((d) => d.id), [], "a failed delivery is never due");
+  assert.equal(await store.webhooks.remove("wh_1"), true);
+  assert.equal(await store.webhooks.getDelivery("whd_1"), undefined);
+  assert.equal(await store.webhooks.remove("wh_1"), false);
+});
+
+forEachBackend("a stored response is written, replaced as it moves on, read back and removed once", async (store) => {
+  const row = { id: "resp_1", owner: "user_a", status: "in_progress", response: '{"id":"resp_1"}', history: "[]", created_at: T0, updated_at: T0 };
+  await store.responses.put(row);
+  await store.responses.put({ ...row, status: "completed", response: '{"id":"resp_1","status":"completed"}', history: '[{"role":"user","content":"hi"}]', updated_at: T0 + 5 });
+  assert.deepEqual(await store.responses.get("resp_1"), { ...row, status: "completed", response: '{"id":"resp_1","status":"completed"}', history: '[{"role":"user","content":"hi"}]', updated_at: T0 + 5 });
+  assert.equal(await store.responses.remove("resp_1"), true);
+  assert.equal(await store.responses.remove("resp_1"), false);
+  assert.equal(await store.responses.get("resp_1"), undefined);
 });
 
 forEachBackend("a server upsert replaces every field but created_at", async (store, _backend, t) => {

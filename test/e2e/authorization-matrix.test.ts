@@ -37,6 +37,16 @@ const OWNED: Record<string, () => Promise<string>> = {
     const res = await post("/auth/api-keys", { name: "owned" }, credentials.get("user"));
     return `/auth/api-keys/${((await res.json()) as { id: string }).id}`;
   },
+  ...Object.fromEntries(
+    ["/v1/webhooks/{id}", "/v1/webhooks/{id}/deliveries", "/v1/webhooks/{id}/test"].map((route) => [
+      route,
+      async () => {
+        // A documentation address (TEST-NET-1): public, so it may be saved; nothing answers there.
+        const res = await post("/v1/webhooks", { url: "https://192.0.2.1/hook", events: ["webhook.test"] }, credentials.get("user"));
+        return route.replace("{id}", ((await res.json()) as { id: string }).id);
+      },
+    ]),
+  ),
   "/queue/{task_id}/{queue_name}": async () => {
     const res = await post("/queue/add", { queue: "matrix", data: {} }, credentials.get("user"));
     return `/queue/${((await res.json()) as { info: { id: string } }).info.id}/matrix`;
@@ -45,7 +55,7 @@ const OWNED: Record<string, () => Promise<string>> = {
 
 before(async () => {
   // A queue for the owner route of tasks; its consumer is never reached (workers take its tasks).
-  gw = await startFlotilla({ yaml: "queues:\n  - { name: matrix, consumer: workers }\n" });
+  gw = await startFlotilla({ yaml: "queues:\n  - { name: matrix, consumer: workers }\n", env: { FLOTILLA_WEBHOOKS__TIMEOUT_MS: "500" } });
   const setup = await post("/api/auth/setup", { username: "matrix-admin", password: "matrix password" });
   const adminCookie = (setup.headers.get("set-cookie") ?? "").split(";")[0];
   const guest = (await (await post("/auth/guest-login", {})).json()) as { access_token: string };

@@ -6,6 +6,8 @@ import * as events from "./004_events.js";
 import * as tasks from "./005_tasks.js";
 import * as taskClaims from "./006_task_claims.js";
 import * as mcpTools from "./007_mcp_tools.js";
+import * as webhooks from "./008_webhooks.js";
+import * as responses from "./009_responses.js";
 
 /** Every migration, in order; names never change once released. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +18,8 @@ const MIGRATIONS: Record<string, Migration> = {
   "005_tasks": tasks,
   "006_task_claims": taskClaims,
   "007_mcp_tools": mcpTools,
+  "008_webhooks": webhooks,
+  "009_responses": responses,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,63 @@
+import type { ServerResponse } from "node:http";
+import type { OutputItem } from "./translate.js";
+
+/**
+ * A Responses stream as OpenAI sends it: `event: <type>` and one `data:`
+ * line per event, `sequence_number` from 0, each output item opened
+ * (`output_item.added`, empty), filled in, and closed (`output_item.done`)
+ * in output order, then the terminal event carrying the whole response.
+ */
+export class ResponseEvents {
+  private sequence = 0;
+  private index = 0;
+
+  constructor(private readonly res: ServerResponse) {}
+
+  open(requestId: string): void {
+    this.res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-request-id": requestId });
+  }
+
+  send(type: string, fields: Record<string, unknown>): void {
+    if (this.res.writableEnded || this.res.destroyed) return;
+    this.res.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: this.sequence++, ...fields })}\n\n`);
+  }
+
+  /** One finished item, told as the API tells an item being made. */
+  item(item: OutputItem): void {
+    const output_index = this.index++;
+    const at = { item_id: item.id, output_index };
+    switch (item.type) {
+      case "message": {
+        this.send("response.output_item.added", { output_index, item: { ...item, status: "in_progress", content: [] } });
+        const text = item.content[0]?.text ?? "";
+        const part = { type: "output_text", annotations: [], logprobs: [], text: "" };
+        this.send("response.content_part.added", { ...at, content_index: 0, part });
+        if (text) this.send("response.output_text.delta", { ...at, content_index: 0, delta: text, logprobs: [] });
+        this.send("response.output_text.done", { ...at, content_index: 0, text, logprobs: [] });
+        this.send("response.content_part.done", { ...at, content_index: 0, part: { ...part, text } });
+        break;
+      }
+      case "function_call":
+        this.send("response.output_item.added", { output_index, item: { ...item, status: "in_progress", arguments: "" } });
+        this.send("response.function_call_arguments.delta", { ...at, delta: item.arguments });
+        this.send("response.function_call_arguments.done", { ...at, name: item.name, arguments: item.arguments });
+        break;
+      case "mcp_call":
+        this.send("response.output_item.added", { output_index, item: { ...item, status: "in_progress", output: null, error: null } });
+        this.send("response.mcp_call.in_progress", at);
+        this.send("response.mcp_call_arguments.done", { ...at, arguments: item.arguments });
+        this.send(item.status === "completed" ? "response.mcp_call.completed" : "response.mcp_call.failed", at);
+        break;
+      case "mcp_list_tools":
+        this.send("response.output_item.added", { output_index, item: { ...item, tools: [] } });
+        this.send("response.mcp_list_tools.in_progress", at);
+        this.send("response.mcp_list_tools.completed", at);
+        break;
+    }
+    this.send("response.output_item.done", { output_index, item });
+  }
+
+  end(): void {
+    this.res.end();
+  }
+}

@@ -1,0 +1,1 @@
+export { registerResponsesRoutes } from "./routes.js";

@@ -1,0 +1,3 @@
+export { WebhookDispatcher } from "./dispatcher.js";
+export { registerWebhookRoutes } from "./routes.js";
+export { sendTaskEvents } from "./task-events.js";

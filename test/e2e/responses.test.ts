@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import OpenAI from "openai";
+import { startSim, type SimServer } from "../sim/index.js";
+import { ADMIN_KEY, startFlotilla, waitFor, type Flotilla } from "./harness.js";
+import { startAgent, type WorkerProcess } from "./worker-harness.js";
+
+const CLIENT_KEY = "relay-key-0123456789";
+const FIXTURE = join(process.cwd(), "dist/test/fixtures/mcp-server.js");
+
+interface ChatBody {
+  messages: Array<{ role: string; content: string | null; tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>; tool_call_id?: string }>;
+  tools?: Array<{ function: { name: string } }>;
+}
+
+describe("the Responses API (seed 002) on the fleet, with the gateway's MCP tools", () => {
+  let sim: SimServer;
+  let gw: Flotilla;
+  let laptop: WorkerProcess;
+  let client: OpenAI;
+
+  before(async () => {
+    sim = await startSim({ kind: "openai", models: ["m"] });
+    gw = await startFlotilla({ servers: [`${sim.url},openai`], env: { FLOTILLA_CLIENT_KEY: CLIENT_KEY, FLOTILLA_WEBHOOKS__ALLOW_PRIVATE: "true" } });
+    laptop = startAgent("mcp-relay", ["--server", gw.url, "--client-key", CLIENT_KEY, "--id", "laptop", "--", process.execPath, FIXTURE]);
+    await laptop.waitForLog(/callers reach it/);
+    client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: ADMIN_KEY, maxRetries: 0 });
+  });
+  after(async () => {
+    await laptop?.stop();
+    await gw?.stop();
+    await sim?.close();
+  });
+
+  const lastChat = () => sim.requests.filter((r) => r.path === "/v1/chat/completions").at(-1)?.body as ChatBody;
+
+  test("a text answer through the official client: created, retrieved, continued with previous_response_id, deleted", async () => {
+    const first = await client.responses.create({ model: "m", input: "hello there", instructions: "Be brief." });
+    assert.equal(first.object, "response");
+    assert.equal(first.status, "completed");
+    assert.match(first.id, /^resp_/);
+    assert.equal(first.output_text, "The quick brown fox jumps over lazy dogs.");
+    assert.ok(first.usage && first.usage.input_tokens > 0 && first.usage.output_tokens > 0);
+    assert.deepEqual(lastChat().messages.map((m) => m.role), ["system", "user"]);
+
+    const again = await client.responses.retrieve(first.id);
+    assert.deepEqual(again.output, first.output);
+
+    const second = await client.responses.create({ model: "m", input: "and then?", previous_response_id: first.id });
+    assert.equal(second.previous_response_id, first.id);
+    assert.deepEqual(
+      lastChat().messages.map((m) => [m.role, m.content]),
+      [
+        ["user", "hello there"],
+        ["assistant", "The quick brown fox jumps over lazy dogs."],
+        ["user", "and then?"],
+      ],
+      "the history comes back; the instructions do not",
+    );
+
+    await client.responses.delete(first.id);
+    await assert.rejects(client.responses.retrieve(first.id), (err: Error) => err instanceof OpenAI.NotFoundError);
+  });
+
+  test("a call of an MCP tool is made by the gateway and its result fed back until the model answers", async () => {
+    sim.scriptToolCalls([{ name: "laptop__echo", arguments: { text: "from the model" } }]);
+    const response = await client.responses.create({ model: "m", input: "say it back", tools: [{ type: "mcp", server_label: "laptop", require_approval: "never" }] });
+    assert.equal(response.status, "completed");
+    assert.deepEqual(response.output.map((o) => o.type), ["mcp_list_tools", "mcp_call", "message"]);
+    const listed = response.output[0] as { tools: Array<{ name: string }> };
+    assert.deepEqual(listed.tools.map((t) => t.name).sort(), ["big", "echo", "slow"]);
+    const call = response.output[1] as { server_label: string; name: string; arguments: string; output: string; status: string };
+    assert.deepEqual([call.server_label, call.name, JSON.parse(call.arguments), call.output, call.status], ["laptop", "echo", { text: "from the model" }, "echo: from the model", "completed"]);
+    const fedBack = lastChat().messages.find((m) => m.role === "tool");
+    assert.equal(fedBack?.content, "echo: from the model", "the tool's result went back to the model");
+    assert.ok(response.output_text.length > 0);
+  });
+
+  test("a call of the client's own function ends the response; its output continues it", async () => {
+    sim.scriptToolCalls([{ name: "get_weather", arguments: { city: "Oslo" } }]);
+    const tools = [{ type: "function" as const, name: "get_weather", description: "Weather now", parameters: { type: "object", properties: { city: { type: "string" } } }, strict: false }];
+    const asked = await client.responses.create({ model: "m", input: "weather in Oslo?", tools });
+    assert.equal(asked.output.length, 1);
+    const call = asked.output[0] as { type: string; name: string; arguments: string; call_id: string; status: string };
+    assert.deepEqual([call.type, call.name, JSON.parse(call.arguments), call.status], ["function_call", "get_weather", { city: "Oslo" }, "completed"]);
+
+    const answered = await client.responses.create({ model: "m", previous_response_id: asked.id, input: [{ type: "function_call_output", call_id: call.call_id, output: "sunny" }], tools });
+    assert.equal(answered.status, "completed");
+    const messages = lastChat().messages;
+    assert.equal(messages.find((m) => m.tool_calls)?.tool_calls?.[0].id, call.call_id);
+    assert.deepEqual(messages.at(-1), { role: "tool", tool_call_id: call.call_id, content: "sunny" });
+  });
+
+  test("streamed: OpenAI's events in order, numbered, and the SDK's stream helper gathers the same response", async () => {
+    const stream = await client.responses.create({ model: "m", input: "stream it", stream: true });
+    const types: string[] = [];
+    const numbers: number[] = [];
+    for await (const event of stream) {
+      types.push(event.type);
+      numbers.push(event.sequence_number);
+    }
+    assert.deepEqual(types, [
+      "response.created",
+      "response.in_progress",
+      "response.output_item.added",
+      "response.content_part.added",
+      "response.output_text.delta",
+      "response.output_text.done",
+      "response.content_part.done",
+      "response.output_item.done",
+      "response.completed",
+    ]);
+    assert.deepEqual(numbers, types.map((_, i) => i));
+
+    sim.scriptToolCalls([{ name: "laptop__echo", arguments: { text: "streamed" } }]);
+    const helper = client.responses.stream({ model: "m", input: "use the tool", tools: [{ type: "mcp", server_label: "flotilla", allowed_tools: ["echo"], require_approval: "never" }] });
+    const final = await helper.finalResponse();
+    assert.deepEqual(final.output.map((o) => o.type), ["mcp_list_tools", "mcp_call", "message"]);
+    assert.equal((final.output[1] as { output: string }).output, "echo: streamed");
+    assert.equal((await client.responses.retrieve(final.id)).status, "completed", "a streamed response is stored too");
+  });
+
+  test("a response that ends is a response.completed event for its owner's webhooks", async () => {
+    const events: Array<{ type: string; data: { id: string } }> = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => (body += d.toString()));
+      req.on("end", () => {
+        events.push(JSON.parse(body) as (typeof events)[number]);
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/`;
+      assert.equal((await gw.admin("/v1/webhooks", { method: "POST", body: JSON.stringify({ url, events: ["response.completed"] }) })).status, 201);
+      const response = await client.responses.create({ model: "m", input: "tell the hook" });
+      await waitFor("the response.completed event", () => events.some((e) => e.data.id === response.id));
+      assert.equal(events.find((e) => e.data.id === response.id)?.type, "response.completed");
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
+
+  test("refusals: an unknown model, background, an MCP server named by URL, another caller's response", async () => {
+    await assert.rejects(client.responses.create({ model: "nope", input: "x" }), (err: Error) => err instanceof OpenAI.NotFoundError);
+    await assert.rejects(client.responses.create({ model: "m", input: "x", background: true }), (err: { status?: number }) => err.status === 400);
+    await assert.rejects(client.responses.create({ model: "m", input: "x", tools: [{ type: "mcp", server_label: "x", server_url: "http://169.254.169.254/", require_approval: "never" }] }), (err: { status?: number }) => err.status === 400);
+    const mine = await client.responses.create({ model: "m", input: "private" });
+    const { user } = (await (await gw.admin("/api/users", { method: "POST", body: JSON.stringify({ username: "someone", password: "a long enough password" }) })).json()) as { user: { id: string } };
+    const key = ((await (await gw.admin(`/api/users/${user.id}/api-key`, { method: "POST", body: "{}" })).json()) as { key: string }).key;
+    const other = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
+    await assert.rejects(other.responses.retrieve(mine.id), (err: Error) => err instanceof OpenAI.NotFoundError);
+    await assert.rejects(other.responses.create({ model: "m", input: "x", previous_response_id: mine.id }), (err: Error) => err instanceof OpenAI.NotFoundError);
+  });
+});
