@@ -13,3 +13,4 @@ export function registerProxyRoutes(app: FastifyInstance, deps: ProxyDeps): void
   registerModelOpsRoutes(app, deps);
 }
 export { callUpstream, upstreamStatusError } from "./upstream.js";
+export { DONE, SseFrames } from "./translate/framing.js";

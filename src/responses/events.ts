@@ -5,11 +5,14 @@ import type { OutputItem } from "./translate.js";
  * A Responses stream as OpenAI sends it: `event: <type>` and one `data:`
  * line per event, `sequence_number` from 0, each output item opened
  * (`output_item.added`, empty), filled in, and closed (`output_item.done`)
- * in output order, then the terminal event carrying the whole response.
+ * in output order, then the terminal event carrying the whole response. A
+ * message's text streams as the model writes it; tool calls are told whole.
  */
 export class ResponseEvents {
   private sequence = 0;
   private index = 0;
+  /** The message being written, with its output index, while its text streams. */
+  private writing?: { id: string; output_index: number; text: string };
 
   constructor(private readonly res: ServerResponse) {}
 
@@ -22,8 +25,32 @@ export class ResponseEvents {
     this.res.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: this.sequence++, ...fields })}\n\n`);
   }
 
-  /** One finished item, told as the API tells an item being made. */
+  /** A message begins: it is opened, and its text part, before any of its text is known. */
+  textStart(itemId: string): void {
+    const output_index = this.index++;
+    this.writing = { id: itemId, output_index, text: "" };
+    this.send("response.output_item.added", { output_index, item: { id: itemId, type: "message", status: "in_progress", role: "assistant", content: [] } });
+    this.send("response.content_part.added", { item_id: itemId, output_index, content_index: 0, part: { type: "output_text", annotations: [], logprobs: [], text: "" } });
+  }
+
+  textDelta(itemId: string, delta: string): void {
+    if (this.writing?.id !== itemId) return;
+    this.writing.text += delta;
+    this.send("response.output_text.delta", { item_id: itemId, output_index: this.writing.output_index, content_index: 0, delta, logprobs: [] });
+  }
+
+  /** One finished item, told as the API tells an item being made (a message already streaming is only closed). */
   item(item: OutputItem): void {
+    if (item.type === "message" && this.writing?.id === item.id) {
+      const { output_index } = this.writing;
+      this.writing = undefined;
+      const text = item.content[0]?.text ?? "";
+      const at = { item_id: item.id, output_index, content_index: 0 };
+      this.send("response.output_text.done", { ...at, text, logprobs: [] });
+      this.send("response.content_part.done", { ...at, part: { type: "output_text", annotations: [], logprobs: [], text } });
+      this.send("response.output_item.done", { output_index, item });
+      return;
+    }
     const output_index = this.index++;
     const at = { item_id: item.id, output_index };
     switch (item.type) {

@@ -108,7 +108,11 @@ export function registerResponsesRoutes(app: FastifyInstance, repo: ResponseRepo
         events.send("response.created", { response: started });
         events.send("response.in_progress", { response: started });
         try {
-          const run = await runResponse(deps, request, { ...ctx, onItem: (item) => events.item(item) });
+          const run = await runResponse(deps, request, {
+            ...ctx,
+            onItem: (item) => events.item(item),
+            onText: { start: (itemId) => events.textStart(itemId), delta: (itemId, text) => events.textDelta(itemId, text) },
+          });
           const response = responseObject(id, createdAt, request, run.status, run);
           await keep(run.status, response, run.history);
           events.send(run.status === "incomplete" ? "response.incomplete" : "response.completed", { response });

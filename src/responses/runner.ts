@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { ERROR_CODES, FlotillaError, type ErrorCode } from "../kernel/index.js";
 import { NAMESPACE_SEPARATOR, type CatalogEntry, type ToolCatalog, type ToolFilter } from "../mcp/index.js";
+import { DONE, SseFrames } from "../proxy/index.js";
 import type { FunctionTool, McpTool, ResponseRequest } from "./schema.js";
 import { chatResponseFormat, chatToolChoice, functionTools, inputMessages, type ChatMessage, type ChatTool, type ChatToolCall, type OutputItem } from "./translate.js";
 
@@ -24,6 +25,8 @@ export interface RunContext {
   history: ChatMessage[];
   /** Each output item once done, for a stream. */
   onItem?(item: OutputItem): void;
+  /** For a stream: a message's text as the model writes it, before its item is done. */
+  onText?: { start(itemId: string): void; delta(itemId: string, text: string): void };
 }
 
 export interface Usage {
@@ -108,7 +111,16 @@ export async function runResponse(deps: RunnerDeps, request: ResponseRequest, ct
   const deadline = Date.now() + deps.timeLimitMs;
   for (let step = 0; step < deps.maxSteps; step++) {
     if (Date.now() > deadline) return result("incomplete", { incomplete_details: { reason: "time_limit" } });
-    const answer = await chatStep(deps, request, messages, chatTools, ctx, deadline);
+    const messageId = id("msg");
+    let writing = false;
+    const onDelta = ctx.onText
+      ? (text: string) => {
+          if (!writing) ctx.onText?.start(messageId);
+          writing = true;
+          ctx.onText?.delta(messageId, text);
+        }
+      : undefined;
+    const answer = await chatStep(deps, request, messages, chatTools, ctx, deadline, onDelta);
     usage.input_tokens += answer.usage?.prompt_tokens ?? 0;
     usage.output_tokens += answer.usage?.completion_tokens ?? 0;
     usage.total_tokens = usage.input_tokens + usage.output_tokens;
@@ -117,10 +129,12 @@ export async function runResponse(deps: RunnerDeps, request: ResponseRequest, ct
     if (calls.length === 0) {
       const text = choice?.message.content ?? "";
       const truncated = choice?.finish_reason === "length";
-      push({ id: id("msg"), type: "message", status: truncated ? "incomplete" : "completed", role: "assistant", content: [{ type: "output_text", text, annotations: [], logprobs: [] }] });
+      push({ id: messageId, type: "message", status: truncated ? "incomplete" : "completed", role: "assistant", content: [{ type: "output_text", text, annotations: [], logprobs: [] }] });
       messages.push({ role: "assistant", content: text });
       return truncated ? result("incomplete", { incomplete_details: { reason: "max_output_tokens" } }) : result("completed");
     }
+    // Text written before the calls is a message of its own, as the API answers it.
+    if (choice.message.content) push({ id: messageId, type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text: choice.message.content, annotations: [], logprobs: [] }] });
     messages.push({ role: "assistant", content: choice.message.content || null, tool_calls: calls });
     let clientCalls = 0;
     for (const call of calls) {
@@ -151,8 +165,21 @@ export async function runResponse(deps: RunnerDeps, request: ResponseRequest, ct
   return result("incomplete", { incomplete_details: { reason: "max_steps" } });
 }
 
-async function chatStep(deps: RunnerDeps, request: ResponseRequest, messages: ChatMessage[], tools: ChatTool[], ctx: RunContext, deadline: number): Promise<ChatAnswer> {
-  const body: Record<string, unknown> = { model: request.model, messages, stream: false };
+/**
+ * One chat completion. With `onDelta` it is streamed, its text told as it
+ * comes; the answer is gathered into the shape of a whole one either way.
+ */
+async function chatStep(
+  deps: RunnerDeps,
+  request: ResponseRequest,
+  messages: ChatMessage[],
+  tools: ChatTool[],
+  ctx: RunContext,
+  deadline: number,
+  onDelta?: (text: string) => void,
+): Promise<ChatAnswer> {
+  const body: Record<string, unknown> = { model: request.model, messages, stream: onDelta !== undefined };
+  if (onDelta) body.stream_options = { include_usage: true };
   if (tools.length > 0) body.tools = tools;
   if (request.tool_choice !== undefined && tools.length > 0) body.tool_choice = chatToolChoice(request.tool_choice);
   if (request.max_output_tokens) body.max_tokens = request.max_output_tokens;
@@ -172,8 +199,12 @@ async function chatStep(deps: RunnerDeps, request: ResponseRequest, messages: Ch
       headers: { ...ctx.headers, "content-type": "application/json", "x-request-id": ctx.requestId },
       payload: JSON.stringify(body),
       signal: step.signal,
+      payloadAsStream: true,
     });
-    const answer = res.json() as ChatAnswer & { error?: { code?: string; message?: string } };
+    if (res.statusCode === 200 && onDelta) return await gather(res.stream(), onDelta);
+    let text = "";
+    for await (const chunk of res.stream()) text += String(chunk);
+    const answer = JSON.parse(text) as ChatAnswer & { error?: { code?: string; message?: string } };
     if (res.statusCode !== 200) {
       const code = (answer.error?.code && answer.error.code in ERROR_CODES ? answer.error.code : "upstream_error") as ErrorCode;
       throw new FlotillaError(code, answer.error?.message ?? `the model answered ${res.statusCode}`, { status: res.statusCode });
@@ -183,4 +214,43 @@ async function chatStep(deps: RunnerDeps, request: ResponseRequest, messages: Ch
     clearTimeout(timer);
     ctx.signal.removeEventListener("abort", stop);
   }
+}
+
+interface ChatChunk {
+  choices?: Array<{ delta?: { content?: string | null; tool_calls?: Array<{ index: number; id?: string; function?: { name?: string; arguments?: string } }> }; finish_reason?: string | null }>;
+  usage?: ChatAnswer["usage"];
+  error?: unknown;
+}
+
+/** A streamed chat completion read into one answer: its text told as it comes, tool calls joined by index. */
+async function gather(stream: AsyncIterable<Buffer | string>, onDelta: (text: string) => void): Promise<ChatAnswer> {
+  const frames = new SseFrames();
+  let content = "";
+  let finish = "stop";
+  let usage: ChatAnswer["usage"];
+  const calls: ChatToolCall[] = [];
+  const take = (frame: unknown) => {
+    if (frame === DONE) return;
+    const chunk = frame as ChatChunk;
+    if (chunk.error) throw new FlotillaError("upstream_error", `the model's stream failed: ${JSON.stringify(chunk.error)}`);
+    if (chunk.usage) usage = chunk.usage;
+    const choice = chunk.choices?.[0];
+    if (!choice) return;
+    if (choice.finish_reason) finish = choice.finish_reason;
+    const text = choice.delta?.content;
+    if (text) {
+      content += text;
+      onDelta(text);
+    }
+    for (const part of choice.delta?.tool_calls ?? []) {
+      const call = (calls[part.index] ??= { id: part.id ?? "", type: "function", function: { name: "", arguments: "" } });
+      if (part.id) call.id = part.id;
+      if (part.function?.name) call.function.name += part.function.name;
+      if (part.function?.arguments) call.function.arguments += part.function.arguments;
+    }
+  };
+  for await (const chunk of stream) for (const frame of frames.push(Buffer.from(chunk))) take(frame);
+  for (const frame of frames.end()) take(frame);
+  const toolCalls = calls.filter(Boolean).map((c) => ({ ...c, id: c.id || id("call") }));
+  return { choices: [{ message: { content, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) }, finish_reason: finish }], usage };
 }

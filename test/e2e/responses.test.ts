@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { Agent, OpenAIProvider, Runner, setTracingDisabled, tool } from "@openai/agents";
 import OpenAI from "openai";
+import { z } from "zod";
 import { startSim, type SimServer } from "../sim/index.js";
 import { ADMIN_KEY, startFlotilla, waitFor, type Flotilla } from "./harness.js";
 import { startAgent, type WorkerProcess } from "./worker-harness.js";
@@ -97,11 +99,16 @@ describe("the Responses API (seed 002) on the fleet, with the gateway's MCP tool
     const stream = await client.responses.create({ model: "m", input: "stream it", stream: true });
     const types: string[] = [];
     const numbers: number[] = [];
+    const deltas: string[] = [];
     for await (const event of stream) {
       types.push(event.type);
       numbers.push(event.sequence_number);
+      if (event.type === "response.output_text.delta") deltas.push(event.delta);
     }
-    assert.deepEqual(types, [
+    assert.deepEqual(numbers, types.map((_, i) => i));
+    assert.ok(deltas.length > 1, `the text streams as the model writes it (${deltas.length} deltas)`);
+    assert.equal(deltas.join(""), "The quick brown fox jumps over lazy dogs.");
+    assert.deepEqual(types.filter((t, i) => t !== types[i - 1]), [
       "response.created",
       "response.in_progress",
       "response.output_item.added",
@@ -112,7 +119,6 @@ describe("the Responses API (seed 002) on the fleet, with the gateway's MCP tool
       "response.output_item.done",
       "response.completed",
     ]);
-    assert.deepEqual(numbers, types.map((_, i) => i));
 
     sim.scriptToolCalls([{ name: "laptop__echo", arguments: { text: "streamed" } }]);
     const helper = client.responses.stream({ model: "m", input: "use the tool", tools: [{ type: "mcp", server_label: "flotilla", allowed_tools: ["echo"], require_approval: "never" }] });
@@ -142,6 +148,28 @@ describe("the Responses API (seed 002) on the fleet, with the gateway's MCP tool
     } finally {
       await new Promise((resolve) => receiver.close(resolve));
     }
+  });
+
+  test("the OpenAI Agents SDK runs an agent with a function tool through the gateway, plain and streamed", async () => {
+    // Its tracing would post to api.openai.com, whatever the base URL.
+    setTracingDisabled(true);
+    const runner = new Runner({ modelProvider: new OpenAIProvider({ apiKey: ADMIN_KEY, baseURL: `${gw.url}/v1`, useResponses: true }) });
+    const asked: string[] = [];
+    const weather = tool({ name: "get_weather", description: "Weather now", parameters: z.object({ city: z.string() }), execute: async ({ city }) => (asked.push(city), `sunny in ${city}`) });
+    const agent = new Agent({ name: "forecaster", model: "m", instructions: "Answer about the weather.", tools: [weather] });
+
+    sim.scriptToolCalls([{ name: "get_weather", arguments: { city: "Oslo" } }]);
+    const result = await runner.run(agent, "weather in Oslo?");
+    assert.equal(result.finalOutput, "The quick brown fox jumps over lazy dogs.");
+    assert.deepEqual(asked, ["Oslo"]);
+    assert.deepEqual(lastChat().messages.at(-1), { role: "tool", tool_call_id: lastChat().messages.at(-2)?.tool_calls?.[0].id, content: "sunny in Oslo" }, "the SDK ran the tool and sent its output back");
+
+    sim.scriptToolCalls([{ name: "get_weather", arguments: { city: "Bergen" } }]);
+    const streamed = await runner.run(agent, "weather in Bergen?", { stream: true });
+    for await (const event of streamed) assert.ok(event.type);
+    await streamed.completed;
+    assert.equal(streamed.finalOutput, "The quick brown fox jumps over lazy dogs.");
+    assert.deepEqual(asked, ["Oslo", "Bergen"]);
   });
 
   test("refusals: an unknown model, background, an MCP server named by URL, another caller's response", async () => {
