@@ -52,6 +52,8 @@ export function toFlotillaError(error: FastifyError | Error): FlotillaError {
   if (isFlotillaError(error)) return error;
   const fastify = error as FastifyError;
   if (fastify.validation) return fromValidation(fastify.validation as ValidationIssue[], fastify.validationContext);
+  // Work stopped because its caller went away (or a call inside it was cut): nobody is left to answer, and nothing failed.
+  if (fastify.name === "AbortError") return new FlotillaError("request_timeout", "the request was stopped before it was answered", { cause: error });
   const code = fastify.code ? FASTIFY_CODES[fastify.code] : undefined;
   if (code) return new FlotillaError(code, fastify.message, { cause: error });
   if (fastify.statusCode && fastify.statusCode >= 400 && fastify.statusCode < 500) {

@@ -128,6 +128,7 @@ describe("the MCP relay hub and flotilla mcp-relay (seed 000)", () => {
     abort.abort();
     assert.ok((await pending) instanceof Error);
     await waitFor("the MCP server to hear of the cancel", () => cancelled() === before + 1);
+    assert.doesNotMatch(gw.output(), /unhandled error/, "a caller going away is no error of the gateway's");
 
     const started = performance.now();
     const late = await call("laptop", rpc(2, "tools/call", { name: "slow", arguments: {} }));
