@@ -21,6 +21,13 @@ const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 })
 /** The caller's own credentials, passed to each step so it runs as them. */
 const CREDENTIALS = ["authorization", "x-ollama-api-key", "cookie"] as const;
 
+/** What a streamed response that failed says of why: its own error, a stop (the caller went away), or an internal one. */
+function failureOf(err: unknown): FlotillaError {
+  if (isFlotillaError(err)) return err;
+  if ((err as Error)?.name === "AbortError") return new FlotillaError("request_timeout", "the response was stopped before it was done", { cause: err });
+  return new FlotillaError("internal_error", "internal error", { cause: err });
+}
+
 /** The Response object, with every field the API sends (null where it has nothing), so the SDKs parse it. */
 function responseObject(id: string, createdAt: number, request: ResponseRequest, status: string, run?: Pick<RunResult, "output" | "error" | "incomplete_details"> & { usage: RunResult["usage"] | null }) {
   return {
@@ -58,9 +65,11 @@ function responseObject(id: string, createdAt: number, request: ResponseRequest,
  */
 export function registerResponsesRoutes(app: FastifyInstance, repo: ResponseRepo, catalog: ToolCatalog, access: ToolAccess, options: ResponsesOptions): void {
   const deps = { app, catalog, maxSteps: options.maxSteps, timeLimitMs: options.timeLimitMs };
+  // With the open proxy (no key), callers without one share the owner "anonymous".
+  const ownerFor = (req: FastifyRequest) => ownerOf(req.principal) ?? "anonymous";
   const mine = async (req: FastifyRequest, id: string) => {
     const row = await repo.get(id);
-    if (!row || row.owner !== ownerOf(req.principal)) throw new FlotillaError("not_found", `no response with id "${id}"`, { param: "response_id" });
+    if (!row || row.owner !== ownerFor(req)) throw new FlotillaError("not_found", `no response with id "${id}"`, { param: "response_id" });
     return row;
   };
 
@@ -78,7 +87,7 @@ export function registerResponsesRoutes(app: FastifyInstance, repo: ResponseRepo
     async function createResponse(req, reply) {
       const request = req.body as ResponseRequest;
       if (request.background) throw new FlotillaError("unsupported_operation", "background responses are not supported yet: leave background out, or queue a chat completion (POST /queue/add)", { param: "background" });
-      const owner = ownerOf(req.principal) ?? "anonymous";
+      const owner = ownerFor(req);
       const history = request.previous_response_id ? (JSON.parse((await mine(req, request.previous_response_id)).history) as ChatMessage[]) : [];
       const headers: Record<string, string> = {};
       for (const name of CREDENTIALS) if (typeof req.headers[name] === "string") headers[name] = req.headers[name] as string;
@@ -117,7 +126,8 @@ export function registerResponsesRoutes(app: FastifyInstance, repo: ResponseRepo
           await keep(run.status, response, run.history);
           events.send(run.status === "incomplete" ? "response.incomplete" : "response.completed", { response });
         } catch (err) {
-          const failure = isFlotillaError(err) ? err : new FlotillaError("internal_error", "internal error", { cause: err });
+          const failure = failureOf(err);
+          if (failure.code === "internal_error") req.log.error({ err }, "a streamed response failed");
           const error = { code: failure.code, message: failure.message };
           const response = responseObject(id, createdAt, request, "failed", { output: [], usage: null, error, incomplete_details: null });
           await keep("failed", response, history).catch(() => undefined);

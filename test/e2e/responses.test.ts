@@ -172,6 +172,19 @@ describe("the Responses API (seed 002) on the fleet, with the gateway's MCP tool
     assert.deepEqual(asked, ["Oslo", "Bergen"]);
   });
 
+  test("with the open proxy, a caller without a key continues its responses too", async () => {
+    const open = await startFlotilla({ servers: [`${sim.url},openai`], args: ["--auth-proxy", "open"] });
+    try {
+      const anonymous = new OpenAI({ baseURL: `${open.url}/v1`, apiKey: "none", maxRetries: 0, defaultHeaders: { authorization: null } });
+      const first = await anonymous.responses.create({ model: "m", input: "hello" });
+      const second = await anonymous.responses.create({ model: "m", input: "again", previous_response_id: first.id });
+      assert.equal(second.status, "completed");
+      assert.equal(lastChat().messages.length, 3);
+    } finally {
+      await open.stop();
+    }
+  });
+
   test("refusals: an unknown model, background, an MCP server named by URL, another caller's response", async () => {
     await assert.rejects(client.responses.create({ model: "nope", input: "x" }), (err: Error) => err instanceof OpenAI.NotFoundError);
     await assert.rejects(client.responses.create({ model: "m", input: "x", background: true }), (err: { status?: number }) => err.status === 400);
