@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { WithHeaders } from "./principal.js";
 
 export function hashKey(key: string): string {
@@ -18,4 +18,17 @@ export function presentedKey(req: WithHeaders): string | undefined {
   if (header && header.length > 7 && header.slice(0, 7).toLowerCase() === "bearer ") return header.slice(7).trim();
   const alt = req.headers["x-ollama-api-key"];
   return typeof alt === "string" && alt ? alt : undefined;
+}
+
+/** A secret kept to be compared with what is presented (a client key, a relay's token), in time that does not depend on how much of a guess is right. */
+export class SecretMatch {
+  private readonly digest: Buffer;
+
+  constructor(secret: string) {
+    this.digest = createHash("sha256").update(secret).digest();
+  }
+
+  matches(given: string): boolean {
+    return timingSafeEqual(createHash("sha256").update(given).digest(), this.digest);
+  }
 }

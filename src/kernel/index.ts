@@ -21,10 +21,10 @@ export {
   type Surface,
 } from "./errors.js";
 export { ownerOf, TASK_KEY_HEADER, TASK_RUNNER_KEY_ID, type AuthLevel, type CredentialResolver, type Maybe, type OwnerOf, type Principal, type Role, type Scope, type WithHeaders } from "./principal.js";
-export { generateKey, hashKey, KEY_PREFIX, presentedKey } from "./credentials.js";
+export { generateKey, hashKey, KEY_PREFIX, presentedKey, SecretMatch } from "./credentials.js";
 export { batchTurn } from "./batch-lane.js";
 export { BUILD } from "./build-info.js";
 export { dialUrl, UpgradeRoutes, type SocketHandler, type UpgradeGuard } from "./upgrade.js";
 export { Backoff } from "./backoff.js";
 export { ClientKeyCheck } from "./client-key.js";
-export { bodyMayBeOmitted, type BodyClass } from "./request-body.js";
+export { bodyMayBeOmitted, callerGone, type BodyClass } from "./request-body.js";

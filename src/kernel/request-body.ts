@@ -24,3 +24,13 @@ export function bodyMayBeOmitted(req: FastifyRequest, _reply: FastifyReply, done
   req.body ??= {};
   done();
 }
+
+/** Aborts when the caller goes away before its answer is written, so what it started is stopped. `release` once answered. */
+export function callerGone(reply: FastifyReply): { signal: AbortSignal; release(): void } {
+  const abort = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished) abort.abort();
+  };
+  reply.raw.once("close", onClose);
+  return { signal: abort.signal, release: () => reply.raw.off("close", onClose) };
+}

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { FlotillaError } from "../kernel/index.js";
 import type { McpKeyAccess, McpToolChange, McpToolSettings, Store } from "../store/index.js";
 import type { ToolAccess } from "./access.js";
-import type { CatalogEntry, ToolCatalog } from "./catalog.js";
+import { splitToolName, type CatalogEntry, type ToolCatalog } from "./catalog.js";
 import { compilePattern } from "./tool-filters.js";
 
 const tags = ["mcp"];
@@ -81,6 +81,7 @@ export function registerMcpAdminRoutes(app: FastifyInstance, catalog: ToolCatalo
     }
     const tool = await find(req, id);
     await settings.change(tool.name, body);
+    // Read again rather than patched up: a cleared description shows the tool's own again, which only the catalog knows.
     return { data: await find(req, id) };
   };
 
@@ -198,7 +199,6 @@ function registerKeyAccessRoutes(app: FastifyInstance, store: Pick<Store, "mcpKe
 
 function recordOf(name: string, entry: CatalogEntry | undefined, settings: McpToolSettings | undefined): ToolRecord {
   const active = settings?.is_active ?? true;
-  const [sourceId] = name.split("__", 1);
   return {
     id: stableUuid(name),
     public_id: `mcp_${name}`,
@@ -211,7 +211,7 @@ function recordOf(name: string, entry: CatalogEntry | undefined, settings: McpTo
     ...(settings?.metadata ? { metadata: settings.metadata } : {}),
     ...(settings?.disallowed_keywords.length ? { disallowed_keywords: settings.disallowed_keywords } : {}),
     max_result_bytes: settings?.max_result_bytes ?? null,
-    source: entry?.source ?? { kind: "unknown", id: sourceId },
+    source: entry?.source ?? { kind: "unknown", id: splitToolName(name)?.namespace ?? name },
     available: entry !== undefined,
     created_at: settings ? janTime(settings.created_at) : null,
     updated_at: settings ? janTime(settings.updated_at) : null,

@@ -10,6 +10,8 @@ import type { JsonRpcResponse } from "./jsonrpc.js";
 /** A tool as the gateway offers it: named `<source>__<tool>`, with where it lives and its own definition. */
 export interface CatalogEntry {
   name: string;
+  /** The name's first part: the source's id as tool names allow it. */
+  namespace: string;
   source: { kind: "relay" | "server"; id: string };
   tool: Tool;
   /** What an admin set for it, if anything. */
@@ -44,6 +46,28 @@ const MAX_PAGES = 50;
 
 /** Tool names allow letters, digits, `_`, `-` and `.`; a relay id may hold more. */
 export const namespaceOf = (id: string) => id.replace(/[^A-Za-z0-9_.-]/g, "_");
+
+/** A source's tool as the gateway names it: `laptop` and `read_file` → `laptop__read_file`. */
+export const joinToolName = (namespace: string, tool: string) => `${namespace}${NAMESPACE_SEPARATOR}${tool}`;
+
+/** `laptop__read_file` → its namespace and the source's own tool name; undefined for a name without both. */
+export function splitToolName(name: string): { namespace: string; tool: string } | undefined {
+  const at = name.indexOf(NAMESPACE_SEPARATOR);
+  return at > 0 ? { namespace: name.slice(0, at), tool: name.slice(at + NAMESPACE_SEPARATOR.length) } : undefined;
+}
+
+/** Every page of a tools/list, following `nextCursor` (at most MAX_PAGES, so a server cannot loop us forever). */
+async function allPages(page: (cursor: string | undefined) => Promise<{ tools?: Tool[]; nextCursor?: unknown }>): Promise<Tool[]> {
+  const tools: Tool[] = [];
+  let cursor: string | undefined;
+  for (let n = 0; n < MAX_PAGES; n++) {
+    const result = await page(cursor);
+    tools.push(...(result.tools ?? []));
+    cursor = typeof result.nextCursor === "string" && result.nextCursor ? result.nextCursor : undefined;
+    if (!cursor) break;
+  }
+  return tools;
+}
 
 interface Source {
   kind: "relay" | "server";
@@ -81,7 +105,8 @@ export class ToolCatalog {
       Promise.all(
         this.sources().map(async (source) => {
           try {
-            return (await source.listTools(call)).map((tool): CatalogEntry => ({ name: `${namespaceOf(source.id)}${NAMESPACE_SEPARATOR}${tool.name}`, source: { kind: source.kind, id: source.id }, tool }));
+            const namespace = namespaceOf(source.id);
+            return (await source.listTools(call)).map((tool): CatalogEntry => ({ name: joinToolName(namespace, tool.name), namespace, source: { kind: source.kind, id: source.id }, tool }));
           } catch (err) {
             this.options.log.warn(`MCP ${source.kind} ${source.id}: its tools could not be listed: ${(err as Error).message}`);
             return [];
@@ -106,14 +131,13 @@ export class ToolCatalog {
    * each naming the rule.
    */
   async call(name: string, args: Record<string, unknown> | undefined, call: CatalogCall): Promise<CallToolResult> {
-    const at = name.indexOf(NAMESPACE_SEPARATOR);
-    const prefix = at > 0 ? name.slice(0, at) : "";
-    const source = this.sources().find((s) => namespaceOf(s.id) === prefix);
-    if (!source) throw new FlotillaError("not_found", `no MCP tool named "${name}": tools are named <relay or server>${NAMESPACE_SEPARATOR}<tool>`, { param: "name" });
+    const parts = splitToolName(name);
+    const source = parts && this.sources().find((s) => namespaceOf(s.id) === parts.namespace);
+    if (!parts || !source) throw new FlotillaError("not_found", `no MCP tool named "${name}": tools are named <relay or server>${NAMESPACE_SEPARATOR}<tool>`, { param: "name" });
     const settings = await this.options.settings.get(name);
     if (settings?.is_active === false) throw new FlotillaError("forbidden", `tool is disabled: an admin switched "${name}" off`);
     if (settings) this.filters.checkArguments(settings, args);
-    const result = await source.callTool(name.slice(at + NAMESPACE_SEPARATOR.length), args, call);
+    const result = await source.callTool(parts.tool, args, call);
     if (settings) this.filters.checkResult(settings, result);
     return result;
   }
@@ -138,16 +162,8 @@ class RelaySource implements Source {
     return answer.result as Record<string, unknown>;
   }
 
-  async listTools(call: CatalogCall): Promise<Tool[]> {
-    const tools: Tool[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const result = await this.request("tools/list", cursor ? { cursor } : {}, call);
-      tools.push(...((result.tools as Tool[] | undefined) ?? []));
-      cursor = typeof result.nextCursor === "string" ? result.nextCursor : undefined;
-      if (!cursor) break;
-    }
-    return tools;
+  listTools(call: CatalogCall): Promise<Tool[]> {
+    return allPages((cursor) => this.request("tools/list", cursor ? { cursor } : {}, call));
   }
 
   async callTool(name: string, args: Record<string, unknown> | undefined, call: CatalogCall): Promise<CallToolResult> {
@@ -191,17 +207,7 @@ class ServerSource implements Source {
   }
 
   listTools(call: CatalogCall): Promise<Tool[]> {
-    return this.using(async (client) => {
-      const tools: Tool[] = [];
-      let cursor: string | undefined;
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const result = await client.listTools(cursor ? { cursor } : {}, { signal: call.signal });
-        tools.push(...result.tools);
-        cursor = result.nextCursor;
-        if (!cursor) break;
-      }
-      return tools;
-    });
+    return this.using((client) => allPages((cursor) => client.listTools(cursor ? { cursor } : {}, { signal: call.signal })));
   }
 
   callTool(name: string, args: Record<string, unknown> | undefined, call: CatalogCall): Promise<CallToolResult> {

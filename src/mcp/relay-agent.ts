@@ -1,6 +1,5 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import WebSocket from "ws";
-import { Backoff, dialUrl } from "../kernel/index.js";
+import { Backoff, dialUrl, SecretMatch } from "../kernel/index.js";
 import { MCP_CONNECT_PATH, RELAY_CLOSE, RELAY_UNAUTHORIZED, type RelayFrame } from "./protocol.js";
 
 /** What answers the calls a relay takes: an MCP server behind it. */
@@ -42,7 +41,7 @@ const GATEWAY_SILENT_MS = 50_000;
  */
 export function runRelayAgent(options: RelayAgentOptions): RelayAgent {
   const url = dialUrl(options.server, MCP_CONNECT_PATH);
-  const token = options.authToken === undefined ? undefined : digest(options.authToken);
+  const token = options.authToken === undefined ? undefined : new SecretMatch(options.authToken);
   const calls = new Map<string, AbortController>();
   let id = options.id;
   let socket: WebSocket | undefined;
@@ -55,7 +54,7 @@ export function runRelayAgent(options: RelayAgentOptions): RelayAgent {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
   };
 
-  const authorized = (auth: string | undefined) => token === undefined || (auth !== undefined && timingSafeEqual(digest(auth), token));
+  const authorized = (auth: string | undefined) => token === undefined || (auth !== undefined && token.matches(auth));
 
   const serve = async (ws: WebSocket, frame: RelayFrame) => {
     const sid = frame.sid as string;
@@ -154,9 +153,4 @@ export function runRelayAgent(options: RelayAgentOptions): RelayAgent {
       }
     },
   };
-}
-
-
-function digest(text: string): Buffer {
-  return createHash("sha256").update(text).digest();
 }

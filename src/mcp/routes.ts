@@ -1,6 +1,6 @@
 import { Type, type TObject } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { bodyMayBeOmitted, errorBody, FlotillaError, type UpgradeRoutes } from "../kernel/index.js";
+import { bodyMayBeOmitted, callerGone, errorBody, FlotillaError, type UpgradeRoutes } from "../kernel/index.js";
 import type { ToolCatalog } from "./catalog.js";
 import type { ToolAccess } from "./access.js";
 import { serveMcp } from "./endpoint.js";
@@ -89,16 +89,6 @@ export function registerMcpRelayRoutes(app: FastifyInstance, upgrades: UpgradeRo
       return { relays: hub.list() };
     },
   );
-}
-
-/** Aborts when the caller goes away before its answer is written: what it started is stopped. `release` once answered. */
-function callerGone(reply: FastifyReply): { signal: AbortSignal; release(): void } {
-  const abort = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished) abort.abort();
-  };
-  reply.raw.once("close", onClose);
-  return { signal: abort.signal, release: () => reply.raw.off("close", onClose) };
 }
 
 /** The caller's `Authorization: Bearer T`, which the relay checks against its own token. */

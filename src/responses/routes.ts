@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { FlotillaError, isFlotillaError, ownerOf } from "../kernel/index.js";
+import { callerGone, FlotillaError, isFlotillaError, ownerOf } from "../kernel/index.js";
 import type { ToolAccess, ToolCatalog } from "../mcp/index.js";
 import type { ResponseRepo } from "../store/index.js";
 import { ResponseEvents } from "./events.js";
@@ -93,10 +93,8 @@ export function registerResponsesRoutes(app: FastifyInstance, repo: ResponseRepo
       for (const name of CREDENTIALS) if (typeof req.headers[name] === "string") headers[name] = req.headers[name] as string;
       const id = `resp_${randomUUID().replace(/-/g, "")}`;
       const createdAt = Math.floor(Date.now() / 1000);
-      const abort = new AbortController();
-      const onClose = () => reply.raw.writableFinished || abort.abort();
-      reply.raw.once("close", onClose);
-      const ctx = { headers, requestId: String(req.id), caller: req.ip, filter: await access.filterFor(req.principal), signal: abort.signal, history };
+      const gone = callerGone(reply);
+      const ctx = { headers, requestId: String(req.id), caller: req.ip, filter: await access.filterFor(req.principal), signal: gone.signal, history };
       const keep = async (status: string, response: object, messages: ChatMessage[]) => {
         if (request.store !== false) {
           await repo.put({ id, owner, status, response: JSON.stringify(response), history: JSON.stringify(messages), created_at: createdAt * 1000, updated_at: Date.now() });
@@ -137,7 +135,7 @@ export function registerResponsesRoutes(app: FastifyInstance, repo: ResponseRepo
         events.end();
         return reply;
       } finally {
-        reply.raw.off("close", onClose);
+        gone.release();
       }
     },
   );

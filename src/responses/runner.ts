@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { ERROR_CODES, FlotillaError, type ErrorCode } from "../kernel/index.js";
-import { NAMESPACE_SEPARATOR, type CatalogEntry, type ToolCatalog, type ToolFilter } from "../mcp/index.js";
+import type { CatalogEntry, ToolCatalog, ToolFilter } from "../mcp/index.js";
 import { DONE, SseFrames } from "../proxy/index.js";
 import type { FunctionTool, McpTool, ResponseRequest } from "./schema.js";
 import { chatResponseFormat, chatToolChoice, functionTools, inputMessages, type ChatMessage, type ChatTool, type ChatToolCall, type OutputItem } from "./translate.js";
@@ -64,7 +64,7 @@ async function mcpToolsFor(deps: RunnerDeps, tools: McpTool[], ctx: RunContext):
   return entries.filter((e) =>
     tools.some((t) => {
       const all = t.server_label === "flotilla" || t.server_label === "*";
-      if (!all && e.name.split(NAMESPACE_SEPARATOR, 1)[0] !== t.server_label) return false;
+      if (!all && e.namespace !== t.server_label) return false;
       const allowed = Array.isArray(t.allowed_tools) ? t.allowed_tools : (t.allowed_tools as { tool_names?: string[] } | null | undefined)?.tool_names;
       return !allowed || allowed.includes(e.tool.name) || allowed.includes(e.name);
     }),
@@ -104,8 +104,8 @@ export async function runResponse(deps: RunnerDeps, request: ResponseRequest, ct
     ...extra,
   });
   if (mcp.length > 0) {
-    for (const label of new Set(mcp.map((e) => e.name.split(NAMESPACE_SEPARATOR, 1)[0]))) {
-      push({ id: id("mcpl"), type: "mcp_list_tools", server_label: label, tools: mcp.filter((e) => e.name.startsWith(`${label}${NAMESPACE_SEPARATOR}`)).map((e) => ({ name: e.tool.name, description: e.tool.description ?? null, input_schema: e.tool.inputSchema, annotations: null })) });
+    for (const label of new Set(mcp.map((e) => e.namespace))) {
+      push({ id: id("mcpl"), type: "mcp_list_tools", server_label: label, tools: mcp.filter((e) => e.namespace === label).map((e) => ({ name: e.tool.name, description: e.tool.description ?? null, input_schema: e.tool.inputSchema, annotations: null })) });
     }
   }
   const deadline = Date.now() + deps.timeLimitMs;
@@ -144,7 +144,6 @@ export async function runResponse(deps: RunnerDeps, request: ResponseRequest, ct
         push({ id: id("fc"), type: "function_call", status: "completed", call_id: call.id, name: call.function.name, arguments: call.function.arguments });
         continue;
       }
-      const [label] = call.function.name.split(NAMESPACE_SEPARATOR, 1);
       let out: string | null = null;
       let error: string | null = null;
       try {
@@ -156,7 +155,7 @@ export async function runResponse(deps: RunnerDeps, request: ResponseRequest, ct
       } catch (err) {
         error = (err as Error).message;
       }
-      push({ id: id("mcp"), type: "mcp_call", status: error === null ? "completed" : "failed", server_label: label, name: entry.tool.name, arguments: call.function.arguments, output: out, error });
+      push({ id: id("mcp"), type: "mcp_call", status: error === null ? "completed" : "failed", server_label: entry.namespace, name: entry.tool.name, arguments: call.function.arguments, output: out, error });
       messages.push({ role: "tool", tool_call_id: call.id, content: out ?? `error: ${error}` });
     }
     // The client's own functions are the client's to run: the response ends here and the next request brings their outputs.

@@ -1,4 +1,5 @@
 import { FlotillaError } from "../kernel/index.js";
+import { joinToolName } from "../mcp/index.js";
 import type { FunctionTool, InputItem, ResponseRequest } from "./schema.js";
 
 /** A chat completions message, as the gateway's own /v1/chat/completions takes it. */
@@ -49,7 +50,7 @@ export function inputMessages(input: ResponseRequest["input"]): ChatMessage[] {
       messages.push({ role: item.role === "developer" ? "system" : item.role, content: item.role === "assistant" ? textOf(item.content) : chatContent(item.content) });
     } else if (type === "function_call" || type === "mcp_call") {
       if (!item.call_id && type === "function_call") throw new FlotillaError("invalid_request", `input[${i}].call_id is required`, { param: `input[${i}].call_id` });
-      const call: ChatToolCall = { id: item.call_id ?? String(item.id), type: "function", function: { name: type === "mcp_call" ? `${item.server_label}__${item.name}` : String(item.name), arguments: item.arguments ?? "{}" } };
+      const call: ChatToolCall = { id: item.call_id ?? String(item.id), type: "function", function: { name: type === "mcp_call" ? joinToolName(String(item.server_label), String(item.name)) : String(item.name), arguments: item.arguments ?? "{}" } };
       const last = messages[messages.length - 1];
       if (last?.role === "assistant" && last.tool_calls && !last.content) last.tool_calls.push(call);
       else messages.push({ role: "assistant", content: null, tool_calls: [call] });
@@ -75,7 +76,7 @@ export function chatToolChoice(choice: unknown): unknown {
   if (choice === undefined || typeof choice === "string") return choice;
   const c = choice as { type?: string; name?: string; server_label?: string };
   if (c.type === "function" && c.name) return { type: "function", function: { name: c.name } };
-  if (c.type === "mcp" && c.server_label && c.name) return { type: "function", function: { name: `${c.server_label}__${c.name}` } };
+  if (c.type === "mcp" && c.server_label && c.name) return { type: "function", function: { name: joinToolName(c.server_label, c.name) } };
   return "auto";
 }
 

@@ -1,5 +1,6 @@
 import { lookup, type LookupAddress } from "node:dns";
 import { BlockList, isIP, type LookupFunction } from "node:net";
+import { fetchUrlProblem } from "../config/index.js";
 
 /**
  * Where a webhook may be delivered: not to loopback, private, link-local,
@@ -46,13 +47,9 @@ export function internalAddressProblem(address: string): string | undefined {
 
 /** Why a webhook URL is refused, or undefined; names are resolved now. */
 export async function webhookUrlProblem(url: string, allowPrivate: boolean): Promise<string | undefined> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return `"${url}" is not a URL`;
-  }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return `a webhook URL must be http(s), not ${parsed.protocol}`;
+  const notFetchable = fetchUrlProblem(url);
+  if (notFetchable) return notFetchable;
+  const parsed = new URL(url);
   if (parsed.username || parsed.password) return "a webhook URL may not carry a user name or password";
   if (allowPrivate) return undefined;
   const host = parsed.hostname.replace(/^\[|\]$/g, "");
