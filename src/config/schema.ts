@@ -225,6 +225,8 @@ export const ConfigSchema = Type.Object(
         register_timeout_ms: Type.Integer({ minimum: 100, default: 10_000 }),
         /** A disconnected worker stays listed (down) this long, then is dropped. */
         forget_after_ms: Type.Integer({ minimum: 0, default: 600_000 }),
+        /** The models each worker may serve, by worker id (`*`: every other worker), as name patterns (`llama3:*`); none listed: any model. */
+        allowed_models: Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 })), { default: {} }),
       },
       { additionalProperties: false, default: {} },
     ),

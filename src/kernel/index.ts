@@ -26,5 +26,6 @@ export { batchTurn } from "./batch-lane.js";
 export { BUILD } from "./build-info.js";
 export { dialUrl, UpgradeRoutes, type SocketHandler, type UpgradeGuard } from "./upgrade.js";
 export { Backoff } from "./backoff.js";
-export { ClientKeyCheck } from "./client-key.js";
+export { ClientKeyCheck, dialInPeer, type DialInPeer } from "./client-key.js";
 export { bodyMayBeOmitted, callerGone, type BodyClass } from "./request-body.js";
+export { namePatterns } from "./name-pattern.js";

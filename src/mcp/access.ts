@@ -1,6 +1,6 @@
-import { FlotillaError, type Principal } from "../kernel/index.js";
+import { FlotillaError, namePatterns, type Principal } from "../kernel/index.js";
 import type { McpKeyAccessRepo } from "../store/index.js";
-import { EVERY_TOOL, toolSetFilter, type ToolFilter } from "./endpoint.js";
+import { EVERY_TOOL, type ToolFilter } from "./endpoint.js";
 
 const NO_TOOL: ToolFilter = () => false;
 
@@ -17,7 +17,7 @@ export class ToolAccess {
     private readonly keys: McpKeyAccessRepo,
     private readonly log: { warn(msg: string): void },
   ) {
-    this.sets = new Map(Object.entries(toolSets).map(([name, patterns]) => [name, toolSetFilter(patterns)]));
+    this.sets = new Map(Object.entries(toolSets).map(([name, patterns]) => [name, namePatterns(patterns)]));
   }
 
   hasSet(name: string): boolean {
@@ -33,7 +33,7 @@ export class ToolAccess {
     if (rule.tool_set !== undefined) {
       key = this.sets.get(rule.tool_set) ?? NO_TOOL;
       if (key === NO_TOOL) this.log.warn(`API key ${principal?.keyId} may use the MCP tool set "${rule.tool_set}", which mcp.tool_sets no longer names: it is offered no tool`);
-    } else key = toolSetFilter(rule.tools);
+    } else key = namePatterns(rule.tools);
     return (name) => endpoint(name) && key(name);
   }
 }

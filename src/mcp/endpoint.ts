@@ -9,12 +9,6 @@ export type ToolFilter = (name: string) => boolean;
 
 export const EVERY_TOOL: ToolFilter = () => true;
 
-/** A tool set's patterns (`laptop__*`, `search__web`): `*` matches any run of characters. */
-export function toolSetFilter(patterns: string[]): ToolFilter {
-  const expressions = patterns.map((p) => new RegExp(`^${p.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`));
-  return (name) => expressions.some((e) => e.test(name));
-}
-
 /** What the endpoint answers: a status and a JSON body, or none (202). */
 export interface McpAnswer {
   status: number;

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { WebSocket } from "ws";
-import { ClientKeyCheck, FlotillaError } from "../kernel/index.js";
+import { ClientKeyCheck, FlotillaError, type DialInPeer } from "../kernel/index.js";
 import type { JsonRpcBody } from "./jsonrpc.js";
 import { RELAY_CLOSE, RelayRegister } from "./protocol.js";
 import { RelayLink, type CallOptions, type RelaySummary } from "./relay-link.js";
@@ -40,7 +40,6 @@ export class RelayHub {
   private readonly sockets = new Set<WebSocket>();
   private readonly callers = new Map<string, number>();
   private readonly clientKey: ClientKeyCheck;
-  private warnedOpen = false;
 
   constructor(
     readonly options: RelayHubOptions,
@@ -50,7 +49,7 @@ export class RelayHub {
   }
 
   /** Takes a freshly upgraded socket; the first message must register. */
-  accept(socket: WebSocket, remote: string): void {
+  accept(socket: WebSocket, peer: DialInPeer): void {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
     const timer = setTimeout(() => refuse(socket, "expected register: no register message in time"), this.options.registerTimeoutMs);
@@ -67,9 +66,12 @@ export class RelayHub {
         const first = isBinary || message === undefined ? undefined : checkRegister.Errors(message).First();
         return refuse(socket, `invalid register${first ? `: ${first.path || "(message)"} ${first.message}` : ": the first message must be a JSON object { id?, client_name?, client_key? }"}`);
       }
-      const denied = this.clientKey.problem(message.client_key);
-      if (denied) return refuse(socket, `unauthorized: ${denied}`);
-      this.register(socket, message, remote);
+      const denied = this.clientKey.problem(message.client_key, peer);
+      if (denied) {
+        this.log.warn(`refused an MCP relay from ${peer.address}: ${denied}`);
+        return refuse(socket, `unauthorized: ${denied}`);
+      }
+      this.register(socket, message, peer.address);
     });
   }
 
@@ -80,10 +82,6 @@ export class RelayHub {
     this.relays.set(id, link);
     socket.send(JSON.stringify({ id }));
     this.log.info(`MCP relay ${id}${link.name ? ` (${link.name})` : ""} connected from ${remote}`);
-    if (this.clientKey.open && !this.warnedOpen) {
-      this.warnedOpen = true;
-      this.log.warn("MCP relays are joining without a client key: anyone who can reach this port can take a relay id; set FLOTILLA_CLIENT_KEY");
-    }
     const watchdog = setInterval(() => {
       const silent = Date.now() - link.lastSeen;
       if (silent > this.options.heartbeatTimeoutMs) {

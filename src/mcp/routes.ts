@@ -1,6 +1,6 @@
 import { Type, type TObject } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { bodyMayBeOmitted, callerGone, errorBody, FlotillaError, type UpgradeRoutes } from "../kernel/index.js";
+import { bodyMayBeOmitted, callerGone, dialInPeer, errorBody, FlotillaError, type UpgradeRoutes } from "../kernel/index.js";
 import type { ToolCatalog } from "./catalog.js";
 import type { ToolAccess } from "./access.js";
 import { serveMcp } from "./endpoint.js";
@@ -21,7 +21,7 @@ const RelaySummary = Type.Object({
 });
 
 export function registerMcpRelayRoutes(app: FastifyInstance, upgrades: UpgradeRoutes, hub: RelayHub): void {
-  upgrades.add(MCP_CONNECT_PATH, (socket, request) => hub.accept(socket, request.socket.remoteAddress ?? "unknown"));
+  upgrades.add(MCP_CONNECT_PATH, (socket, request) => hub.accept(socket, dialInPeer(request)));
   app.get(
     MCP_CONNECT_PATH,
     {

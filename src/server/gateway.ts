@@ -77,6 +77,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
       heartbeatTimeoutMs: config.workers.heartbeat_timeout_ms,
       registerTimeoutMs: config.workers.register_timeout_ms,
       forgetAfterMs: config.workers.forget_after_ms,
+      allowedModels: config.workers.allowed_models,
     },
     log,
   );

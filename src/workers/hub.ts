@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { RawData, WebSocket } from "ws";
 import { ServerNode, type Fleet, type ModelEntry } from "../fleet/index.js";
 import type { SystemMetrics } from "../fleet/system-metrics.js";
-import { ClientKeyCheck } from "../kernel/index.js";
+import { ClientKeyCheck, namePatterns, type DialInPeer } from "../kernel/index.js";
 import { WorkerConnection, WorkerTransport } from "./connection.js";
 import { checkMessage, CLOSE, EndMessage, ErrorMessage, HeartbeatMessage, parseMessage, RegisterMessage, ResponseMessage, type RegisteredMessage } from "./protocol.js";
 
@@ -14,6 +14,11 @@ export interface WorkerHubOptions {
   registerTimeoutMs: number;
   /** How long a disconnected worker stays listed (down) before it is dropped. */
   forgetAfterMs: number;
+  /**
+   * The models each worker may serve, by worker id (`*`: any other worker),
+   * as name patterns; empty: any model. A model outside them is not offered.
+   */
+  allowedModels: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface HubLog {
@@ -27,6 +32,9 @@ interface WorkerEntry {
   forget?: NodeJS.Timeout;
 }
 
+/** Which models one worker may serve (undefined: any), and those it offered outside them. */
+type ModelRule = { matches: (name: string) => boolean; withheld: Set<string> } | undefined;
+
 const SCHEMAS = { heartbeat: HeartbeatMessage, response: ResponseMessage, end: EndMessage, error: ErrorMessage } as const;
 
 /**
@@ -37,7 +45,6 @@ export class WorkerHub {
   private readonly workers = new Map<string, WorkerEntry>();
   private readonly sockets = new Set<WebSocket>();
   private readonly clientKey: ClientKeyCheck;
-  private warnedOpen = false;
 
   constructor(
     private readonly fleet: Fleet,
@@ -48,7 +55,7 @@ export class WorkerHub {
   }
 
   /** Takes a freshly upgraded socket; the first message must register. */
-  accept(socket: WebSocket, remote: string): void {
+  accept(socket: WebSocket, peer: DialInPeer): void {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
     const timer = setTimeout(() => refuse(socket, CLOSE.registerTimeout, "no register message in time"), this.options.registerTimeoutMs);
@@ -57,9 +64,12 @@ export class WorkerHub {
       if (isBinary) return refuse(socket, CLOSE.badRegister, "the first message must be a JSON register message");
       const parsed = parseMessage(RegisterMessage, data.toString());
       if (!parsed.ok) return refuse(socket, CLOSE.badRegister, `bad register message: ${parsed.error}`);
-      const denied = this.clientKey.problem(parsed.value.client_key);
-      if (denied) return refuse(socket, CLOSE.unauthorized, denied);
-      this.register(socket, parsed.value, remote);
+      const denied = this.clientKey.problem(parsed.value.client_key, peer);
+      if (denied) {
+        this.log.warn(`refused a worker from ${peer.address}: ${denied}`);
+        return refuse(socket, CLOSE.unauthorized, denied);
+      }
+      this.register(socket, parsed.value, peer.address);
     });
     socket.once("close", () => clearTimeout(timer));
   }
@@ -81,7 +91,8 @@ export class WorkerHub {
     const node = entry.node;
     node.spec = { ...node.spec, kind: message.api ?? "ollama", max_concurrency: message.max_concurrency };
     node.kind = node.spec.kind;
-    if (message.models) node.setModels(message.models.map((m) => ({ name: m })));
+    const allowed = this.modelsAllowed(workerId);
+    if (message.models) node.setModels(this.offered(node, allowed, message.models.map((m) => ({ name: m }))));
     node.version = message.agent;
     node.up = true;
     node.lastSeen = Date.now();
@@ -90,10 +101,6 @@ export class WorkerHub {
     socket.send(JSON.stringify(registered));
     this.fleet.attach(node);
     this.log.info(`worker ${name} (${workerId}) connected from ${remote}${previous ? " again" : ""}`);
-    if (this.clientKey.open && !this.warnedOpen) {
-      this.warnedOpen = true;
-      this.log.warn("workers are joining without a client key: anyone who can reach this port can serve (and read) requests; set FLOTILLA_CLIENT_KEY");
-    }
 
     // Pings measure the round trip, which the router weighs as polled servers' poll time.
     let pingSentAt = 0;
@@ -114,7 +121,7 @@ export class WorkerHub {
       if (entry.transport.connection !== connection) return;
       node.lastSeen = Date.now();
       if (isBinary) return connection.handleChunk(asBuffer(data));
-      this.handleText(connection, node, data.toString());
+      this.handleText(connection, node, allowed, data.toString());
     });
     socket.once("close", (code, reason) => {
       clearInterval(watchdog);
@@ -128,6 +135,26 @@ export class WorkerHub {
       this.log.warn(`worker ${name} (${workerId}) ${why}`);
       entry.forget = setTimeout(() => this.forget(workerId, entry), this.options.forgetAfterMs);
       entry.forget.unref();
+    });
+  }
+
+  /** The rule for one worker's models: its own patterns, else those under `*`; undefined when nothing is configured. */
+  private modelsAllowed(workerId: string): ModelRule {
+    const rules = this.options.allowedModels;
+    if (Object.keys(rules).length === 0) return undefined;
+    return { matches: namePatterns(rules[workerId] ?? rules["*"] ?? []), withheld: new Set() };
+  }
+
+  /** The models a worker may serve out of those it reports; each one withheld is logged once. */
+  private offered<T extends { name: string }>(node: ServerNode, allowed: ModelRule, models: T[]): T[] {
+    if (!allowed) return models;
+    return models.filter((m) => {
+      if (allowed.matches(m.name)) return true;
+      if (!allowed.withheld.has(m.name)) {
+        allowed.withheld.add(m.name);
+        this.log.warn(`worker ${node.name} offers model ${m.name}, which workers.allowed_models does not let it serve: not routed to it`);
+      }
+      return false;
     });
   }
 
@@ -146,7 +173,7 @@ export class WorkerHub {
     if (this.fleet.get(entry.node.name) === entry.node) this.fleet.remove(entry.node.name);
   }
 
-  private handleText(connection: WorkerConnection, node: ServerNode, text: string): void {
+  private handleText(connection: WorkerConnection, node: ServerNode, allowed: ModelRule, text: string): void {
     let value: { type?: unknown } | undefined;
     try {
       value = JSON.parse(text) as { type?: unknown };
@@ -159,11 +186,11 @@ export class WorkerHub {
     const parsed = checkMessage(schema, value);
     if (!parsed.ok) return this.log.warn(`worker ${node.name} sent a bad ${String(type)} message (${parsed.error}); ignored`);
     const message = parsed.value;
-    if (message.type === "heartbeat") return this.heartbeat(node, message);
+    if (message.type === "heartbeat") return this.heartbeat(node, allowed, message);
     connection.handleMessage(message);
   }
 
-  private heartbeat(node: ServerNode, message: HeartbeatMessage): void {
+  private heartbeat(node: ServerNode, allowed: ModelRule, message: HeartbeatMessage): void {
     let changed = false;
     if (message.max_concurrency !== undefined && message.max_concurrency !== node.spec.max_concurrency) {
       node.spec = { ...node.spec, max_concurrency: message.max_concurrency };
@@ -171,8 +198,8 @@ export class WorkerHub {
     }
     if (message.models) {
       const before = modelNames(node.models.values()) + "|" + modelNames(node.loaded.values());
-      node.setModels(message.models.available as ModelEntry[]);
-      node.setLoaded(message.models.loaded);
+      node.setModels(this.offered(node, allowed, message.models.available as ModelEntry[]));
+      node.setLoaded(this.offered(node, allowed, message.models.loaded));
       changed ||= before !== modelNames(node.models.values()) + "|" + modelNames(node.loaded.values());
     }
     node.system = message.system as SystemMetrics | undefined;

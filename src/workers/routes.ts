@@ -1,12 +1,12 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { FlotillaError, type UpgradeRoutes } from "../kernel/index.js";
+import { dialInPeer, FlotillaError, type UpgradeRoutes } from "../kernel/index.js";
 import type { WorkerHub } from "./hub.js";
 
 export const WORKER_CONNECT_PATH = "/api/workers/connect";
 
 export function registerWorkerRoutes(app: FastifyInstance, upgrades: UpgradeRoutes, hub: WorkerHub): void {
-  upgrades.add(WORKER_CONNECT_PATH, (socket, request) => hub.accept(socket, request.socket.remoteAddress ?? "unknown"));
+  upgrades.add(WORKER_CONNECT_PATH, (socket, request) => hub.accept(socket, dialInPeer(request)));
   app.get(
     WORKER_CONNECT_PATH,
     {

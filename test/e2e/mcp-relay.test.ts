@@ -252,3 +252,25 @@ test("flotilla mcp-relay waits for the gateway, and keeps the id it was given ac
     await gw?.stop();
   }
 });
+
+test("with no client key configured, a relay is admitted only from the gateway's own machine", async () => {
+  const gw = await startFlotilla();
+  try {
+    const connect = async (headers: Record<string, string>) => {
+      const ws = new WebSocket(`${gw.url.replace("http", "ws")}/api/mcp/connect`, { headers });
+      await once(ws, "open");
+      ws.send(JSON.stringify({ id: "laptop" }));
+      return ws;
+    };
+    const relayed = await connect({ forwarded: "for=203.0.113.9" });
+    const [code, reason] = (await once(relayed, "close")) as [number, Buffer];
+    assert.equal(code, 1008);
+    assert.match(reason.toString(), /^unauthorized: this server has no client key configured, so it admits only connections from its own machine/);
+    const local = await connect({});
+    const [reply] = (await once(local, "message")) as [Buffer];
+    assert.deepEqual(JSON.parse(reply.toString()), { id: "laptop" });
+    local.close();
+  } finally {
+    await gw.stop();
+  }
+});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { networkInterfaces } from "node:os";
 import { afterEach, describe, test } from "node:test";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
@@ -30,8 +31,12 @@ function worker(args: string[], env?: Record<string, string>): WorkerProcess {
 const FAST_HEARTBEAT = "shutdown_timeout_ms: 300\nworkers:\n  heartbeat_interval_ms: 200\n  heartbeat_timeout_ms: 1000\n";
 
 /** Opens a raw socket and sends one register message; resolves with the first reply and how the socket closed, if it did. */
-async function register(url: string, message: Record<string, unknown>): Promise<{ ws: WebSocket; reply: Record<string, unknown>; closed: Promise<{ code: number; reason: string }> }> {
-  const ws = new WebSocket(url.replace(/^http/, "ws") + "/api/workers/connect");
+async function register(
+  url: string,
+  message: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<{ ws: WebSocket; reply: Record<string, unknown>; closed: Promise<{ code: number; reason: string }> }> {
+  const ws = new WebSocket(url.replace(/^http/, "ws") + "/api/workers/connect", { headers });
   const closed = once(ws, "close").then(([code, reason]) => ({ code: code as number, reason: String(reason) }));
   await once(ws, "open");
   ws.send(JSON.stringify({ type: "register", ...message }));
@@ -68,6 +73,54 @@ describe("worker registration and the client key (seed 000)", () => {
     const closed = await sent.closed;
     assert.equal(closed.code, 4401);
     assert.match(closed.reason, /no client key configured/);
+  });
+
+  test("with no client key configured: a worker from another machine is refused, so it cannot take other users' requests", async (t) => {
+    const victim = await sim({ kind: "ollama", models: ["good"] });
+    gw = await startFlotilla({ servers: [victim.url], args: ["--host", "0.0.0.0"] });
+    // Through a reverse proxy on the gateway's machine: loopback, but someone else dialled.
+    const proxied = await register(gw.url, { worker_id: "evil", models: ["good"], max_concurrency: 100 }, { "x-forwarded-for": "203.0.113.9" });
+    assert.equal(proxied.reply.type, "error");
+    const closed = await proxied.closed;
+    assert.equal(closed.code, 4401);
+    assert.match(closed.reason, /no client key configured, so it admits only connections from its own machine/);
+    assert.match(gw.output(), /refused a worker from 127\.0\.0\.1: this server has no client key configured/);
+
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === "IPv4" && !i.internal);
+    if (!external) return t.diagnostic("no non-loopback IPv4 interface here: the direct case was not run");
+    const port = new URL(gw.url).port;
+    const direct = await register(`http://${external.address}:${port}`, { worker_id: "evil", models: ["good"], max_concurrency: 100 });
+    assert.equal(direct.reply.type, "error");
+    assert.equal((await direct.closed).code, 4401);
+    assert.equal((await nodes(gw)).some((n) => n.name === "evil"), false);
+    // Every request for the model still goes to the real server.
+    const ollama = new Ollama({ host: gw.url, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    for (let i = 0; i < 4; i++) assert.equal((await ollama.generate({ model: "good", prompt: "hi" })).done, true);
+    assert.equal(victim.requests.filter((r) => r.path === "/api/generate").length, 4);
+  });
+
+  test("workers.allowed_models: a worker is routed only the models an admin let it serve", async () => {
+    gw = await startFlotilla({ yaml: 'workers:\n  allowed_models:\n    gpu-a: ["llama3:*"]\n' });
+    const a = await register(gw.url, { worker_id: "gpu-a", models: ["llama3:8b", "good:latest"] });
+    assert.equal(a.reply.type, "registered");
+    const other = await register(gw.url, { worker_id: "gpu-b", models: ["llama3:8b"] });
+    assert.equal(other.reply.type, "registered");
+    await waitForNode(gw, "gpu-b");
+    const listed = Object.fromEntries((await nodes(gw)).map((n) => [n.name, n.models]));
+    assert.deepEqual(listed, { "gpu-a": ["llama3:8b"], "gpu-b": [] });
+    // A heartbeat cannot add what registration could not.
+    a.ws.send(JSON.stringify({ type: "heartbeat", models: { available: [{ name: "llama3:8b" }, { name: "good:latest" }], loaded: [{ name: "good:latest" }] } }));
+    await waitFor("the withheld model logged", () => /worker gpu-a offers model good:latest, which workers.allowed_models does not let it serve/.exec(gw?.output() ?? ""));
+    const res = await fetch(`${gw.url}/api/chat`, { method: "POST", headers: { authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify({ model: "good", messages: [] }) });
+    assert.equal(res.status, 404);
+    assert.deepEqual(
+      (await nodes(gw)).find((n) => n.name === "gpu-a")?.loaded,
+      [],
+    );
+    a.ws.close();
+    other.ws.close();
   });
 
   test("a bad register message, a name taken by a server, and a plain GET are refused clearly", async () => {
