@@ -1,8 +1,8 @@
 /**
  * The ground floor: what every capability shares and nothing above it owns —
  * the error registry, who is asking (principal, auth levels, credentials),
- * the batch lane, WebSocket upgrade routes and build facts. It imports no
- * other folder of src/.
+ * the batch lane, WebSocket upgrade routes, build facts, and the guard on
+ * every fetch of a URL a user gave. It imports no other folder of src/.
  */
 export {
   errorBody,
@@ -29,3 +29,6 @@ export { Backoff } from "./backoff.js";
 export { ClientKeyCheck, dialInPeer, type DialInPeer } from "./client-key.js";
 export { bodyMayBeOmitted, callerGone, type BodyClass } from "./request-body.js";
 export { namePatterns } from "./name-pattern.js";
+export { internalAddressKind } from "./internal-address.js";
+export { outboundAllowProblem } from "./outbound-allow.js";
+export { boundedFetch, OutboundError, OutboundGuard, urlShapeProblem, type OutboundAnswer, type OutboundLimits, type OutboundPolicy, type OutboundRequest } from "./outbound.js";
