@@ -75,3 +75,12 @@ test("rate limits and token settings come from env like any nested key; a bad OI
   assert.deepEqual([config.auth.rate_limits.admin.per_key, config.auth.access_ttl_ms, config.auth.guests], [0, 60_000, true]);
   assert.throws(() => loadConfig({}, { FLOTILLA_AUTH__OIDC__ISSUER: "not a url" }), /auth\.oidc/);
 });
+
+test("outbound allows nothing internal by default; its allow list comes from YAML or from one env value, and a bad entry is named", () => {
+  assert.deepEqual(loadConfig({}, {}).outbound, { allow_private: false, allow: [] });
+  const file = yamlFile("outbound:\n  allow: [hooks.lan, 10.1.0.0/16]\n");
+  assert.deepEqual(loadConfig({ config: file }, {}).outbound.allow, ["hooks.lan", "10.1.0.0/16"]);
+  const env = loadConfig({}, { FLOTILLA_OUTBOUND__ALLOW: "127.0.0.1, fd00::/8 hooks.lan", FLOTILLA_OUTBOUND__ALLOW_PRIVATE: "true" }).outbound;
+  assert.deepEqual(env, { allow_private: true, allow: ["127.0.0.1", "fd00::/8", "hooks.lan"] });
+  assert.throws(() => loadConfig({}, { FLOTILLA_OUTBOUND__ALLOW: "10.0.0.0/40" }), /outbound\.allow\[0\]: "10\.0\.0\.0\/40" is not a CIDR/);
+});

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Value } from "@sinclair/typebox/value";
 import { parse as parseYaml } from "yaml";
+import { outboundAllowProblem } from "../kernel/index.js";
 import { ConfigSchema, fetchUrlProblem, serverUrlProblem, type Config, type ServerKind } from "./schema.js";
 
 export { ConfigSchema, fetchUrlProblem, ServerSpecSchema, ServerKind, serverUrlProblem } from "./schema.js";
@@ -58,6 +59,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Rea
   if (problems.length) throw new ConfigError(dedupe(problems));
   const config = withDefaults as Config;
   nameServers(config, problems);
+  config.outbound.allow.forEach((entry, i) => {
+    const problem = outboundAllowProblem(entry);
+    if (problem) problems.push(`outbound.allow[${i}]: ${problem}`);
+  });
   if (config.queue_backend && config.queue_backend !== "sql" && !config.redis_url) problems.push(`queue_backend: ${config.queue_backend} needs redis_url (REDIS_URL)`);
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze(config);
@@ -115,6 +120,10 @@ function fromEnv(env: Env, problems: string[]): Record<string, unknown> {
     }
     if (key === "embedded__models") {
       setPath(out, ["embedded", "models"], value.split(/\s+/).filter(Boolean));
+      continue;
+    }
+    if (key === "outbound__allow") {
+      setPath(out, ["outbound", "allow"], value.split(/[\s,]+/).filter(Boolean));
       continue;
     }
     set(key.replace(/__/g, "."), value);

@@ -270,9 +270,19 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** What URLs users give (task webhooks, /v1/webhooks) may make the gateway reach. */
+    outbound: Type.Object(
+      {
+        /** Let them reach loopback, private, link-local and other internal addresses (a gateway on a private network delivering to its neighbours). */
+        allow_private: Type.Boolean({ default: false }),
+        /** Host names, addresses and CIDRs (`hooks.lan`, `10.0.0.7`, `10.1.0.0/16`) they may reach although internal. */
+        allow: Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { default: [] }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     webhooks: Type.Object(
       {
-        /** Let webhooks reach loopback and private addresses (a gateway on a private network delivering to its neighbours). */
+        /** The older name of outbound.allow_private: either one being true allows. */
         allow_private: Type.Boolean({ default: false }),
         /** Attempts per delivery before it is marked failed; each retry waits twice the one before. */
         max_attempts: Type.Integer({ minimum: 1, maximum: 20, default: 6 }),
