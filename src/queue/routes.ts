@@ -1,6 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { FlotillaError, type Principal } from "../kernel/index.js";
+import { FlotillaError, type OutboundGuard, type Principal } from "../kernel/index.js";
 import type { TaskRow, TaskState } from "../store/index.js";
 import type { Queues } from "./service.js";
 import { MAX_TASK_TIMEOUT_SECS, QueueSpec } from "./spec.js";
@@ -14,7 +14,8 @@ const AddBody = Type.Object(
     /** seconds; the queue's timeout_secs when absent */
     timeout: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TASK_TIMEOUT_SECS })),
     data: Type.Unknown(),
-    webhook_url: Type.Optional(Type.String({ pattern: "^https?://" })),
+    /** Told when the task ends; it must be a URL the gateway may reach (outbound.allow lets an operator allow internal ones). */
+    webhook_url: Type.Optional(Type.String({ pattern: "^https?://", maxLength: 2048 })),
     /** seconds from now: the task waits (`scheduled`) until then */
     delay: Type.Optional(Type.Integer({ minimum: 0, maximum: 366 * 86_400 })),
   },
@@ -82,7 +83,7 @@ export function taskView(row: TaskRow): Static<typeof TaskView> {
 }
 
 /** Seed 001's queue API (/queue/*) and its CLI API (/api/cli/*). */
-export function registerQueueRoutes(app: FastifyInstance, queues: Queues): void {
+export function registerQueueRoutes(app: FastifyInstance, queues: Queues, outbound: Pick<OutboundGuard, "urlProblem">): void {
   const tags = ["queue"];
   const admin = { auth: "admin" as const };
   const { tasks } = queues;
@@ -91,6 +92,20 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues): void 
     const row = await tasks.get(id);
     if (!row || (queue !== undefined && row.queue !== queue)) throw new FlotillaError("not_found", `no task "${id}"${queue ? ` in queue "${queue}"` : ""}`);
     return row;
+  };
+
+  /**
+   * Refuses the first webhook_url of `urls` that the gateway may not reach, naming it by `param`; each
+   * distinct URL is resolved once. The queue's own URL (from the operator's YAML) is the operator's to choose.
+   */
+  const checkWebhookUrls = async (queue: string, urls: Array<string | undefined>, param: (index: number) => string) => {
+    const operators = queues.spec(queue).webhook_url;
+    const verdicts = new Map<string, Promise<string | undefined>>();
+    for (const url of urls) if (url !== undefined && url !== operators && !verdicts.has(url)) verdicts.set(url, outbound.urlProblem(url));
+    for (const [index, url] of urls.entries()) {
+      const problem = url === undefined ? undefined : await verdicts.get(url);
+      if (problem) throw new FlotillaError("invalid_request", `${param(index)} is refused: ${problem}`, { param: param(index) });
+    }
   };
 
   const add = async (body: Static<typeof AddBody>, principal: Principal | undefined) =>
@@ -104,8 +119,13 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues): void 
       keyId: principal?.keyId,
     });
 
+  const addOne = async (body: Static<typeof AddBody>, principal: Principal | undefined) => {
+    await checkWebhookUrls(body.queue, [body.webhook_url], () => "webhook_url");
+    return add(body, principal);
+  };
+
   app.post("/queue/add", { schema: { summary: "Queue a task", tags, body: AddBody, response: { 200: Info } }, config: { auth: "inference", body: "inference" } }, async function addTask(req) {
-    const row = await add(req.body as Static<typeof AddBody>, req.principal);
+    const row = await addOne(req.body as Static<typeof AddBody>, req.principal);
     return { info: { id: row.id, queue: row.queue, state: row.state } };
   });
 
@@ -117,6 +137,7 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues): void 
     },
     async function addTasks(req) {
       const { queue, tasks: items } = req.body as Static<typeof BulkBody>;
+      await checkWebhookUrls(queue, items.map((item) => item.webhook_url), (index) => `tasks[${index}].webhook_url`);
       // Enqueues started in one turn share one write; every item is checked before any is queued.
       const rows = await Promise.all(items.map((item) => add({ ...item, queue }, req.principal)));
       return { tasks: rows.map((row) => ({ id: row.id, queue: row.queue, state: row.state })) };
@@ -142,7 +163,7 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues): void 
   );
 
   app.post("/api/cli/tasks", { schema: { summary: "Queue a task", tags, body: AddBody, response: { 200: Info } }, config: { ...admin, body: "inference" } }, async function cliAddTask(req) {
-    const row = await add(req.body as Static<typeof AddBody>, req.principal);
+    const row = await addOne(req.body as Static<typeof AddBody>, req.principal);
     return { info: { id: row.id, queue: row.queue, state: row.state } };
   });
 

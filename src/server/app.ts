@@ -17,7 +17,7 @@ import { registerNulGuard } from "./nul-guard.js";
 import { registerOpenApi } from "./openapi.js";
 import { registerSystemRoutes } from "./system-routes.js";
 import { queryCoercingValidator } from "./validation.js";
-import type { UpgradeRoutes } from "../kernel/index.js";
+import type { OutboundGuard, UpgradeRoutes } from "../kernel/index.js";
 import { registerWorkerRoutes, type WorkerHub } from "../workers/index.js";
 import { registerMcpAdminRoutes, registerMcpEndpointRoutes, registerMcpRelayRoutes, registerMcpToolsApiRoutes, ToolAccess, type RelayHub, type ToolCatalog } from "../mcp/index.js";
 import { registerAccountsRoutes, registerRateLimits, type Accounts } from "../accounts/index.js";
@@ -38,6 +38,7 @@ export interface AppDeps {
   live: LiveState;
   queues: Queues;
   webhooks: WebhookDispatcher;
+  outbound: OutboundGuard;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -93,9 +94,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     announce: (owner, type, data) => deps.webhooks.emitFor(owner, type, data),
   });
   registerAccountsRoutes(app, deps.accounts);
-  registerQueueRoutes(app, deps.queues);
+  registerQueueRoutes(app, deps.queues, deps.outbound);
   registerWorkerQueueRoutes(app, deps.queues, deps.config);
-  registerWebhookRoutes(app, deps.accounts.store, deps.webhooks, deps.config.webhooks.allow_private);
+  registerWebhookRoutes(app, deps.accounts.store, deps.webhooks, deps.outbound);
   registerProxyRoutes(app, { config: deps.config, fleet: deps.fleet, metrics: deps.metrics, record: deps.record });
   return app;
 }

@@ -14,7 +14,7 @@ import { createRecorder } from "../observe/record.js";
 import { openAuditSink, openStore, type Store } from "../store/index.js";
 import { buildApp } from "./app.js";
 import { clientErrorHandler, httpServerOptions } from "./http-limits.js";
-import { generateKey, hashKey, TASK_RUNNER_KEY_ID, UpgradeRoutes } from "../kernel/index.js";
+import { generateKey, hashKey, OutboundGuard, TASK_RUNNER_KEY_ID, UpgradeRoutes } from "../kernel/index.js";
 import { WorkerHub } from "../workers/index.js";
 import { RelayHub, ToolCatalog } from "../mcp/index.js";
 import { sendTaskEvents, WebhookDispatcher } from "../webhooks/index.js";
@@ -110,8 +110,10 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     leaseGraceMs: config.task_runner.lease_grace_ms,
     log,
   });
+  // Every fetch of a URL a user gave goes through it; webhooks.allow_private is outbound.allow_private's older name.
+  const outbound = new OutboundGuard({ allowPrivate: config.outbound.allow_private || config.webhooks.allow_private, allow: config.outbound.allow });
   const webhooks = new WebhookDispatcher(store, {
-    allowPrivate: config.webhooks.allow_private,
+    outbound,
     maxAttempts: config.webhooks.max_attempts,
     retryBaseMs: config.webhooks.retry_base_ms,
     timeoutMs: config.webhooks.timeout_ms,
@@ -119,7 +121,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     log,
   });
   sendTaskEvents(queues, store, webhooks, log);
-  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, relays, tools, accounts, live, queues, webhooks });
+  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound });
   app.server.on("upgrade", upgrades.listener);
 
   await fleet.start();
@@ -138,7 +140,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     await store.close();
     throw err;
   }
-  sendWebhooks(queues, log);
+  sendWebhooks(queues, outbound, log);
   await app.listen({ port: config.port, host: config.host });
   const extra: Server[] = [];
   if (config.ollama_port !== undefined) {
@@ -177,6 +179,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
       relays.close();
       await tools.close();
       await webhooks.close();
+      await outbound.close();
       upgrades.close();
       await closeWithin(app, config.shutdown_timeout_ms);
       await taskBackend.close();

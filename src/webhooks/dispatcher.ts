@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { Agent, fetch } from "undici";
+import type { OutboundGuard } from "../kernel/index.js";
 import type { Store, WebhookDeliveryRow, WebhookRow } from "../store/index.js";
 import { signatureHeaders } from "./signing.js";
-import { guardedLookup } from "./target.js";
 
 export interface DispatcherOptions {
-  allowPrivate: boolean;
+  /** Every delivery goes through it: a webhook's URL is a user's, and what it resolves to may change after it was saved. */
+  outbound: Pick<OutboundGuard, "fetch">;
   maxAttempts: number;
   retryBaseMs: number;
   timeoutMs: number;
@@ -32,16 +32,13 @@ const BATCH = 20;
  * delivers it, and picks up what a restart left pending.
  */
 export class WebhookDispatcher {
-  private readonly agent: Agent;
   private timer?: NodeJS.Timeout;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly store: Pick<Store, "webhooks">,
     private readonly options: DispatcherOptions,
-  ) {
-    this.agent = new Agent({ connect: { lookup: guardedLookup(options.allowPrivate) }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
-  }
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => void this.sweep(), this.options.pollMs);
@@ -103,16 +100,13 @@ export class WebhookDispatcher {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const res = await fetch(hook.url, {
+      // A redirect is not followed: the event goes to the URL its owner gave, or nowhere.
+      const res = await this.options.outbound.fetch(hook.url, {
         method: "POST",
         headers: { "content-type": "application/json", "user-agent": "flotilla-webhooks", ...signatureHeaders(hook.secret, row.event_id, row.payload) },
         body: row.payload,
-        redirect: "manual",
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-        dispatcher: this.agent,
-      });
+      }, { timeoutMs: this.options.timeoutMs });
       status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
       if (status < 200 || status >= 300) error = `answered ${status}`;
     } catch (err) {
       const cause = (err as { cause?: { message?: string } }).cause;
@@ -133,7 +127,6 @@ export class WebhookDispatcher {
   async close(): Promise<void> {
     clearInterval(this.timer);
     await Promise.allSettled([...this.inFlight]);
-    await this.agent.close();
   }
 }
 

@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { FlotillaError, ownerOf, type Principal } from "../kernel/index.js";
+import { FlotillaError, ownerOf, type OutboundGuard, type Principal } from "../kernel/index.js";
 import type { Store, WebhookDeliveryRow, WebhookRow } from "../store/index.js";
 import type { WebhookDispatcher } from "./dispatcher.js";
 import { newWebhookSecret } from "./signing.js";
-import { webhookUrlProblem } from "./target.js";
 
 /** The events that fire today; `*` takes all of them. */
 export const WEBHOOK_EVENTS = ["response.completed", "response.incomplete", "response.failed", "task.completed", "task.failed", "task.cancelled", "task.archived", "webhook.test"] as const;
@@ -86,7 +85,7 @@ function ownerOrRefuse(principal: Principal | undefined): string {
 }
 
 /** Seed 002's webhooks: each owner's endpoints, their delivery log, and a test event. */
-export function registerWebhookRoutes(app: FastifyInstance, store: Pick<Store, "webhooks">, dispatcher: WebhookDispatcher, allowPrivate: boolean): void {
+export function registerWebhookRoutes(app: FastifyInstance, store: Pick<Store, "webhooks">, dispatcher: WebhookDispatcher, outbound: Pick<OutboundGuard, "urlProblem">): void {
   // A user's webhooks are theirs (and admins'); a key with no user is the configured admin key.
   const owned = { auth: "owner" as const, owner: async (req: FastifyRequest) => (await store.webhooks.get((req.params as { id: string }).id))?.owner };
   const find = async (req: FastifyRequest) => {
@@ -96,7 +95,7 @@ export function registerWebhookRoutes(app: FastifyInstance, store: Pick<Store, "
     return row;
   };
   const checkUrl = async (url: string) => {
-    const problem = await webhookUrlProblem(url, allowPrivate);
+    const problem = await outbound.urlProblem(url);
     if (problem) throw new FlotillaError("invalid_request", `the webhook URL is refused: ${problem}`, { param: "url" });
   };
 

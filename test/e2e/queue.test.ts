@@ -45,6 +45,8 @@ task_runner:
   max_running: 4
   poll_ms: 50
   lease_grace_ms: 300
+outbound:
+  allow: ["127.0.0.1"]
 `;
 
 const chatData = (model = "m", content = "hi") => ({ api: "openai", model, messages: [{ role: "user", content }] });

@@ -56,7 +56,7 @@ describe("webhooks (seed 002): signed deliveries, retries, a delivery log, and n
   const deliveries = async (id: string) => ((await (await gw.admin(`/v1/webhooks/${id}/deliveries`)).json()) as { data: Delivery[] }).data;
 
   test("a loopback, private or non-HTTP URL is refused unless the operator allows it", async () => {
-    for (const url of ["http://127.0.0.1:9/x", "http://localhost:9/x", "http://10.0.0.1/x", "http://[::1]/x", "http://169.254.169.254/latest", "ftp://example.com/x"]) {
+    for (const url of ["http://127.0.0.1:9/x", "http://localhost:9/x", "http://10.0.0.1/x", "http://[::1]/x", "http://[::ffff:127.0.0.1]/x", "http://169.254.169.254/latest", "ftp://example.com/x"]) {
       const res = await create(guarded, { url, events: ["webhook.test"] });
       assert.equal(res.status, 400, url);
       const body = (await res.json()) as { error: { param: string; message: string } };
