@@ -29,6 +29,5 @@ export { Backoff } from "./backoff.js";
 export { ClientKeyCheck, dialInPeer, type DialInPeer } from "./client-key.js";
 export { bodyMayBeOmitted, callerGone, type BodyClass } from "./request-body.js";
 export { namePatterns } from "./name-pattern.js";
-export { internalAddressKind } from "./internal-address.js";
 export { outboundAllowProblem } from "./outbound-allow.js";
-export { boundedFetch, OutboundError, OutboundGuard, urlShapeProblem, type OutboundAnswer, type OutboundLimits, type OutboundPolicy, type OutboundRequest } from "./outbound.js";
+export { boundedFetch, OutboundError, OutboundGuard, type OutboundAnswer, type OutboundLimits, type OutboundPolicy, type OutboundRequest } from "./outbound.js";

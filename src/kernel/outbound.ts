@@ -89,7 +89,7 @@ export class OutboundGuard {
   }
 
   /** Why the gateway may not reach `address` (what `host` resolved to), or undefined. */
-  addressProblem(address: string, host: string): string | undefined {
+  private addressProblem(address: string, host: string): string | undefined {
     if (this.policy.allowPrivate || this.allow.allowsHost(host) || this.allow.allowsAddress(address)) return undefined;
     const kind = internalAddressKind(address);
     if (!kind) return undefined;
