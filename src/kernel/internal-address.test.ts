@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { networkInterfaces } from "node:os";
 import { test } from "node:test";
 import { internalAddressKind } from "./internal-address.js";
 import { OutboundAllowList, outboundAllowProblem } from "./outbound-allow.js";
@@ -55,4 +56,9 @@ test("an allow list takes host names, addresses and CIDRs, and matches an IPv6 f
   assert.ok(allow.allowsHost("hooks.internal."));
   assert.ok(!allow.allowsHost("other.internal"));
   assert.throws(() => new OutboundAllowList(["10.0.0.0/99"]), /not a CIDR/);
+});
+
+test("an address of the gateway's own machine is internal, whatever its range (a public interface reaches the gateway too)", () => {
+  const addresses = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+  for (const address of addresses) assert.notEqual(internalAddressKind(address), undefined, address);
 });

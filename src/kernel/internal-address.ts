@@ -1,4 +1,5 @@
 import { BlockList, isIP } from "node:net";
+import { networkInterfaces } from "node:os";
 
 /**
  * Addresses a user-given URL may not make the gateway reach: its own machine,
@@ -51,6 +52,10 @@ export function internalAddressKind(address: string): string | undefined {
   const ip = withoutZone(address);
   const family = isIP(ip);
   if (family === 0) return "not an IP address";
+  return rangeKind(ip, family) ?? (ownAddresses().has(ip.toLowerCase()) ? "an address of the gateway's own machine" : undefined);
+}
+
+function rangeKind(ip: string, family: number): string | undefined {
   if (family === 4) return kindOf(ip, "ipv4");
   const own = kindOf(ip, "ipv6");
   if (own) return own;
@@ -67,6 +72,19 @@ export function addressForms(address: string): Array<{ ip: string; family: "ipv4
   if (family === 0) return [];
   const carried = carriedIPv4(ip);
   return carried === undefined ? [{ ip, family: "ipv6" }] : [{ ip, family: "ipv6" }, { ip: carried, family: "ipv4" }];
+}
+
+const OWN_ADDRESSES_TTL_MS = 10_000;
+let own: { at: number; addresses: Set<string> } | undefined;
+
+/** The addresses of this machine's interfaces (a public one too reaches the gateway itself), re-read now and then. */
+function ownAddresses(): Set<string> {
+  const now = Date.now();
+  if (!own || now - own.at > OWN_ADDRESSES_TTL_MS) {
+    const addresses = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => withoutZone(i.address).toLowerCase()));
+    own = { at: now, addresses: new Set(addresses) };
+  }
+  return own.addresses;
 }
 
 function withoutZone(address: string): string {
