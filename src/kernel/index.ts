@@ -1,8 +1,9 @@
 /**
  * The ground floor: what every capability shares and nothing above it owns —
  * the error registry, who is asking (principal, auth levels, credentials),
- * the batch lane, WebSocket upgrade routes, build facts, and the guard on
- * every fetch of a URL a user gave. It imports no other folder of src/.
+ * the batch lane, WebSocket upgrade routes, build facts, the guard on every
+ * fetch of a URL a user gave, and the sealing of secrets kept at rest. It
+ * imports no other folder of src/.
  */
 export {
   errorBody,
@@ -22,6 +23,7 @@ export {
 } from "./errors.js";
 export { ownerOf, TASK_KEY_HEADER, TASK_RUNNER_KEY_ID, type AuthLevel, type CredentialResolver, type Maybe, type OwnerOf, type Principal, type Role, type Scope, type WithHeaders } from "./principal.js";
 export { generateKey, hashKey, KEY_PREFIX, presentedKey, SecretMatch } from "./credentials.js";
+export { isSealed, SEALED_PREFIX, SealedValueError, Sealer } from "./sealing.js";
 export { batchTurn } from "./batch-lane.js";
 export { BUILD } from "./build-info.js";
 export { dialUrl, UpgradeRoutes, type SocketHandler, type UpgradeGuard } from "./upgrade.js";
