@@ -84,3 +84,11 @@ test("outbound allows nothing internal by default; its allow list comes from YAM
   assert.deepEqual(env, { allow_private: true, allow: ["127.0.0.1", "fd00::/8", "hooks.lan"] });
   assert.throws(() => loadConfig({}, { FLOTILLA_OUTBOUND__ALLOW: "10.0.0.0/40" }), /outbound\.allow\[0\]: "10\.0\.0\.0\/40" is not a CIDR/);
 });
+
+test("secret_key comes from FLOTILLA_SECRET_KEY or a mounted file, and must be at least 32 characters", () => {
+  const key = "k".repeat(32);
+  assert.equal(loadConfig({}, { FLOTILLA_SECRET_KEY: key }).secret_key, key);
+  assert.equal(loadConfig({}, { FLOTILLA_SECRET_KEY_FILE: yamlFile(`${key}\n`) }).secret_key, key);
+  assert.equal(loadConfig({}, {}).secret_key, undefined);
+  assert.throws(() => loadConfig({}, { FLOTILLA_SECRET_KEY: "too-short" }), /secret_key:/);
+});

@@ -123,6 +123,12 @@ export const ConfigSchema = Type.Object(
     ollama_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     admin_key: Type.Optional(Type.String({ minLength: 8 })),
     /**
+     * Seals the secrets the gateway keeps to use again (servers' api_keys, webhooks' signing
+     * secrets). Without it one is generated and kept in the database for every replica, which
+     * protects a dump of some tables but not a copy of the whole database.
+     */
+    secret_key: Type.Optional(Type.String({ minLength: 32 })),
+    /**
      * Behind a reverse proxy: whose X-Forwarded-For / -Proto to believe (Fastify's
      * trustProxy): true (any), or the proxies' addresses and CIDRs, comma-separated.
      * It decides the client address that failed logins are counted by.
