@@ -1,5 +1,5 @@
 import { fetchUrlProblem, serverUrlProblem, type Config, type ServerSpecInput } from "../config/index.js";
-import { FlotillaError } from "../kernel/index.js";
+import { FlotillaError, isSealed, type Sealer } from "../kernel/index.js";
 import type { Store } from "../store/index.js";
 import { Admission } from "./admission.js";
 import { Fleet } from "./fleet.js";
@@ -40,6 +40,8 @@ export class FleetService {
     private readonly log: FleetLog,
     /** How model operations reach a node (the proxy's upstream call, with its credentials and errors). */
     nodes: { call: NodeCall; statusError: StatusError },
+    /** Seals servers' api_keys in the database and opens them to call upstream. */
+    private readonly apiKeys: Sealer,
   ) {
     this.router = new Router(this.fleet, {
       fallbackQuantization: config.routing.fallback_quantization,
@@ -69,6 +71,7 @@ export class FleetService {
    * database; ones since dropped from config are removed; API-added ones stay.
    */
   async start(): Promise<void> {
+    await this.sealPlainApiKeys();
     const declared = this.config.servers.map((s) => toSpec(s as ServerSpecInput, "config"));
     const names = new Set(declared.map((s) => s.name));
     for (const row of await this.store.servers.list()) {
@@ -77,9 +80,15 @@ export class FleetService {
     const stored = new Map((await this.store.servers.list()).map((r) => [r.name, r]));
     for (const spec of declared) {
       spec.drained = Boolean(stored.get(spec.name)?.drained);
-      await this.store.servers.upsert(toRow(spec));
+      await this.store.servers.upsert(toRow(spec, this.apiKeys));
     }
-    for (const row of await this.store.servers.list()) this.fleet.upsert(fromRow(row));
+    for (const row of await this.store.servers.list()) {
+      try {
+        this.fleet.upsert(fromRow(row, this.apiKeys));
+      } catch (err) {
+        this.log.warn(`server ${row.name} is skipped: ${(err as Error).message}; start with the secret_key it was sealed under, or add the server again with its api_key (POST /admin/servers)`);
+      }
+    }
     await this.loadSettings();
     await this.models.load();
     // Another replica may change the mode or fallback: read them again as often as servers are polled.
@@ -97,10 +106,17 @@ export class FleetService {
     const existing = this.fleet.get(input.name);
     const spec = toSpec(input, source);
     spec.drained = existing?.spec.drained ?? false;
-    await this.store.servers.upsert(toRow(spec));
+    await this.store.servers.upsert(toRow(spec, this.apiKeys));
     const node = this.fleet.upsert(spec);
     await this.poller.poll(node);
     return node;
+  }
+
+  /** api_keys stored as plain text before they were sealed are sealed once, here, at the first start that can. */
+  private async sealPlainApiKeys(): Promise<void> {
+    for (const row of await this.store.servers.list()) {
+      if (row.api_key !== null && !isSealed(row.api_key)) await this.store.servers.replaceApiKey(row.name, row.api_key, this.apiKeys.seal(row.api_key));
+    }
   }
 
   async removeServer(name: string): Promise<boolean> {
@@ -166,12 +182,12 @@ function toSpec(input: ServerSpecInput, source: StoredSource): ServerSpec & { so
   };
 }
 
-function toRow(spec: ServerSpec & { source: StoredSource }) {
+function toRow(spec: ServerSpec & { source: StoredSource }, apiKeys: Sealer) {
   return {
     name: spec.name,
     url: spec.url,
     kind: spec.kind ?? null,
-    api_key: spec.api_key ?? null,
+    api_key: spec.api_key === undefined ? null : apiKeys.seal(spec.api_key),
     max_concurrency: spec.max_concurrency ?? null,
     vram_bytes: spec.vram_bytes ?? null,
     node_exporter_url: spec.node_exporter_url ?? null,
@@ -180,12 +196,13 @@ function toRow(spec: ServerSpec & { source: StoredSource }) {
   };
 }
 
-function fromRow(row: ServerRow): ServerSpec {
+/** Throws when the server's api_key does not open under this gateway's secret_key. */
+function fromRow(row: ServerRow, apiKeys: Sealer): ServerSpec {
   return {
     name: row.name,
     url: row.url,
     kind: (row.kind as ServerSpec["kind"]) ?? undefined,
-    api_key: row.api_key ?? undefined,
+    api_key: row.api_key === null ? undefined : apiKeys.open(row.api_key),
     max_concurrency: row.max_concurrency ?? undefined,
     vram_bytes: row.vram_bytes ?? undefined,
     node_exporter_url: row.node_exporter_url ?? undefined,

@@ -14,7 +14,7 @@ import { createRecorder } from "../observe/record.js";
 import { openAuditSink, openStore, type Store } from "../store/index.js";
 import { buildApp } from "./app.js";
 import { clientErrorHandler, httpServerOptions } from "./http-limits.js";
-import { generateKey, hashKey, OutboundGuard, TASK_RUNNER_KEY_ID, UpgradeRoutes } from "../kernel/index.js";
+import { generateKey, hashKey, OutboundGuard, Sealer, TASK_RUNNER_KEY_ID, UpgradeRoutes } from "../kernel/index.js";
 import { WorkerHub } from "../workers/index.js";
 import { RelayHub, ToolCatalog } from "../mcp/index.js";
 import { sendTaskEvents, WebhookDispatcher } from "../webhooks/index.js";
@@ -36,6 +36,8 @@ export interface Gateway {
 }
 
 const KEY_TOUCH_INTERVAL_MS = 10_000;
+/** The `secrets` row of the generated sealing secret, when `secret_key` is not set. */
+const SEALING_KEY = "sealing_key";
 const SESSION_SWEEP_INTERVAL_MS = 3_600_000;
 
 /** Opens the store, brings up the fleet and starts listening. */
@@ -55,10 +57,12 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     },
   );
   keyring.load(await loadKeys(store));
+  // Sealing needs one secret on every replica: the operator's, or one generated once and kept in the database.
+  const sealingSecret = config.secret_key ?? (await store.secrets.getOrCreate(SEALING_KEY, randomBytes(32).toString("base64url")));
 
   // The logger is Fastify's, made with the app below; these run only once it exists.
   const log = { info: (m: string) => app.log.info(m), warn: (m: string) => app.log.warn(m) };
-  const fleet = new FleetService(config, store, log, { call: (node, call) => callUpstream(node, call), statusError: upstreamStatusError });
+  const fleet = new FleetService(config, store, log, { call: (node, call) => callUpstream(node, call), statusError: upstreamStatusError }, new Sealer(sealingSecret, "server api_key"));
   const metrics = new Metrics({
     serverUp: () => fleet.fleet.all().map((n) => [n.name, n.up ? 1 : 0, n.inFlight]),
     queued: () => fleet.admission.waiting,

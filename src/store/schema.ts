@@ -40,7 +40,7 @@ export interface ServerRow {
   url: string;
   /** null: probe the server to find out */
   kind: ServerKind | null;
-  /** An upstream credential: it must be sent upstream, so it is stored as given. */
+  /** An upstream credential: it must be sent upstream, so it is stored sealed (`enc:v1:…`, see kernel/sealing.ts), not hashed; plain text in rows from before sealing. */
   api_key: string | null;
   max_concurrency: number | null;
   vram_bytes: number | null;

@@ -14,6 +14,8 @@ export interface ServerRepo {
   remove(name: string): Promise<boolean>;
   /** false when there is no such server */
   setDrained(name: string, drained: boolean): Promise<boolean>;
+  /** Stores `to` as the server's api_key if it is still `from`; false when it changed meanwhile (another replica got there first). */
+  replaceApiKey(name: string, from: string, to: string): Promise<boolean>;
 }
 
 export function serverRepo(db: Kysely<Database>): ServerRepo {
@@ -39,6 +41,10 @@ export function serverRepo(db: Kysely<Database>): ServerRepo {
         .set({ drained: drained ? 1 : 0, updated_at: Date.now() })
         .where("name", "=", name)
         .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+    async replaceApiKey(name, from, to) {
+      const result = await db.updateTable("servers").set({ api_key: to }).where("name", "=", name).where("api_key", "=", from).executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
   };

@@ -171,6 +171,14 @@ forEachBackend("servers are listed by name, read back with their types, and remo
   assert.deepEqual((await store.servers.list()).map((s) => s.name), ["zeta"]);
 });
 
+forEachBackend("a server's api_key is replaced only while it is still what the caller read", async (store) => {
+  await store.servers.upsert({ ...gpu1, api_key: "sk-plain" });
+  assert.equal(await store.servers.replaceApiKey("gpu1", "sk-other", "enc:v1:x"), false);
+  assert.equal(await store.servers.replaceApiKey("gpu1", "sk-plain", "enc:v1:x"), true);
+  assert.equal(await store.servers.replaceApiKey("gpu1", "sk-plain", "enc:v1:y"), false, "a second replica finds it replaced");
+  assert.equal((await store.servers.get("gpu1"))?.api_key, "enc:v1:x");
+});
+
 forEachBackend("api keys are found by hash, touched in a batch and revoked once", async (store, _backend, t) => {
   await store.apiKeys.insert(apiKey("k1", "a".repeat(64)));
   await store.apiKeys.insert(apiKey("k2", "b".repeat(64)));
