@@ -17,7 +17,7 @@ import { clientErrorHandler, httpServerOptions } from "./http-limits.js";
 import { generateKey, hashKey, OutboundGuard, Sealer, TASK_RUNNER_KEY_ID, UpgradeRoutes } from "../kernel/index.js";
 import { WorkerHub } from "../workers/index.js";
 import { RelayHub, ToolCatalog } from "../mcp/index.js";
-import { sendTaskEvents, WebhookDispatcher } from "../webhooks/index.js";
+import { sealPlainSigningSecrets, sendTaskEvents, WebhookDispatcher } from "../webhooks/index.js";
 import { startEmbeddedNode } from "../engine/embedded-node.js";
 import { Accounts, ensureAdminKey, keyRecord, Keyring, loadKeys } from "../accounts/index.js";
 import { inferenceRunner, openTaskBackend, QueueConfigs, Queues, sendWebhooks, warnOfTasksLeftInDatabase } from "../queue/index.js";
@@ -59,6 +59,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
   keyring.load(await loadKeys(store));
   // Sealing needs one secret on every replica: the operator's, or one generated once and kept in the database.
   const sealingSecret = config.secret_key ?? (await store.secrets.getOrCreate(SEALING_KEY, randomBytes(32).toString("base64url")));
+  const signingSecrets = new Sealer(sealingSecret, "webhook signing secret");
 
   // The logger is Fastify's, made with the app below; these run only once it exists.
   const log = { info: (m: string) => app.log.info(m), warn: (m: string) => app.log.warn(m) };
@@ -123,6 +124,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     timeoutMs: config.webhooks.timeout_ms,
     pollMs: config.webhooks.poll_ms,
     log,
+    signingSecrets,
   });
   sendTaskEvents(queues, store, webhooks, log);
   const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound });
@@ -130,6 +132,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
 
   await fleet.start();
   events.start();
+  await sealPlainSigningSecrets(store, signingSecrets);
   webhooks.start();
   let embedded: Awaited<ReturnType<typeof startEmbeddedNode>>;
   try {

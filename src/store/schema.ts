@@ -292,7 +292,7 @@ export interface WebhookRow {
   url: string;
   /** a JSON array of event types; "*" takes every one */
   events: string;
-  /** `whsec_<base64>`, the Standard Webhooks form */
+  /** `whsec_<base64>`, the Standard Webhooks form, stored sealed (`enc:v1:…`): deliveries are signed with it, so it cannot be hashed */
   secret: string;
   description: string | null;
   /** 0 or 1 */

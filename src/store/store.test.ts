@@ -179,6 +179,17 @@ forEachBackend("a server's api_key is replaced only while it is still what the c
   assert.equal((await store.servers.get("gpu1"))?.api_key, "enc:v1:x");
 });
 
+forEachBackend("webhook secrets without a prefix are found, and each is replaced only while it is still what was read", async (store) => {
+  const hook = { owner: "user_a", url: "https://example.com/h", events: '["*"]', description: null, enabled: 1, created_at: T0, updated_at: T0 };
+  await store.webhooks.insert({ ...hook, id: "wh_1", secret: "whsec_plain" });
+  await store.webhooks.insert({ ...hook, id: "wh_2", secret: "enc:v1:sealed" });
+  await store.webhooks.insert({ ...hook, id: "wh_3", secret: "ENC:V1:upper-case-is-not-the-prefix" });
+  assert.deepEqual(await store.webhooks.secretsWithout("enc:v1:"), [{ id: "wh_1", secret: "whsec_plain" }, { id: "wh_3", secret: "ENC:V1:upper-case-is-not-the-prefix" }]);
+  assert.equal(await store.webhooks.replaceSecret("wh_1", "whsec_plain", "enc:v1:a"), true);
+  assert.equal(await store.webhooks.replaceSecret("wh_1", "whsec_plain", "enc:v1:b"), false);
+  assert.equal((await store.webhooks.get("wh_1"))?.secret, "enc:v1:a");
+});
+
 forEachBackend("api keys are found by hash, touched in a batch and revoked once", async (store, _backend, t) => {
   await store.apiKeys.insert(apiKey("k1", "a".repeat(64)));
   await store.apiKeys.insert(apiKey("k2", "b".repeat(64)));

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database, WebhookDeliveryRow, WebhookRow } from "./schema.js";
 
 export type WebhookChange = Partial<Pick<WebhookRow, "url" | "events" | "description" | "enabled">>;
@@ -20,6 +20,10 @@ export interface WebhookRepo {
    * it is still what `seen` said, so of several replicas one attempt wins.
    */
   claim(id: string, seen: number | null, until: number): Promise<boolean>;
+  /** The webhooks whose stored secret does not start with `prefix`. */
+  secretsWithout(prefix: string): Promise<Array<Pick<WebhookRow, "id" | "secret">>>;
+  /** Stores `to` as the webhook's secret if it is still `from`; false when it changed meanwhile (another replica got there first). */
+  replaceSecret(id: string, from: string, to: string): Promise<boolean>;
   recordAttempt(id: string, outcome: Pick<WebhookDeliveryRow, "status" | "attempts" | "last_status" | "last_error" | "next_attempt_at">): Promise<void>;
 }
 
@@ -62,6 +66,14 @@ export function webhookRepo(db: Kysely<Database>): WebhookRepo {
         .where("status", "=", "pending")
         .where((eb) => (seen === null ? eb("next_attempt_at", "is", null) : eb("next_attempt_at", "=", seen)))
         .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async secretsWithout(prefix) {
+      // substr, not LIKE: SQLite's LIKE ignores case, and a prefix may hold LIKE's wildcards.
+      return db.selectFrom("webhooks").select(["id", "secret"]).where(sql<string>`substr(secret, 1, ${prefix.length})`, "<>", prefix).orderBy("id").execute();
+    },
+    async replaceSecret(id, from, to) {
+      const result = await db.updateTable("webhooks").set({ secret: to }).where("id", "=", id).where("secret", "=", from).executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
     async recordAttempt(id, outcome) {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { OutboundGuard } from "../kernel/index.js";
+import type { OutboundGuard, Sealer } from "../kernel/index.js";
 import type { Store, WebhookDeliveryRow, WebhookRow } from "../store/index.js";
-import { signatureHeaders } from "./signing.js";
+import { newWebhookSecret, signatureHeaders } from "./signing.js";
 
 export interface DispatcherOptions {
   /** Every delivery goes through it: a webhook's URL is a user's, and what it resolves to may change after it was saved. */
@@ -11,6 +11,8 @@ export interface DispatcherOptions {
   timeoutMs: number;
   pollMs: number;
   log: { warn(msg: string): void };
+  /** Seals webhooks' signing secrets in the database and opens them to sign. */
+  signingSecrets: Sealer;
 }
 
 /** An event as delivered: OpenAI's webhook event shape, with the object it is about in `data`. */
@@ -43,6 +45,12 @@ export class WebhookDispatcher {
   start(): void {
     this.timer = setInterval(() => void this.sweep(), this.options.pollMs);
     this.timer.unref();
+  }
+
+  /** A new webhook's signing secret: shown once, to its owner, and stored sealed. */
+  newSigningSecret(): { secret: string; stored: string } {
+    const secret = newWebhookSecret();
+    return { secret, stored: this.options.signingSecrets.seal(secret) };
   }
 
   /** Records and sends `type` to each webhook of `owner` that takes it. */
@@ -103,7 +111,7 @@ export class WebhookDispatcher {
       // A redirect is not followed: the event goes to the URL its owner gave, or nowhere.
       const res = await this.options.outbound.fetch(hook.url, {
         method: "POST",
-        headers: { "content-type": "application/json", "user-agent": "flotilla-webhooks", ...signatureHeaders(hook.secret, row.event_id, row.payload) },
+        headers: { "content-type": "application/json", "user-agent": "flotilla-webhooks", ...signatureHeaders(this.options.signingSecrets.open(hook.secret), row.event_id, row.payload) },
         body: row.payload,
       }, { timeoutMs: this.options.timeoutMs });
       status = res.status;

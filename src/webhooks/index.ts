@@ -1,3 +1,4 @@
 export { WebhookDispatcher } from "./dispatcher.js";
 export { registerWebhookRoutes } from "./routes.js";
 export { sendTaskEvents } from "./task-events.js";
+export { sealPlainSigningSecrets } from "./signing.js";

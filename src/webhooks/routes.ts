@@ -4,7 +4,6 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { FlotillaError, ownerOf, type OutboundGuard, type Principal } from "../kernel/index.js";
 import type { Store, WebhookDeliveryRow, WebhookRow } from "../store/index.js";
 import type { WebhookDispatcher } from "./dispatcher.js";
-import { newWebhookSecret } from "./signing.js";
 
 /** The events that fire today; `*` takes all of them. */
 export const WEBHOOK_EVENTS = ["response.completed", "response.incomplete", "response.failed", "task.completed", "task.failed", "task.cancelled", "task.archived", "webhook.test"] as const;
@@ -113,19 +112,20 @@ export function registerWebhookRoutes(app: FastifyInstance, store: Pick<Store, "
       const body = req.body as Static<typeof NewWebhook>;
       await checkUrl(body.url);
       const now = Date.now();
+      const { secret, stored } = dispatcher.newSigningSecret();
       const row: WebhookRow = {
         id: `wh_${randomUUID().replace(/-/g, "")}`,
         owner: ownerOrRefuse(req.principal),
         url: body.url,
         events: JSON.stringify(body.events),
-        secret: newWebhookSecret(),
+        secret: stored,
         description: body.description ?? null,
         enabled: body.enabled === false ? 0 : 1,
         created_at: now,
         updated_at: now,
       };
       await store.webhooks.insert(row);
-      return reply.code(201).send({ ...webhookView(row), secret: row.secret });
+      return reply.code(201).send({ ...webhookView(row), secret });
     },
   );
   app.get("/v1/webhooks/:id", { schema: { summary: "One webhook", tags, params: IdParams, response: { 200: WebhookView } }, config: owned }, async function getWebhook(req) {
