@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
-import { Sealer } from "../kernel/index.js";
+import { OutboundGuard, Sealer } from "../kernel/index.js";
 import type { Store, WebhookDeliveryRow, WebhookRow } from "../store/index.js";
 import { forEachBackend } from "../store/test-backends.js";
 import { WebhookDispatcher } from "./dispatcher.js";
@@ -24,8 +24,9 @@ async function endpoint(store: Store, secret = SECRET) {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const warnings: string[] = [];
+  const outbound = new OutboundGuard({ allowPrivate: true, allow: [] });
   const dispatcher = new WebhookDispatcher(store, {
-    allowPrivate: true, maxAttempts: 1, retryBaseMs: 10, timeoutMs: 5000, pollMs: 1000, log: { warn: (m) => warnings.push(m) }, signingSecrets: signingSecrets(secret),
+    outbound, maxAttempts: 1, retryBaseMs: 10, timeoutMs: 5000, pollMs: 1000, log: { warn: (m) => warnings.push(m) }, signingSecrets: signingSecrets(secret),
   });
   const hook = (id: string, stored: string): WebhookRow => ({
     id, owner: "user_a", url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, events: '["*"]', secret: stored, description: null, enabled: 1, created_at: Date.now(), updated_at: Date.now(),
@@ -34,6 +35,7 @@ async function endpoint(store: Store, secret = SECRET) {
     dispatcher, hook, received, warnings,
     async close() {
       await dispatcher.close();
+      await outbound.close();
       await new Promise((resolve) => server.close(resolve));
     },
   };
