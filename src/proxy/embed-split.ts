@@ -2,7 +2,7 @@ import type { FastifyReply } from "fastify";
 import type { Slot } from "../fleet/index.js";
 import { FlotillaError } from "../kernel/index.js";
 import { recordCall, type CallContext, type ProxyDeps } from "./context.js";
-import { answerModel, stopWhenGone, translate, withServer, type InferenceCall } from "./forward.js";
+import { stopWhenGone, translate, translateAnswer, withServer, type InferenceCall } from "./forward.js";
 import { clientApi, type Usage } from "./translate/index.js";
 import { callUpstream, upstreamStatusError } from "./upstream.js";
 
@@ -88,7 +88,7 @@ async function embedOn(deps: ProxyDeps, ctx: CallContext, call: InferenceCall, s
   const { node, upstreamModel } = slot.choice;
   const body = { ...call.body, model: upstreamModel };
   const passthrough = node.kind === clientApi(call.path);
-  const translation = passthrough ? undefined : translate(call.path, body, ctx, answerModel(slot.choice, call.model));
+  const translation = passthrough ? undefined : translate(call.path, body, ctx, slot.choice, call.model);
   const res = await callUpstream(node, {
     method: "POST",
     path: translation?.path ?? call.path,
@@ -99,7 +99,7 @@ async function embedOn(deps: ProxyDeps, ctx: CallContext, call: InferenceCall, s
   });
   if (res.statusCode >= 400) throw await upstreamStatusError(node, res);
   const parsed: unknown = await res.body.json();
-  return translation ? translation.response.json(parsed) : parsed;
+  return translation ? translateAnswer(translation, parsed) : parsed;
 }
 
 function joinOllama(bodies: OllamaEmbedBody[]): { body: OllamaEmbedBody; usage: Usage } {

@@ -2,7 +2,20 @@ import type { FastifyReply } from "fastify";
 import { modelKey, type Choice, type Slot } from "../fleet/index.js";
 import { batchTurn, FlotillaError } from "../kernel/index.js";
 import { recordCall, type CallContext, type ProxyDeps, type RecordedOutcome } from "./context.js";
-import { clientApi, serverApiNeeded, translateRequest, TranslationError, usageFromPassthrough, wantsStream, type Api, type ClientPath, type Translation, type Usage } from "./translate/index.js";
+import {
+  BrokenAnswerError,
+  clientApi,
+  frameOf,
+  serverApiNeeded,
+  translateRequest,
+  TranslationError,
+  usageFromPassthrough,
+  wantsStream,
+  type Api,
+  type ClientPath,
+  type Translation,
+  type Usage,
+} from "./translate/index.js";
 import { callUpstream, upstreamFailure, upstreamStatusError, type UpstreamResponse } from "./upstream.js";
 import { streamError, waitForDrain } from "./wire.js";
 
@@ -132,16 +145,27 @@ function refuseWhenNoneSpeaks(deps: ProxyDeps, model: string, kind: Api): void {
 }
 
 /** The model an answer names: as the client asked for it; a fallback's answer names the model that gave it. */
-export function answerModel(choice: Choice, asked: string): string {
+function answerModel(choice: Choice, asked: string): string {
   return choice.fallbackFrom ? choice.upstreamModel : asked;
 }
 
 /** Input the other API cannot carry is the client's mistake: a 400, never a retry. */
-export function translate(path: ClientPath, body: Record<string, unknown>, ctx: CallContext, answerModel?: string): Translation {
+export function translate(path: ClientPath, body: Record<string, unknown>, ctx: CallContext, choice: Choice, asked: string): Translation {
   try {
-    return translateRequest(path, body, { requestId: ctx.requestId, created: Math.floor(Date.now() / 1000), answerModel });
+    const created = Math.floor(Date.now() / 1000);
+    return translateRequest(path, body, { requestId: ctx.requestId, server: choice.node.name, created, answerModel: answerModel(choice, asked) });
   } catch (err) {
     if (err instanceof TranslationError) throw new FlotillaError("invalid_request", err.message, { param: err.param });
+    throw err;
+  }
+}
+
+/** A whole answer in the client's API; a body that is no answer (garbage, cut short, an error) is a 502 naming the server. */
+export function translateAnswer(translation: Translation, body: unknown): unknown {
+  try {
+    return translation.response.json(body);
+  } catch (err) {
+    if (err instanceof BrokenAnswerError) throw new FlotillaError("upstream_error", err.message, { cause: err });
     throw err;
   }
 }
@@ -167,7 +191,7 @@ async function attemptOn(
   if (passthrough) {
     payload = body === call.body && call.raw ? call.raw : JSON.stringify(body);
   } else {
-    translation = translate(call.path, body, ctx, answerModel(slot.choice, call.model));
+    translation = translate(call.path, body, ctx, slot.choice, call.model);
     payload = JSON.stringify(translation.body);
     path = translation.path;
   }
@@ -248,12 +272,7 @@ async function relayTranslated(
   if (!streamed) {
     const text = await upstream.body.text();
     const firstByteAt = performance.now();
-    let translated: unknown;
-    try {
-      translated = translation.response.json(JSON.parse(text));
-    } catch (err) {
-      throw new FlotillaError("upstream_error", `the server's answer could not be read: ${(err as Error).message}`, { cause: err });
-    }
+    const translated = translateAnswer(translation, frameOf(text));
     const out = JSON.stringify(translated);
     headers["content-type"] = "application/json; charset=utf-8";
     headers["content-length"] = String(Buffer.byteLength(out));
@@ -273,8 +292,11 @@ async function relayTranslated(
       sent.firstByteAt ??= performance.now();
       const out = translator.push(chunk);
       if (out && !res.write(out)) await waitForDrain(res, idleMs);
+      // The client's stream ended with an error line: the rest of a broken answer is not read.
+      if (translator.error !== undefined) break;
     }
     res.end(translator.end());
+    sent.error = translator.error;
   } catch (err) {
     sent.error = midStreamFailure(res, headers["content-type"], err);
   }

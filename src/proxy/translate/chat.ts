@@ -15,7 +15,7 @@ export function ollamaChatToOpenAI(body: Json, ctx: TranslateContext): Translati
     path: "/v1/chat/completions",
     stream,
     body: defined({ model, messages: toOpenAIMessages(body.messages), tools: body.tools, ...openAIRequestParams(body, stream) }),
-    response: responseTranslator(openAIReader("chat"), ollamaWriter(ctx.answerModel ?? model, "chat", ctx)),
+    response: responseTranslator(openAIReader("chat"), ollamaWriter(ctx.answerModel ?? model, "chat", ctx), ctx),
   };
 }
 
@@ -35,6 +35,6 @@ export function openAIChatToOllama(body: Json, ctx: TranslateContext): Translati
       tools: body.tool_choice === "none" ? undefined : body.tools,
       ...ollamaRequestParams(body),
     }),
-    response: responseTranslator(ollamaReader("chat"), openAIWriter(ctx.answerModel ?? model, "chat", ctx, includeUsage(body))),
+    response: responseTranslator(ollamaReader("chat"), openAIWriter(ctx.answerModel ?? model, "chat", ctx, includeUsage(body)), ctx),
   };
 }

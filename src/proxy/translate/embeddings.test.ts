@@ -11,7 +11,7 @@ test("base64 embeddings are little-endian float32, and read back to the same val
 });
 
 test("an embeddings answer fed as a stream is gathered and answered whole at the end, with its usage", () => {
-  const t = translateRequest("/v1/embeddings", { model: "m", input: "é" }, { requestId: "r", created: 0 });
+  const t = translateRequest("/v1/embeddings", { model: "m", input: "é" }, { requestId: "r", server: "gpu-1", created: 0 });
   assert.equal(t.stream, false);
   const translator = t.response.stream();
   const body = Buffer.from(JSON.stringify({ model: "m", embeddings: [[0.25]], prompt_eval_count: 3 }));

@@ -1,7 +1,9 @@
 import { StringDecoder } from "node:string_decoder";
-import { TranslationError } from "./errors.js";
+import { notAnswer } from "./broken.js";
+import { BrokenAnswerError, TranslationError } from "./errors.js";
+import { frameOf } from "./framing.js";
 import type { Json, ResponseTranslator, StreamTranslator, TranslateContext, Translation, Usage } from "./types.js";
-import { defined, isObject, numberAt, objectAt, parseJson } from "./values.js";
+import { defined, isObject, numberAt, objectAt } from "./values.js";
 
 /** Ollama `/api/embed` (input) or legacy `/api/embeddings` (prompt, one vector) → an OpenAI server's `/v1/embeddings`. */
 export function ollamaEmbedToOpenAI(body: Json, legacy: boolean, ctx: TranslateContext): Translation {
@@ -14,8 +16,7 @@ export function ollamaEmbedToOpenAI(body: Json, legacy: boolean, ctx: TranslateC
     path: "/v1/embeddings",
     stream: false,
     body: defined({ model, input, dimensions: legacy ? undefined : body.dimensions }),
-    response: wholeBody((upstream) => {
-      const res = objectAt(upstream);
+    response: wholeBody(ctx, "data", "an OpenAI embeddings answer", (res) => {
       const vectors = (Array.isArray(res.data) ? res.data.map(objectAt) : [])
         .sort((a, b) => numberAt(a.index) - numberAt(b.index))
         .map((d) => (typeof d.embedding === "string" ? fromBase64(d.embedding) : d.embedding));
@@ -38,8 +39,7 @@ export function openAIEmbeddingsToOllama(body: Json, ctx: TranslateContext): Tra
     path: "/api/embed",
     stream: false,
     body: defined({ model, input, dimensions: body.dimensions, keep_alive: body.keep_alive, options: isObject(body.options) ? body.options : undefined }),
-    response: wholeBody((upstream) => {
-      const res = objectAt(upstream);
+    response: wholeBody(ctx, "embeddings", "an Ollama embed answer", (res) => {
       const vectors = Array.isArray(res.embeddings) ? (res.embeddings as number[][]) : [];
       const tokens = numberAt(res.prompt_eval_count);
       return {
@@ -66,13 +66,18 @@ export function fromBase64(text: string): number[] {
   return out;
 }
 
-/** Embeddings never stream; should a caller stream anyway, the body is gathered and answered whole at the end. */
-function wholeBody(translate: (upstream: unknown) => Json): ResponseTranslator {
-  return {
-    streamContentType: "application/json",
-    json: translate,
-    stream: () => new GatheredBody(translate),
+/**
+ * Embeddings never stream; should a caller stream anyway, the body is gathered
+ * and answered whole at the end. A body without its `vectors` list is no answer.
+ */
+function wholeBody(ctx: TranslateContext, vectors: string, expected: string, translate: (upstream: Json) => Json): ResponseTranslator {
+  const json = (upstream: unknown) => {
+    if (!isObject(upstream) || !Array.isArray(upstream[vectors])) {
+      throw new BrokenAnswerError(`server ${ctx.server} ${notAnswer("a response body", upstream, expected)}`);
+    }
+    return translate(upstream);
   };
+  return { streamContentType: "application/json", json, stream: () => new GatheredBody(json) };
 }
 
 class GatheredBody implements StreamTranslator {
@@ -88,7 +93,7 @@ class GatheredBody implements StreamTranslator {
   }
 
   end(): string {
-    const out = this.translate(parseJson(this.text + this.decoder.end()));
+    const out = this.translate(frameOf(this.text + this.decoder.end()));
     const usage = objectAt(out.usage);
     const prompt = numberAt(usage.prompt_tokens ?? out.prompt_eval_count);
     this.usage = { prompt_tokens: prompt, completion_tokens: 0 };

@@ -1,3 +1,4 @@
+import { BrokenAnswerError } from "./errors.js";
 import { NdjsonFrames, SseFrames } from "./framing.js";
 import { FragmentAssembler } from "./tool-calls.js";
 import type {
@@ -7,6 +8,7 @@ import type {
   ResponseTranslator,
   StreamTranslator,
   Timings,
+  TranslateContext,
   ToolCall,
   UpstreamReader,
   Usage,
@@ -17,16 +19,17 @@ import type {
  * client writer turns events into the client's wire format. Every endpoint
  * pair is a (reader, writer) couple; nothing here knows either API.
  */
-export function responseTranslator(reader: UpstreamReader, writer: ClientWriter): ResponseTranslator {
+export function responseTranslator(reader: UpstreamReader, writer: ClientWriter, ctx: TranslateContext): ResponseTranslator {
+  const server = `server ${ctx.server}`;
   return {
     streamContentType: writer.contentType,
-    json: (upstream) => writer.whole(foldAnswer(reader.events(upstream))),
-    stream: () => new StreamEngine(reader, writer),
+    json: (upstream) => writer.whole(foldAnswer(reader.whole(upstream), server)),
+    stream: () => new StreamEngine(reader, writer, server),
   };
 }
 
-/** A whole (non-streamed) body: its events folded into one answer. An error body throws. */
-export function foldAnswer(events: AnswerEvent[]): Answer {
+/** A whole (non-streamed) body: its events folded into one answer. An error body, or one that is no answer, throws. */
+function foldAnswer(events: AnswerEvent[], server: string): Answer {
   const answer: Answer = { content: "", thinking: "", calls: [], finish: undefined, usage: undefined, timings: undefined, toolCalls: false };
   const fragments = new FragmentAssembler();
   for (const e of events) {
@@ -38,14 +41,20 @@ export function foldAnswer(events: AnswerEvent[]): Answer {
     else if (e.type === "finish") answer.finish = e.reason;
     else if (e.type === "usage") answer.usage = e.usage;
     else if (e.type === "timings") answer.timings = e.timings;
-    else if (e.type === "error") throw new Error(e.message);
+    else if (e.type === "error") throw new BrokenAnswerError(`${server} answered with an error: ${e.message}`);
+    else if (e.type === "broken") throw new BrokenAnswerError(`${server} ${e.problem}`);
   }
   answer.calls.push(...fragments.take());
   answer.toolCalls = answer.calls.length > 0;
   return answer;
 }
 
-/** A stream: frames in, client frames out; tool call fragments are held until their call is whole. */
+/**
+ * A stream: frames in, client frames out; tool call fragments are held until
+ * their call is whole. It ends with the server's last chunk, or with an error
+ * line: the server's own error, a frame that is no answer, or a stream that
+ * stops before its end (neither its end marker nor a finish reason came).
+ */
 class StreamEngine implements StreamTranslator {
   private readonly frames: NdjsonFrames | SseFrames;
   private readonly fragments = new FragmentAssembler();
@@ -55,10 +64,12 @@ class StreamEngine implements StreamTranslator {
   private finish: string | undefined;
   private timings: Timings | undefined;
   usage: Usage | undefined;
+  error: string | undefined;
 
   constructor(
     private readonly reader: UpstreamReader,
     private readonly writer: ClientWriter,
+    private readonly server: string,
   ) {
     this.frames = reader.framing === "sse" ? new SseFrames() : new NdjsonFrames();
   }
@@ -69,6 +80,8 @@ class StreamEngine implements StreamTranslator {
 
   end(): string {
     const rest = this.frames.end().map((payload) => this.frame(payload)).join("");
+    // An OpenAI-compatible server that leaves out [DONE] has still finished once it gave a finish reason.
+    if (this.finish === undefined) return rest + this.handle({ type: "broken", problem: "ended the stream before its last chunk" });
     return rest + this.handle({ type: "end" });
   }
 
@@ -79,9 +92,10 @@ class StreamEngine implements StreamTranslator {
 
   private handle(e: AnswerEvent): string {
     if (this.ended) return "";
-    if (e.type === "error") {
+    if (e.type === "error" || e.type === "broken") {
       this.ended = true;
-      return this.writer.error(e.message);
+      this.error = e.type === "error" ? e.message : `${this.server} ${e.problem}`;
+      return this.writer.error(this.error);
     }
     const out = this.open();
     switch (e.type) {

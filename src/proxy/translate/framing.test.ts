@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DONE, LineSplitter, NdjsonFrames, SseFrames } from "./framing.js";
+import { DONE, LineSplitter, NdjsonFrames, NotJson, SseFrames } from "./framing.js";
 
 /** Feeds `text` in pieces of `size` bytes and collects every frame. */
 function feed<T>(frames: { push(c: Buffer): T[]; end(): T[] }, text: string, size: number): T[] {
@@ -16,9 +16,13 @@ test("lines split across chunks, and multi-byte characters split across bytes, c
   }
 });
 
-test("NDJSON frames skip blank and non-JSON lines", () => {
+test("NDJSON frames skip blank lines and keep a line that is not JSON as NotJson, for the reader to refuse", () => {
   const text = '{"a":1}\n\n  \nnot json\n{"b":"ü"}\r\n{"c":3}';
-  for (const size of [1, 4, 100]) assert.deepEqual(feed(new NdjsonFrames(), text, size), [{ a: 1 }, { b: "ü" }, { c: 3 }]);
+  for (const size of [1, 4, 100]) assert.deepEqual(feed(new NdjsonFrames(), text, size), [{ a: 1 }, new NotJson("not json"), { b: "ü" }, { c: 3 }]);
+});
+
+test("a last NDJSON line the server never finished is dropped, so the stream reads as cut short", () => {
+  for (const size of [1, 4, 100]) assert.deepEqual(feed(new NdjsonFrames(), '{"a":1}\n{"done":tr', size), [{ a: 1 }], `size ${size}`);
 });
 
 test("SSE events join their data lines, skip comments and other fields, and read [DONE]", () => {
@@ -43,6 +47,12 @@ test("SSE error events are read as errors: `event: error`, and llama.cpp's `erro
   assert.deepEqual(feed(new SseFrames(), text, 5), [{ error: { message: "boom" } }, { error: { code: 500, message: "ctx" } }, { error: "plain words" }]);
 });
 
-test("an SSE event still open when the stream ends is dispatched", () => {
+test("an SSE event still open when the stream ends is dispatched, unless it was cut mid-JSON", () => {
   assert.deepEqual(feed(new SseFrames(), 'data: {"last":true}', 4), [{ last: true }]);
+  assert.deepEqual(feed(new SseFrames(), 'data: {"a":1}\n\ndata: {"choices":[{"del', 4), [{ a: 1 }]);
+});
+
+test("SSE data that is not JSON is kept as NotJson, for the reader to refuse", () => {
+  const text = "data: <html>502 Bad Gateway</html>\n\ndata: [DONE]\n\n";
+  for (const size of [1, 7, 1000]) assert.deepEqual(feed(new SseFrames(), text, size), [new NotJson("<html>502 Bad Gateway</html>"), DONE], `size ${size}`);
 });

@@ -4,6 +4,17 @@ import { errorMessageOf, parseJson } from "./values.js";
 /** The `data: [DONE]` that ends an OpenAI stream. */
 export const DONE = Symbol("done");
 
+/** A frame whose text is not JSON: kept (not skipped) so that a reader can say the server sent garbage. */
+export class NotJson {
+  constructor(readonly text: string) {}
+}
+
+/** The frame a complete line or event carries: its JSON, or NotJson. */
+export function frameOf(text: string): unknown {
+  const parsed = parseJson(text);
+  return parsed === undefined ? new NotJson(text) : parsed;
+}
+
 /** Cuts a byte stream into complete lines, whatever the chunk boundaries (UTF-8 safe, CRLF tolerant). */
 export class LineSplitter {
   private readonly decoder = new StringDecoder("utf8");
@@ -24,27 +35,30 @@ export class LineSplitter {
 
 const stripCr = (line: string) => (line.endsWith("\r") ? line.slice(0, -1) : line);
 
-/** NDJSON: one JSON value per non-blank line; a line that is not JSON is skipped. */
+/**
+ * NDJSON: one JSON value per non-blank line; a line that is not JSON is a
+ * NotJson. A last line without its newline that is not JSON is one the
+ * server never finished: dropped, so the stream reads as cut short.
+ */
 export class NdjsonFrames {
   private readonly lines = new LineSplitter();
 
   push(chunk: Buffer): unknown[] {
-    return this.read(this.lines.push(chunk));
+    return this.lines.push(chunk).filter(notBlank).map(frameOf);
   }
 
   end(): unknown[] {
-    return this.read(this.lines.end());
-  }
-
-  private read(lines: string[]): unknown[] {
-    return lines.filter((l) => l.trim() !== "").map((l) => parseJson(l)).filter((v) => v !== undefined);
+    return this.lines.end().filter(notBlank).map(parseJson).filter((v) => v !== undefined);
   }
 }
+
+const notBlank = (line: string) => line.trim() !== "";
 
 /**
  * Server-sent events: `data:` lines joined until a blank line; `[DONE]` → DONE.
  * An `event: error` event, or llama.cpp's `error:` field, is read as `{error}`.
- * Comments and other fields (id, retry) are skipped.
+ * Comments and other fields (id, retry) are skipped. Data that is not JSON is
+ * a NotJson, unless the stream ends before the event's blank line (cut short: dropped).
  */
 export class SseFrames {
   private readonly lines = new LineSplitter();
@@ -56,7 +70,8 @@ export class SseFrames {
   }
 
   end(): unknown[] {
-    return [...this.read(this.lines.end()), ...this.dispatch()];
+    const last = [...this.read(this.lines.end()), ...this.dispatch()];
+    return last.filter((frame) => !(frame instanceof NotJson));
   }
 
   private read(lines: string[]): unknown[] {
@@ -84,7 +99,7 @@ export class SseFrames {
     this.event = "";
     if (data === "") return [];
     if (data.trim() === "[DONE]") return [DONE];
-    return event === "error" ? [asError(data)] : [parseJson(data)].filter((v) => v !== undefined);
+    return [event === "error" ? asError(data) : frameOf(data)];
   }
 }
 

@@ -26,7 +26,7 @@ export function ollamaGenerateToOpenAI(body: Json, ctx: TranslateContext): Trans
       path: "/v1/completions",
       stream,
       body: defined({ model, prompt, suffix, ...openAIRequestParams(body, stream) }),
-      response: responseTranslator(openAIReader("text"), ollamaWriter(ctx.answerModel ?? model, "text", ctx)),
+      response: responseTranslator(openAIReader("text"), ollamaWriter(ctx.answerModel ?? model, "text", ctx), ctx),
     };
   }
   const system = stringAt(body.system);
@@ -35,7 +35,7 @@ export function ollamaGenerateToOpenAI(body: Json, ctx: TranslateContext): Trans
     path: "/v1/chat/completions",
     stream,
     body: defined({ model, messages: toOpenAIMessages(messages), ...openAIRequestParams(body, stream) }),
-    response: responseTranslator(openAIReader("chat"), ollamaWriter(ctx.answerModel ?? model, "text", ctx)),
+    response: responseTranslator(openAIReader("chat"), ollamaWriter(ctx.answerModel ?? model, "text", ctx), ctx),
   };
 }
 
@@ -53,7 +53,7 @@ export function openAICompletionToOllama(body: Json, ctx: TranslateContext): Tra
     path: "/api/generate",
     stream,
     body: defined({ model, prompt: onePrompt(body.prompt), suffix, raw: suffix ? undefined : true, stream, ...ollamaRequestParams(body) }),
-    response: responseTranslator(ollamaReader("text"), openAIWriter(ctx.answerModel ?? model, "text", ctx, includeUsage(body))),
+    response: responseTranslator(ollamaReader("text"), openAIWriter(ctx.answerModel ?? model, "text", ctx, includeUsage(body)), ctx),
   };
 }
 

@@ -2,13 +2,14 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { clientApi, translateRequest, type ClientPath, type Translation, type Usage } from "./index.js";
+import { BrokenAnswerError, clientApi, frameOf, translateRequest, type ClientPath, type Translation, type Usage } from "./index.js";
 
 /**
  * Golden fixtures (fixtures/*.json): a client request → the expected upstream
- * request; upstream bodies → the expected client bodies; upstream stream frames
- * → the expected client frames. Every stream is fed whole, byte by byte and in
- * 5-byte pieces, so lines, events and UTF-8 characters split across chunks.
+ * request; upstream bodies → the expected client bodies, or the error (a 502)
+ * a body that is no answer gives; upstream stream frames → the expected client
+ * frames. Every stream is fed whole, byte by byte and in 5-byte pieces, so
+ * lines, events and UTF-8 characters split across chunks.
  */
 
 type Json = Record<string, unknown>;
@@ -20,15 +21,16 @@ interface Fixture {
   path: ClientPath;
   request: Json;
   upstream: { path: string; stream: boolean; body: Json };
-  answers?: Array<{ note?: string; upstream: unknown; client: unknown }>;
+  /** `upstream` is the body's JSON, or `{raw}` text; `error` is the message of the answer's 502. */
+  answers?: Array<{ note?: string; upstream: unknown; client?: unknown; error?: string }>;
   streams?: Array<{ note?: string; upstream: Frame[]; client: Frame[]; usage?: Usage | null }>;
 }
 
 const FIXTURES = path.join(process.cwd(), "src/proxy/translate/fixtures");
-const CTX = { requestId: "req-1", created: 1_700_000_000 };
+const CTX = { requestId: "req-1", server: "gpu-1", created: 1_700_000_000 };
 const CHUNKINGS = [Infinity, 1, 5];
 
-const isRaw = (frame: Frame): frame is { raw: string } => typeof frame === "object" && typeof frame.raw === "string";
+const isRaw = (frame: unknown): frame is { raw: string } => typeof frame === "object" && frame !== null && typeof (frame as Json).raw === "string";
 
 function wire(frames: Frame[], sse: boolean): Buffer {
   const text = frames
@@ -70,7 +72,16 @@ for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith(".json")).sort
 
     for (const [i, answer] of (fixture.answers ?? []).entries()) {
       await t.test(answer.note ?? `answer ${i}`, () => {
-        assert.deepEqual(translation.response.json(structuredClone(answer.upstream)), answer.client);
+        const upstream = isRaw(answer.upstream) ? frameOf(answer.upstream.raw) : structuredClone(answer.upstream);
+        if (answer.error === undefined) return assert.deepEqual(translation.response.json(upstream), answer.client);
+        assert.throws(
+          () => translation.response.json(upstream),
+          (err: unknown) => {
+            assert.ok(err instanceof BrokenAnswerError, `a BrokenAnswerError, not ${String(err)}`);
+            assert.equal(err.message, answer.error);
+            return true;
+          },
+        );
       });
     }
 

@@ -5,7 +5,8 @@ import { TranslationError } from "./errors.js";
 import type { Api, ClientPath, TranslateContext, Translation } from "./types.js";
 
 export type { Api, ClientPath, Usage, TranslateContext, StreamTranslator, ResponseTranslator, Translation } from "./types.js";
-export { TranslationError } from "./errors.js";
+export { BrokenAnswerError, TranslationError } from "./errors.js";
+export { frameOf } from "./framing.js";
 export { usageFromPassthrough, upstreamErrorMessage } from "./usage.js";
 
 /** "/api/*" is the Ollama API, "/v1/*" the OpenAI one. */

@@ -1,3 +1,4 @@
+import { notAnswer } from "./broken.js";
 import { DONE } from "./framing.js";
 import { fromOllamaToolCalls, openAIToolCallFragments } from "./tool-calls.js";
 import type { AnswerEvent, Json, UpstreamReader } from "./types.js";
@@ -7,21 +8,36 @@ import { errorMessageOf, isObject, numberAt, objectAt, stringAt } from "./values
  * Upstream frames → the neutral AnswerEvents. `shape` says where the text
  * lives: a chat message (`message` / `delta`) or plain text (`response` /
  * `text`). A whole non-streamed body is read the same way as one last frame.
+ * A frame that is not JSON, or lacks the field every frame of its API has,
+ * is `broken`; any other field that is missing or junk reads as empty.
  */
 export type Shape = "chat" | "text";
 
+const WHOLE = "a response body";
+
 export function ollamaReader(shape: Shape): UpstreamReader {
-  return { framing: "ndjson", events: (payload) => ollamaEvents(payload, shape) };
+  return {
+    framing: "ndjson",
+    events: (payload) => ollamaEvents(payload, shape, "a line"),
+    whole: (payload) => ollamaEvents(payload, shape, WHOLE),
+  };
 }
 
 export function openAIReader(shape: Shape): UpstreamReader {
-  return { framing: "sse", events: (payload) => openAIEvents(payload, shape) };
+  return {
+    framing: "sse",
+    events: (payload) => openAIEvents(payload, shape, "an event"),
+    whole: (payload) => openAIEvents(payload, shape, WHOLE),
+  };
 }
 
-function ollamaEvents(payload: unknown, shape: Shape): AnswerEvent[] {
-  if (!isObject(payload)) return [];
+const broken = (frame: string, payload: unknown, expected: string): AnswerEvent => ({ type: "broken", problem: notAnswer(frame, payload, expected) });
+
+function ollamaEvents(payload: unknown, shape: Shape, frame: string): AnswerEvent[] {
   const error = errorMessageOf(payload);
   if (error !== undefined) return [{ type: "error", message: error }];
+  // Ollama writes `done` in every answer line, false until the last.
+  if (!isObject(payload) || typeof payload.done !== "boolean") return [broken(frame, payload, "an Ollama answer")];
   const message = objectAt(payload.message);
   const source = shape === "chat" ? message : payload;
   const events = textEvents(stringAt(shape === "chat" ? message.content : payload.response), stringAt(source.thinking));
@@ -37,12 +53,15 @@ function ollamaEvents(payload: unknown, shape: Shape): AnswerEvent[] {
   return events;
 }
 
-function openAIEvents(payload: unknown, shape: Shape): AnswerEvent[] {
+function openAIEvents(payload: unknown, shape: Shape, frame: string): AnswerEvent[] {
   if (payload === DONE) return [{ type: "end" }];
-  if (!isObject(payload)) return [];
   const error = errorMessageOf(payload);
   if (error !== undefined) return [{ type: "error", message: error }];
-  const choice = Array.isArray(payload.choices) ? objectAt(payload.choices[0]) : {};
+  // Every chunk has `choices` (a last usage-only chunk an empty one); a whole answer has its choice.
+  if (!isObject(payload) || !Array.isArray(payload.choices) || (frame === WHOLE && !isObject(payload.choices[0]))) {
+    return [broken(frame, payload, "an OpenAI completion")];
+  }
+  const choice = objectAt(payload.choices[0]);
   const events = shape === "text" ? textEvents(stringAt(choice.text), "") : deltaEvents(objectAt(choice.delta ?? choice.message));
   if (typeof choice.finish_reason === "string") events.push({ type: "finish", reason: choice.finish_reason });
   if (isObject(payload.usage)) {

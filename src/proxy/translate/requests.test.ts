@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { clientApi, translateRequest, wantsStream } from "./index.js";
 
-const ctx = { requestId: "r", created: 0 };
+const ctx = { requestId: "r", server: "gpu-1", created: 0 };
 
 test("each API's streaming default: Ollama streams chat and generate unless told not to, OpenAI only when asked, embeddings never", () => {
   assert.equal(wantsStream("/api/chat", {}), true);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { translateRequest, TranslationError, type ClientPath } from "./index.js";
 
-const ctx = { requestId: "r", created: 0 };
+const ctx = { requestId: "r", server: "gpu-1", created: 0 };
 
 function rejects(path: ClientPath, body: Record<string, unknown>, param: string, message: RegExp): void {
   assert.throws(

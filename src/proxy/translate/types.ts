@@ -17,6 +17,8 @@ export interface Usage {
 
 export interface TranslateContext {
   requestId: string;
+  /** The server that answers: an answer it breaks is reported by its name. */
+  server: string;
   /** unix seconds */
   created: number;
   /** The model the answer names: what the client asked for (`tiny`, where the server calls it `tiny:latest`); the request's model when absent. */
@@ -30,10 +32,12 @@ export interface StreamTranslator {
   end(): string;
   /** Token counts seen so far (set once the upstream reported them). */
   readonly usage: Usage | undefined;
+  /** Set once the stream ended with an error line: the server's own error, or what was wrong with its stream. */
+  readonly error?: string;
 }
 
 export interface ResponseTranslator {
-  /** Upstream non-streaming JSON body → the client's JSON body. */
+  /** Upstream non-streaming body (parsed JSON, or NotJson) → the client's JSON body; throws BrokenAnswerError for one that is no answer. */
   json(upstream: unknown): unknown;
   stream(): StreamTranslator;
   /** The content type the client gets when streaming: "application/x-ndjson" or "text/event-stream". */
@@ -83,13 +87,17 @@ export type AnswerEvent =
   | { type: "usage"; usage: Usage }
   | { type: "timings"; timings: Timings }
   | { type: "error"; message: string }
+  /** The server sent something that is not (part of) an answer: what it sent, e.g. "sent a line that is not JSON: …". */
+  | { type: "broken"; problem: string }
   | { type: "end" };
 
 /** How the upstream frames are cut and read. */
 export interface UpstreamReader {
   framing: "ndjson" | "sse";
-  /** One frame's payload (parsed JSON, or the DONE marker) → what it says. */
+  /** One stream frame's payload (parsed JSON, NotJson, or the DONE marker) → what it says. */
   events(payload: unknown): AnswerEvent[];
+  /** A whole non-streamed body (parsed JSON, or NotJson) → what it says. */
+  whole(payload: unknown): AnswerEvent[];
 }
 
 /** The end of an answer, as the client encoder needs it. */
