@@ -74,7 +74,19 @@ export async function startSim(options: SimOptions): Promise<SimServer> {
     const { recorded, body, problem } = parseBody(raw, path);
     if (record) requests.push({ method, path, headers: req.headers, body: recorded });
     const rule = failures.take(path);
-    const x: Exchange = { res, method, path, body, bodyProblem: problem, startedAt, later: timers.later, dropAfterChunks: rule?.dropAfterChunks, outcome };
+    const x: Exchange = {
+      res,
+      method,
+      path,
+      body,
+      bodyProblem: problem,
+      startedAt,
+      later: timers.later,
+      dropAfterChunks: rule?.dropAfterChunks,
+      endAfterChunks: rule?.endAfterChunks,
+      garbageAfterChunks: rule?.garbageAfterChunks,
+      outcome,
+    };
     const respond = (): void => {
       if (res.destroyed || rule?.hang) return;
       if (rule?.status !== undefined) return sendFailure(x, options.kind, rule.status, rule.body);

@@ -34,6 +34,10 @@ export interface FailOptions {
   hang?: boolean;
   /** Stream this many chunks, then destroy the socket. */
   dropAfterChunks?: number;
+  /** Stream this many chunks, then end the response cleanly: the stream's last chunk never comes (a whole body: half of it). */
+  endAfterChunks?: number;
+  /** Write a line that is not JSON (an SSE `data:` event on an SSE stream) after this many chunks, then go on. */
+  garbageAfterChunks?: number;
 }
 
 export interface ScriptedToolCall {

@@ -74,6 +74,22 @@ test("dropAfterChunks streams that many chunks, then cuts the connection; the si
   assert.equal(ollama.aborted + openai.aborted, 0);
 });
 
+test("endAfterChunks ends a stream cleanly before its last chunk, and a whole body half-way; garbageAfterChunks puts a line that is not JSON in a stream", async (t) => {
+  const ollama = await sim(t, { kind: "ollama" });
+  ollama.fail({ path: "/api/chat", endAfterChunks: 3, times: 2 });
+  const short = await post(`${ollama.url}/api/chat`, { ...chat(), stream: true });
+  const lines = (await short.text()).trim().split("\n").map((l) => JSON.parse(l) as { done: boolean });
+  assert.deepEqual(lines.map((l) => l.done), [false, false, false], "no done: true line");
+  const half = await (await post(`${ollama.url}/api/chat`, { ...chat(), stream: false })).text();
+  assert.throws(() => JSON.parse(half), SyntaxError);
+
+  const openai = await sim(t, { kind: "openai" });
+  openai.fail({ garbageAfterChunks: 1, times: 1 });
+  const events = (await (await post(`${openai.url}/v1/chat/completions`, { ...chat(), stream: true })).text()).split("\n\n").filter(Boolean);
+  assert.equal(events[1], "data: <html><body>502 Bad Gateway</body></html>");
+  assert.equal(events.at(-1), "data: [DONE]", "the rest of the stream follows");
+});
+
 test("in-flight counts the requests being answered, not GET polls, and remembers the most at once", async (t) => {
   const server = await sim(t, { kind: "ollama", latencyMs: 150 });
   const answers = [1, 2, 3].map(() => post(`${server.url}/api/chat`, { ...chat(), stream: false }));

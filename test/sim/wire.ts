@@ -17,6 +17,10 @@ export interface Exchange {
   readonly later: Later;
   /** From a failure injection: cut the connection after this many chunks. */
   readonly dropAfterChunks?: number;
+  /** From a failure injection: end the response cleanly after this many chunks. */
+  readonly endAfterChunks?: number;
+  /** From a failure injection: a line that is not JSON after this many chunks. */
+  readonly garbageAfterChunks?: number;
   /** `dropped` is set when the sim itself cut the connection, so it is not counted as the client going away. */
   readonly outcome: { dropped: boolean };
 }
@@ -47,10 +51,11 @@ export function sendEmpty(x: Exchange, status: number): void {
   x.res.writeHead(status, { "content-length": 0 }).end();
 }
 
-/** A whole body at once. A drop injection sends the head and half the body, then cuts. */
-export function sendBody(x: Exchange, status: number, type: string, text: string): void {
+/** A whole body at once. A drop injection sends the head and half the body, then cuts; an early end sends half the body as if it were all. */
+export function sendBody(x: Exchange, status: number, type: string, whole: string): void {
   const { res } = x;
   if (res.destroyed) return;
+  const text = x.endAfterChunks === undefined ? whole : Buffer.from(whole).subarray(0, Math.floor(Buffer.byteLength(whole) / 2)).toString();
   const length = Buffer.byteLength(text);
   if (x.dropAfterChunks === 0) return cut(x);
   res.writeHead(status, { "content-type": type, "content-length": length });
@@ -64,12 +69,14 @@ export function sendBody(x: Exchange, status: number, type: string, text: string
  * one every `intervalMs`. `beforeLast` runs just before the last chunk goes
  * out (a pull's model appears as its "success" line is sent).
  */
-export function streamChunks(x: Exchange, type: string, chunks: Chunk[], intervalMs: number, beforeLast?: () => void): void {
+export function streamChunks(x: Exchange, type: string, answer: Chunk[], intervalMs: number, beforeLast?: () => void): void {
   const { res } = x;
+  const chunks = injected(x, type, answer);
   if (res.destroyed) return;
   const drop = x.dropAfterChunks;
   if (drop === 0) return cut(x);
   res.writeHead(200, { "content-type": type });
+  if (chunks.length === 0) return void res.end();
   if (!intervalMs && drop === undefined) {
     beforeLast?.();
     res.write(chunks.map(textOf).join(""));
@@ -88,6 +95,18 @@ export function streamChunks(x: Exchange, type: string, chunks: Chunk[], interva
   };
   next();
 }
+
+/** What a server with a broken stream would send instead: the answer cut short, or with a line of garbage in it. */
+function injected(x: Exchange, type: string, chunks: Chunk[]): Chunk[] {
+  const { endAfterChunks: end, garbageAfterChunks: garbage } = x;
+  const kept = end === undefined ? chunks : chunks.slice(0, end);
+  if (garbage === undefined) return kept;
+  const line = type.startsWith("text/event-stream") ? `data: ${GARBAGE}\n\n` : `${GARBAGE}\n`;
+  return [...kept.slice(0, garbage), line, ...kept.slice(garbage)];
+}
+
+/** A proxy's error page where a server's answer should be. */
+export const GARBAGE = "<html><body>502 Bad Gateway</body></html>";
 
 function textOf(chunk: Chunk): string {
   return typeof chunk === "string" ? chunk : chunk();
