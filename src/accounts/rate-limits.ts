@@ -42,12 +42,17 @@ export class TokenBudgets {
 interface Bucket {
   key: string;
   limit: number;
+  windowMs: number;
 }
 
-function buckets(cls: LimitClass, limit: Limit, principal: Principal): Bucket[] {
+/** A guest's requests per minute, on every route they may call. */
+const GUEST_WINDOW_MS = 60_000;
+
+function buckets(cls: LimitClass, limit: Limit, principal: Principal, guestPerMinute: number): Bucket[] {
   const found: Bucket[] = [];
-  if (limit.per_key > 0 && principal.keyId) found.push({ key: `${cls}:key:${principal.keyId}`, limit: limit.per_key });
-  if (limit.per_user > 0 && principal.userId) found.push({ key: `${cls}:user:${principal.userId}`, limit: limit.per_user });
+  if (limit.per_key > 0 && principal.keyId) found.push({ key: `${cls}:key:${principal.keyId}`, limit: limit.per_key, windowMs: limit.window_ms });
+  if (limit.per_user > 0 && principal.userId) found.push({ key: `${cls}:user:${principal.userId}`, limit: limit.per_user, windowMs: limit.window_ms });
+  if (principal.role === "guest" && guestPerMinute > 0 && principal.userId) found.push({ key: `guest:${principal.userId}`, limit: guestPerMinute, windowMs: GUEST_WINDOW_MS });
   return found;
 }
 
@@ -65,6 +70,8 @@ function secondsUntilMidnightUtc(now: number): number {
 export class RateLimits {
   constructor(
     private readonly config: LimitsConfig,
+    /** `auth.guest_limits.requests_per_minute`: every guest's own limit, beside the classes'. */
+    private readonly guestPerMinute: number,
     private readonly counter: RateCounter,
     private readonly budgets: TokenBudgets,
     private readonly onCounterError: (err: unknown) => void,
@@ -74,32 +81,33 @@ export class RateLimits {
     const principal = req.principal;
     const cls = CLASS_OF[req.routeOptions.config.auth ?? "public"];
     if (!principal || !cls) return undefined;
-    const found = principal.forTask ? [] : buckets(cls, this.config[cls], principal);
+    const found = principal.forTask ? [] : buckets(cls, this.config[cls], principal, this.guestPerMinute);
     const budget = cls === "inference" && principal.keyId && principal.dailyTokenBudget ? principal.dailyTokenBudget : undefined;
     if (found.length === 0 && budget === undefined) return undefined;
     const now = Date.now();
-    const limited = found.length > 0 ? this.count(found, this.config[cls].window_ms, now, reply) : undefined;
+    const limited = found.length > 0 ? this.count(found, now, reply) : undefined;
     const overBudget = () => (budget === undefined ? undefined : this.checkBudget(principal.keyId as string, budget, now));
     if (limited instanceof Promise) return limited.then((err) => err ?? overBudget());
     return limited ?? overBudget();
   }
 
-  private count(found: Bucket[], windowMs: number, now: number, reply: FastifyReply): FlotillaError | undefined | Promise<FlotillaError | undefined> {
-    const counts = found.map((b) => this.counter.hit(b.key, windowMs, now));
+  private count(found: Bucket[], now: number, reply: FastifyReply): FlotillaError | undefined | Promise<FlotillaError | undefined> {
+    const counts = found.map((b) => this.counter.hit(b.key, b.windowMs, now));
     const settle = (values: number[]) => {
       let tightest = 0;
       for (let i = 1; i < found.length; i++) if (found[i].limit - values[i] < found[tightest].limit - values[tightest]) tightest = i;
+      const { limit, windowMs } = found[tightest];
       const resetAt = (Math.floor(now / windowMs) + 1) * windowMs;
       const headers = {
-        "x-ratelimit-limit": String(found[tightest].limit),
-        "x-ratelimit-remaining": String(Math.max(0, found[tightest].limit - values[tightest])),
+        "x-ratelimit-limit": String(limit),
+        "x-ratelimit-remaining": String(Math.max(0, limit - values[tightest])),
         "x-ratelimit-reset": String(Math.ceil(resetAt / 1000)),
       };
       // On the raw response: proxied answers are written past Fastify's reply (hijacked), and Node merges these in.
       for (const [name, value] of Object.entries(headers)) reply.raw.setHeader(name, value);
       if (values.every((v, i) => v <= found[i].limit)) return undefined;
       const retryAfter = String(Math.max(1, Math.ceil((resetAt - now) / 1000)));
-      return new FlotillaError("rate_limited", `rate limit reached: ${found[tightest].limit} requests per ${windowMs / 1000} s; try again in ${retryAfter} s`, {
+      return new FlotillaError("rate_limited", `rate limit reached: ${limit} requests per ${windowMs / 1000} s; try again in ${retryAfter} s`, {
         headers: { ...headers, "retry-after": retryAfter },
       });
     };
@@ -131,7 +139,7 @@ export function registerRateLimits(app: FastifyInstance, limits: RateLimits): vo
   });
 }
 
-/** Whether any limit is configured at all (else no counter is needed). */
-export function anyLimit(config: LimitsConfig): boolean {
-  return Object.values(config).some((l) => l.per_key > 0 || l.per_user > 0);
+/** Whether any limit is configured at all (else no counter is needed); guests count only where they may sign in. */
+export function anyLimit(config: Readonly<Config["auth"]>): boolean {
+  return Object.values(config.rate_limits).some((l) => l.per_key > 0 || l.per_user > 0) || (config.guests && config.guest_limits.requests_per_minute > 0);
 }

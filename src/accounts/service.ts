@@ -40,9 +40,9 @@ export class Accounts {
     const sessions = new Sessions(store, config.auth.session_ttl_ms, config.auth.refresh_ttl_ms);
     const oidc = config.auth.oidc && new OidcLogin(config.auth.oidc, Buffer.from(secret));
     // Replicas share their counts through Redis when there is one; limits are then per gateway, not per replica.
-    const counter = anyLimit(config.auth.rate_limits) && config.redis_url ? new RedisRateCounter(config.redis_url, `${config.redis_prefix}rate:`) : new MemoryRateCounter();
+    const counter = anyLimit(config.auth) && config.redis_url ? new RedisRateCounter(config.redis_url, `${config.redis_prefix}rate:`) : new MemoryRateCounter();
     let warned = 0;
-    const limits = new RateLimits(config.auth.rate_limits, counter, new TokenBudgets(store), (err) => {
+    const limits = new RateLimits(config.auth.rate_limits, config.auth.guest_limits.requests_per_minute, counter, new TokenBudgets(store), (err) => {
       if (Date.now() - warned < 60_000) return;
       warned = Date.now();
       log.warn(`rate limits are not enforced: cannot count in Redis (${(err as Error).message})`);

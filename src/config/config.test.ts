@@ -72,8 +72,18 @@ test("OLLAMA_ADMIN_TOKEN is an alias of the admin key and *_FILE reads a mounted
 test("rate limits and token settings come from env like any nested key; a bad OIDC block is named", () => {
   const config = loadConfig({}, { FLOTILLA_AUTH__RATE_LIMITS__INFERENCE__PER_KEY: "5", FLOTILLA_AUTH__ACCESS_TTL_MS: "60000" });
   assert.deepEqual(config.auth.rate_limits.inference, { per_key: 5, per_user: 0, window_ms: 60_000 });
-  assert.deepEqual([config.auth.rate_limits.admin.per_key, config.auth.access_ttl_ms, config.auth.guests], [0, 60_000, true]);
+  assert.deepEqual([config.auth.rate_limits.admin.per_key, config.auth.access_ttl_ms, config.auth.guests], [0, 60_000, false]);
   assert.throws(() => loadConfig({}, { FLOTILLA_AUTH__OIDC__ISSUER: "not a url" }), /auth\.oidc/);
+});
+
+test("guests are off by default and, when on, tightly bounded; callers' in-flight limits and the inference body limit have small defaults", () => {
+  const config = loadConfig({}, {});
+  assert.deepEqual([config.auth.guests, config.auth.guest_limits], [false, { requests_per_minute: 30, body_bytes: 1024 * 1024, requests_in_flight: 2 }]);
+  assert.deepEqual(
+    [config.limits.inference_body_bytes, config.limits.requests_in_flight_per_key, config.limits.body_bytes_in_flight_per_key],
+    [8 * 1024 * 1024, 64, 128 * 1024 * 1024],
+  );
+  assert.equal(loadConfig({}, { FLOTILLA_AUTH__GUESTS: "true" }).auth.guests, true);
 });
 
 test("outbound allows nothing internal by default; its allow list comes from YAML or from one env value, and a bad entry is named", () => {

@@ -87,7 +87,7 @@ const LimitsSchema = Type.Object(
     /** Bodies of admin, account, fleet and other JSON routes. */
     json_body_bytes: Type.Integer({ minimum: 1024, default: MIB }),
     /** Bodies of inference routes and of queued tasks, which carry images and embedding batches. */
-    inference_body_bytes: Type.Integer({ minimum: 1024, default: 64 * MIB }),
+    inference_body_bytes: Type.Integer({ minimum: 1024, maximum: 4096 * MIB, default: 8 * MIB }),
     /** Blob uploads (`POST /api/blobs/{digest}`: model files, streamed to the server); 0 sets no limit. */
     upload_body_bytes: Type.Integer({ minimum: 0, default: 0 }),
     /** The request line and headers together (Node's maxHeaderSize); more is a 431. */
@@ -98,6 +98,10 @@ const LimitsSchema = Type.Object(
     request_timeout_ms: Type.Integer({ minimum: 0, default: 600_000 }),
     /** An answer that is streaming ends with an error after this long without a byte from its server, or without its client reading. */
     stream_idle_timeout_ms: Type.Integer({ minimum: 1, default: 90_000 }),
+    /** Requests one caller (an API key, a signed-in user, else an address) may have open at once; more is a 429. 0: no limit. */
+    requests_in_flight_per_key: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 64 }),
+    /** Request body bytes one caller may have held by the gateway at once (being read, or in requests not yet answered); more is a 429. 0: no limit. */
+    body_bytes_in_flight_per_key: Type.Integer({ minimum: 0, maximum: 64 * 1024 * MIB, default: 128 * MIB }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -151,8 +155,20 @@ export const ConfigSchema = Type.Object(
         refresh_ttl_ms: Type.Integer({ minimum: 60_000, default: 30 * 24 * 3_600_000 }),
         /** Signs access tokens; without it one is generated and kept in the database for every replica. */
         token_secret: Type.Optional(Type.String({ minLength: 32 })),
-        /** `POST /auth/guest-login` hands out guest accounts. */
-        guests: Type.Boolean({ default: true }),
+        /** `POST /auth/guest-login` hands out guest accounts: anyone may then call models, so it is off unless asked for. */
+        guests: Type.Boolean({ default: false }),
+        /** What a guest may do, tighter than a user: guests cost nothing to make. */
+        guest_limits: Type.Object(
+          {
+            /** Requests per minute of one guest, on every route; 0: no limit. */
+            requests_per_minute: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 30 }),
+            /** The largest request body a guest may send, on any route. */
+            body_bytes: Type.Integer({ minimum: 1024, maximum: 4096 * MIB, default: MIB }),
+            /** Requests one guest may have open at once. */
+            requests_in_flight: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 2 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
         oidc: Type.Optional(OidcSchema),
         rate_limits: RateLimitsSchema,
       },

@@ -105,3 +105,23 @@ test("batch requests leave the reserve to interactive ones, but never every slot
   assert.equal(single.node.inFlight, 1, "a one-slot server still takes batch work");
   only.release();
 });
+
+test("one key's flood of one model does not starve another key's request for another model on the same server", async () => {
+  const { fleet } = fleetOf({ name: "a", models: ["x:latest", "y:latest"], max_concurrency: 2 });
+  const admission = new Admission(new Router(fleet, { fallbackQuantization: false, affinity: false }), { queueMax: 100, queueTimeoutMs: 2000 });
+  const running = [await admission.acquire({ model: "x", keyId: "flood" }), await admission.acquire({ model: "x", keyId: "flood" })];
+  const order: string[] = [];
+  const wait = (label: string, model: string, keyId: string) =>
+    admission.acquire({ model, keyId }).then((slot: Slot) => {
+      order.push(label);
+      slot.release();
+    });
+  const flood = Array.from({ length: 20 }, (_, i) => wait(`flood-${i}`, "x", "flood"));
+  const other = wait("other", "y", "other");
+  running[0].release();
+  await other;
+  assert.equal(order[0], "other", "the first slot freed goes to the key holding none");
+  running[1].release();
+  await Promise.all(flood);
+  assert.equal(order.length, 21);
+});

@@ -4,6 +4,7 @@ import { modelKey } from "./model-name.js";
 import type { Candidates, Choice, RouteRequest, Router } from "./router.js";
 
 export interface AcquireRequest extends RouteRequest {
+  /** Whom the request counts against (a key, a user or an address): waiting requests are shared out fairly between them. */
   keyId?: string;
   priority?: Priority;
   signal?: AbortSignal;
@@ -26,6 +27,8 @@ interface Waiter {
   req: AcquireRequest;
   priority: Priority;
   keyId: string;
+  /** When it started waiting: of two equal claims, the older goes first. */
+  since: number;
   resolve(slot: Slot): void;
   reject(err: Error): void;
   cleanup(): void;
@@ -38,6 +41,8 @@ interface Waiter {
  */
 export class Admission {
   private readonly queues = new Map<string, FairQueue<Waiter>>();
+  /** Slots each key holds now, across models and servers: a freed slot goes to the waiting key that holds fewest. */
+  private readonly held = new Map<string, number>();
 
   constructor(
     private readonly router: Router,
@@ -58,29 +63,55 @@ export class Admission {
     const found = this.router.candidates(req);
     if (!found.ok) return Promise.reject(unavailable(found, req));
     const choice = found.choices.find((c) => this.fits(c, req.priority));
-    if (choice) return Promise.resolve(this.take(choice));
+    if (choice) return Promise.resolve(this.take(choice, req.keyId ?? ""));
     return this.enqueue(req);
   }
 
-  /** Hands free slots to waiting requests; call when a slot frees or the fleet changes. */
+  /**
+   * Hands free slots to waiting requests; call when a slot frees or the fleet
+   * changes. The queues are per model, but one server serves several models:
+   * each free slot goes to the head, across every queue it fits, of the best
+   * claim — interactive before batch, then the key holding fewest slots, then
+   * the longest wait — so one key's flood of one model cannot starve another
+   * key's request for another model on the same server.
+   */
   pump(): void {
-    for (const [key, queue] of this.queues) {
-      for (let head = queue.peek(); head; head = queue.peek()) {
-        const found = this.router.candidates(head.req);
-        if (!found.ok) {
-          queue.shift();
-          head.cleanup();
-          head.reject(unavailable(found, head.req));
+    for (;;) {
+      let best: { queue: FairQueue<Waiter>; head: Waiter; choice: Choice } | undefined;
+      for (const [key, queue] of this.queues) {
+        const head = this.liveHead(queue);
+        if (!head) {
+          this.queues.delete(key);
           continue;
         }
-        const choice = found.choices.find((c) => this.fits(c, head.priority));
-        if (!choice) break;
-        queue.shift();
-        head.cleanup();
-        head.resolve(this.take(choice));
+        const choice = head.choice;
+        if (choice && (!best || this.before(head.waiter, best.head))) best = { queue, head: head.waiter, choice };
       }
-      if (queue.size === 0) this.queues.delete(key);
+      if (!best) return;
+      best.queue.shift();
+      best.head.cleanup();
+      best.head.resolve(this.take(best.choice, best.head.keyId));
     }
+  }
+
+  /** A queue's head and where it fits now, if anywhere; heads no server can serve any more are refused on the way. */
+  private liveHead(queue: FairQueue<Waiter>): { waiter: Waiter; choice: Choice | undefined } | undefined {
+    for (let head = queue.peek(); head; head = queue.peek()) {
+      const found = this.router.candidates(head.req);
+      if (found.ok) return { waiter: head, choice: found.choices.find((c) => this.fits(c, head.priority)) };
+      queue.shift();
+      head.cleanup();
+      head.reject(unavailable(found, head.req));
+    }
+    return undefined;
+  }
+
+  /** Whether waiter `a` has the better claim to a free slot than `b`. */
+  private before(a: Waiter, b: Waiter): boolean {
+    if (a.priority !== b.priority) return a.priority === "interactive";
+    const heldA = this.held.get(a.keyId) ?? 0;
+    const heldB = this.held.get(b.keyId) ?? 0;
+    return heldA !== heldB ? heldA < heldB : a.since < b.since;
   }
 
   /**
@@ -95,8 +126,9 @@ export class Admission {
     return node.freeSlots - reserve > 0;
   }
 
-  private take(choice: Choice): Slot {
+  private take(choice: Choice, keyId: string): Slot {
     choice.node.inFlight++;
+    this.held.set(keyId, (this.held.get(keyId) ?? 0) + 1);
     let released = false;
     return {
       choice,
@@ -104,6 +136,9 @@ export class Admission {
         if (released) return;
         released = true;
         choice.node.inFlight--;
+        const held = (this.held.get(keyId) ?? 1) - 1;
+        if (held > 0) this.held.set(keyId, held);
+        else this.held.delete(keyId);
         if (this.queues.size) this.pump();
       },
     };
@@ -126,6 +161,7 @@ export class Admission {
         req,
         priority: req.priority ?? "interactive",
         keyId: req.keyId ?? "",
+        since: performance.now(),
         resolve,
         reject,
         cleanup: () => {

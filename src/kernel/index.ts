@@ -21,7 +21,7 @@ export {
   type OpenAIErrorBody,
   type Surface,
 } from "./errors.js";
-export { ownerOf, TASK_KEY_HEADER, TASK_RUNNER_KEY_ID, type AuthLevel, type CredentialResolver, type Maybe, type OwnerOf, type Principal, type Role, type Scope, type WithHeaders } from "./principal.js";
+export { callerOf, ownerOf, TASK_KEY_HEADER, TASK_RUNNER_KEY_ID, type AuthLevel, type CredentialResolver, type Maybe, type OwnerOf, type Principal, type Role, type Scope, type WithHeaders } from "./principal.js";
 export { generateKey, hashKey, KEY_PREFIX, presentedKey, SecretMatch } from "./credentials.js";
 export { isSealed, SEALED_PREFIX, SealedValueError, Sealer } from "./sealing.js";
 export { batchTurn } from "./batch-lane.js";

@@ -55,6 +55,8 @@ declare module "fastify" {
     owner?: OwnerOf;
     /** On a public route: recognise a caller who sends credentials (req.principal), never refusing one who does not. */
     identify?: boolean;
+    /** false: guests are refused here although the auth level lets them in (work that outlives the request, such as queued tasks). */
+    guests?: false;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -69,4 +71,11 @@ export function ownerOf(principal: Principal | undefined): string | undefined {
   if (principal?.userId) return principal.userId;
   if (principal?.keyId) return `key:${principal.keyId}`;
   return undefined;
+}
+
+/** Whom a request counts against for fairness and in-flight limits: its key, else its user, else its address. */
+export function callerOf(principal: Principal | undefined, address: string): string {
+  if (principal?.keyId) return `key:${principal.keyId}`;
+  if (principal?.userId) return `user:${principal.userId}`;
+  return `ip:${address}`;
 }

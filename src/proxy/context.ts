@@ -9,6 +9,8 @@ export interface CallContext {
   requestId: string;
   surface: Surface;
   keyId?: string;
+  /** Whom the request counts against when servers are shared out (kernel's callerOf). */
+  caller: string;
   /** X-Ollama-Source: the calling service, for the audit log. */
   source?: string;
   /** X-Ollama-Pin-Server */

@@ -119,7 +119,7 @@ export async function withServer<T>(
  * the servers again before answering 404.
  */
 async function acquire(deps: ProxyDeps, ctx: CallContext, model: string, signal: AbortSignal, tried: Set<string>, mayRefresh: boolean, kind?: Api): Promise<Slot> {
-  const request = { model, pin: ctx.pin, session: ctx.session, exclude: tried, keyId: ctx.keyId, priority: ctx.priority, signal, kind };
+  const request = { model, pin: ctx.pin, session: ctx.session, exclude: tried, keyId: ctx.caller, priority: ctx.priority, signal, kind };
   try {
     return await deps.fleet.admission.acquire(request);
   } catch (err) {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { surfaceOf } from "../kernel/index.js";
+import { callerOf, surfaceOf } from "../kernel/index.js";
 import type { CallContext } from "./context.js";
 
 const SESSION_PREFIX_CHARS = 2000;
@@ -11,6 +11,7 @@ export function callContext(req: FastifyRequest, reply: FastifyReply, body?: Rec
     requestId: String(req.id),
     surface: surfaceOf(req.url),
     keyId: req.principal?.keyId,
+    caller: callerOf(req.principal, req.ip),
     source: header(h["x-ollama-source"]),
     pin: header(h["x-ollama-pin-server"]),
     session: header(h["x-session-id"]) ?? (body ? conversationKey(body) : undefined),

@@ -124,7 +124,7 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues, outbou
     return add(body, principal);
   };
 
-  app.post("/queue/add", { schema: { summary: "Queue a task", tags, body: AddBody, response: { 200: Info } }, config: { auth: "inference", body: "inference" } }, async function addTask(req) {
+  app.post("/queue/add", { schema: { summary: "Queue a task", tags, body: AddBody, response: { 200: Info } }, config: { auth: "inference", guests: false, body: "inference" } }, async function addTask(req) {
     const row = await addOne(req.body as Static<typeof AddBody>, req.principal);
     return { info: { id: row.id, queue: row.queue, state: row.state } };
   });
@@ -133,7 +133,7 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues, outbou
     "/queue/bulk",
     {
       schema: { summary: `Queue up to ${BULK_MAX} tasks of one queue in one call, stored together`, tags, body: BulkBody, response: { 200: Type.Object({ tasks: Type.Array(Queued) }) } },
-      config: { auth: "inference", body: "inference" },
+      config: { auth: "inference", guests: false, body: "inference" },
     },
     async function addTasks(req) {
       const { queue, tasks: items } = req.body as Static<typeof BulkBody>;

@@ -82,6 +82,7 @@ function authorize(
   const settle = (found: Principal | undefined): FlotillaError | undefined | Promise<FlotillaError | undefined> => {
     if (found) req.principal = found;
     if (!allowed(level, found, proxyMode)) return refusal(level, presented, found);
+    if (found?.role === "guest" && config.guests === false) return refusal("member", presented, found);
     if (level !== "owner" || found?.role === "admin") return undefined;
     // Another user's resource answers as a missing one: its existence is not theirs to learn.
     return (config.owner as OwnerOf)(req).then((owner) => (owner !== undefined && owner !== null && owner === found?.userId ? undefined : new FlotillaError("not_found", "not found")));

@@ -13,23 +13,33 @@ export const MAX_JSON_DEPTH = 256;
  * route's body is bounded by its class (`config.body`); over it is a 413,
  * refused from Content-Length before a byte is read when the client sent one.
  */
-export function registerBodyParsing(app: FastifyInstance, limits: Readonly<Config["limits"]>): void {
+export function registerBodyParsing(app: FastifyInstance, limits: Readonly<Config["limits"]>, guestBodyBytes: number): void {
   const bytes: Record<BodyClass, number> = { json: limits.json_body_bytes, inference: limits.inference_body_bytes, upload: limits.upload_body_bytes };
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", function parseBody(req, payload, done) {
     const kind = req.routeOptions.config.body ?? "json";
-    const limit = bytes[kind];
+    const guest = req.principal?.role === "guest";
+    const limit = guest ? Math.min(bytes[kind] || Infinity, guestBodyBytes) : bytes[kind];
+    const setting = guest && limit === guestBodyBytes ? "auth.guest_limits.body_bytes" : `limits.${kind}_body_bytes`;
     const declared = Number(req.headers["content-length"]);
-    if (limit > 0 && declared > limit) return done(tooLarge(kind, limit, declared - limit > LINGER_BYTES), undefined);
-    if (kind === "upload") return done(null, limit > 0 ? payload.pipe(bounded(limit, kind)) : payload);
+    if (limit > 0 && declared > limit) return done(tooLarge(limit, setting, declared - limit > LINGER_BYTES), undefined);
+    // A streamed upload is not held: it goes on as the server takes it.
+    if (kind === "upload") return done(null, limit > 0 ? payload.pipe(bounded(limit, setting)) : payload);
+    // What the caller's requests hold at once is bounded too (limits.body_bytes_in_flight_per_key): the declared size up front, else as it comes.
+    const share = req.inFlight;
+    if (share && declared > 0) {
+      const refused = share.holdBytes(declared);
+      if (refused) return done(closing(refused, declared > LINGER_BYTES), undefined);
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= limit) return void chunks.push(chunk);
+      const refused = size > limit ? tooLarge(limit, setting, false) : share && !(declared > 0) ? share.holdBytes(chunk.length) : undefined;
+      if (!refused) return void chunks.push(chunk);
       payload.off("data", onData).off("end", onEnd);
-      discardRest(payload, size - limit);
-      done(tooLarge(kind, limit, false), undefined);
+      discardRest(payload, Math.max(0, size - limit));
+      done(refused, undefined);
     };
     const onEnd = () => {
       const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
@@ -85,19 +95,21 @@ function withinDepth(value: unknown, max: number): boolean {
 }
 
 /** `close`: the client announced more than is worth reading to the end, so the connection ends with the answer. */
-function tooLarge(kind: BodyClass, limit: number, close: boolean): FlotillaError {
-  return new FlotillaError("payload_too_large", `the request body is over ${limit} bytes, the limit for ${kind} routes (limits.${kind}_body_bytes)`, {
-    headers: close ? { connection: "close" } : undefined,
-  });
+function tooLarge(limit: number, setting: string, close: boolean): FlotillaError {
+  return closing(new FlotillaError("payload_too_large", `the request body is over ${limit} bytes, the most this route takes from this caller (${setting})`), close);
+}
+
+function closing(err: FlotillaError, close: boolean): FlotillaError {
+  return close ? new FlotillaError(err.code, err.message, { headers: { ...err.headers, connection: "close" } }) : err;
 }
 
 /** A blob upload without Content-Length, cut off with a 413's error once it passes its limit. */
-function bounded(limit: number, kind: BodyClass): Transform {
+function bounded(limit: number, setting: string): Transform {
   let size = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
-      callback(size > limit ? tooLarge(kind, limit, true) : null, chunk);
+      callback(size > limit ? tooLarge(limit, setting, true) : null, chunk);
     },
   });
 }

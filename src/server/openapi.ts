@@ -37,9 +37,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     },
     // Each operation says who may call it: the security it takes, and Flotilla's own level (x-flotilla-auth).
     transform({ schema, url, route }) {
-      const auth = (route.config as { auth?: AuthLevel } | undefined)?.auth ?? "public";
+      const config = route.config as { auth?: AuthLevel; guests?: false } | undefined;
+      const auth = config?.auth ?? "public";
       const querystring = optionalDefaults((schema as { querystring?: ObjectSchema } | undefined)?.querystring);
-      return { schema: { ...schema, ...(querystring ? { querystring } : {}), security: auth === "public" ? [] : KEY_OR_SESSION, "x-flotilla-auth": auth } as typeof schema, url };
+      return { schema: { ...schema, ...(querystring ? { querystring } : {}), security: auth === "public" ? [] : KEY_OR_SESSION, "x-flotilla-auth": auth, ...(config?.guests === false ? { "x-flotilla-guests": false } : {}) } as typeof schema, url };
     },
   });
   await app.register(swaggerUi, { routePrefix: "/api/client" });

@@ -9,6 +9,8 @@ interface Operation {
   method: string;
   path: string;
   level: Level;
+  /** false: guests are refused although the level lets them in (x-flotilla-guests). */
+  guests: boolean;
 }
 
 let gw: Flotilla;
@@ -55,7 +57,7 @@ const OWNED: Record<string, () => Promise<string>> = {
 
 before(async () => {
   // A queue for the owner route of tasks; its consumer is never reached (workers take its tasks).
-  gw = await startFlotilla({ yaml: "queues:\n  - { name: matrix, consumer: workers }\n", env: { FLOTILLA_WEBHOOKS__TIMEOUT_MS: "500" } });
+  gw = await startFlotilla({ yaml: "queues:\n  - { name: matrix, consumer: workers }\n", env: { FLOTILLA_WEBHOOKS__TIMEOUT_MS: "500", FLOTILLA_AUTH__GUESTS: "true" } });
   const setup = await post("/api/auth/setup", { username: "matrix-admin", password: "matrix password" });
   const adminCookie = (setup.headers.get("set-cookie") ?? "").split(";")[0];
   const guest = (await (await post("/auth/guest-login", {})).json()) as { access_token: string };
@@ -69,9 +71,10 @@ before(async () => {
 after(() => gw.stop());
 
 /** What the auth layer must answer: "allowed" (the handler's own answer), or its refusal. */
-function expected(level: Level, who: Who): "allowed" | 401 | 403 | 404 {
+function expected({ level, guests }: Operation, who: Who): "allowed" | 401 | 403 | 404 {
   if (level === "public") return "allowed";
   if (who === "anonymous") return 401;
+  if (who === "guest" && !guests) return 403;
   if (level === "admin") return who.startsWith("admin") ? "allowed" : 403;
   if (level === "member") return who === "guest" ? 403 : "allowed";
   if (level === "owner") return who === "user" || who.startsWith("admin") ? "allowed" : 404;
@@ -83,12 +86,12 @@ const LAST: Record<string, number> = { "/auth/upgrade": 1, "/api/auth/logout": 2
 
 /** Every operation of the OpenAPI document, with the level its route declares. */
 async function operations(): Promise<Operation[]> {
-  const doc = (await (await fetch(`${gw.url}/api/client/openapi.json`)).json()) as { paths: Record<string, Record<string, { "x-flotilla-auth"?: Level }>> };
+  const doc = (await (await fetch(`${gw.url}/api/client/openapi.json`)).json()) as { paths: Record<string, Record<string, { "x-flotilla-auth"?: Level; "x-flotilla-guests"?: false }>> };
   const ops: Operation[] = [];
   for (const [path, methods] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(methods)) {
       assert.ok(op["x-flotilla-auth"], `${method.toUpperCase()} ${path} declares its auth level in the document`);
-      ops.push({ method: method.toUpperCase(), path, level: op["x-flotilla-auth"] as Level });
+      ops.push({ method: method.toUpperCase(), path, level: op["x-flotilla-auth"] as Level, guests: op["x-flotilla-guests"] !== false });
     }
   }
   return ops.sort((a, b) => (LAST[a.path] ?? 0) - (LAST[b.path] ?? 0));
@@ -109,6 +112,7 @@ test("every route in the OpenAPI document answers each caller as its declared le
     assert.ok(listed.has(known), `${known} is in the document`);
   }
   for (const level of ["admin", "user", "member", "owner", "inference"] as const) assert.ok(ops.some((o) => o.level === level), `some route is ${level}`);
+  assert.ok(ops.some((o) => `${o.method} ${o.path}` === "POST /queue/add" && !o.guests), "queueing a task is no guest's");
   const wrong: string[] = [];
   for (const op of ops) {
     if (op.level === "owner") assert.ok(OWNED[op.path], `the matrix knows how to make a resource for owner route ${op.path}`);
@@ -132,7 +136,7 @@ test("every route in the OpenAPI document answers each caller as its declared le
       } catch {
         code = undefined;
       }
-      const want = expected(op.level, who);
+      const want = expected(op, who);
       const got = refusedAs(res.status, code);
       // A handler may refuse too (a wrong password, a bad refresh token): never with the auth layer's codes.
       const ok = want === "allowed" ? got === undefined || (op.level === "owner" ? false : got === 404) : got === want;

@@ -88,6 +88,14 @@ export async function startFlotilla(options: StartOptions = {}): Promise<Flotill
   };
 }
 
+/** Makes a user (role user) and an inference key of their own, with the admin key; answers the key. */
+export async function userKey(gw: Flotilla, username: string): Promise<string> {
+  const created = await gw.admin("/api/users", { method: "POST", body: JSON.stringify({ username, password: "a long password" }) });
+  const { id } = ((await created.json()) as { user: { id: string } }).user;
+  const made = await gw.admin(`/api/users/${id}/api-key`, { method: "POST", body: "{}" });
+  return ((await made.json()) as { key: string }).key;
+}
+
 /** Reads an NDJSON or SSE body into its records. */
 export async function readLines(res: Response): Promise<string[]> {
   const text = await res.text();

@@ -46,6 +46,7 @@ describe("OIDC login against a real provider (authorization code + PKCE, state a
       args: ["--port", String(port)],
       yaml: [
         "auth:",
+        "  guests: true",
         "  oidc:",
         `    issuer: ${provider.issuer}`,
         `    client_id: ${provider.clientId}`,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { startSim, type SimServer } from "../sim/index.js";
-import { startFlotilla, waitFor, type Flotilla } from "./harness.js";
+import { startFlotilla, userKey, waitFor, type Flotilla } from "./harness.js";
 
 interface Receiver {
   url: string;
@@ -39,7 +39,7 @@ describe("a URL a user gives does not make the gateway reach inside its own netw
     sim = await startSim({ kind: "openai", models: ["m"] });
     inside = await receiver();
     operatorHook = await receiver();
-    const common = `auth:\n  guests: true\ntask_runner:\n  poll_ms: 50\n`;
+    const common = `task_runner:\n  poll_ms: 50\n`;
     guarded = await startFlotilla({ servers: [`${sim.url},openai`], yaml: `${common}queues:\n  - { name: batch }\n  - { name: ops, webhook_url: "${operatorHook.url}" }\n` });
     allowing = await startFlotilla({ servers: [`${sim.url},openai`], yaml: `${common}queues:\n  - { name: batch }\noutbound:\n  allow: ["127.0.0.1"]\n` });
   });
@@ -48,16 +48,16 @@ describe("a URL a user gives does not make the gateway reach inside its own netw
     await Promise.all([sim?.close(), inside?.close(), operatorHook?.close()]);
   });
 
-  /** A self-made guest, as anyone on the network can be. */
-  async function guest(gw: Flotilla): Promise<(path: string, body: unknown) => Promise<Response>> {
-    const { access_token } = (await (await fetch(`${gw.url}/auth/guest-login`, { method: "POST" })).json()) as { access_token: string };
-    return (path, body) => fetch(gw.url + path, { method: "POST", headers: { authorization: `Bearer ${access_token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  /** A user with a key of their own, as anyone with an account is. */
+  async function user(gw: Flotilla): Promise<(path: string, body: unknown) => Promise<Response>> {
+    const key = await userKey(gw, `user-${Math.random().toString(36).slice(2, 10)}`);
+    return (path, body) => fetch(gw.url + path, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
   }
 
   const taskState = async (gw: Flotilla, id: string) => ((await (await gw.admin(`/api/cli/tasks/${id}`)).json()) as { state: string }).state;
 
-  test("a guest's webhook_url at loopback (by address, by name, IPv4-mapped) or at cloud metadata is a 400 naming it, and nothing is sent", async () => {
-    const post = await guest(guarded);
+  test("a user's webhook_url at loopback (by address, by name, IPv4-mapped) or at cloud metadata is a 400 naming it, and nothing is sent", async () => {
+    const post = await user(guarded);
     const port = new URL(inside.url).port;
     const refused: Array<[string, RegExp]> = [
       [`http://127.0.0.1:${port}/hook`, /127\.0\.0\.1 is a loopback address/],
@@ -83,7 +83,7 @@ describe("a URL a user gives does not make the gateway reach inside its own netw
   });
 
   test("the queue's own webhook_url, from the operator's YAML, is trusted although it is at loopback", async () => {
-    const post = await guest(guarded);
+    const post = await user(guarded);
     const res = await post("/queue/add", { queue: "ops", data: chat });
     assert.equal(res.status, 200);
     const { id } = ((await res.json()) as { info: { id: string } }).info;
@@ -91,7 +91,7 @@ describe("a URL a user gives does not make the gateway reach inside its own netw
   });
 
   test("outbound.allow lets the operator allow exactly one internal receiver: the same webhook then arrives", async () => {
-    const post = await guest(allowing);
+    const post = await user(allowing);
     const res = await post("/queue/add", { queue: "batch", data: chat, webhook_url: inside.url });
     assert.equal(res.status, 200, await res.clone().text());
     const { id } = ((await res.json()) as { info: { id: string } }).info;
@@ -104,7 +104,7 @@ describe("a URL a user gives does not make the gateway reach inside its own netw
     const target = await receiver("127.0.0.2");
     const redirector = await receiver("127.0.0.1", (_req, res) => res.writeHead(307, { location: target.url }).end());
     try {
-      const post = await guest(allowing);
+      const post = await user(allowing);
       const res = await post("/queue/add", { queue: "batch", data: chat, webhook_url: redirector.url });
       assert.equal(res.status, 200);
       const { id } = ((await res.json()) as { info: { id: string } }).info;

@@ -6,6 +6,8 @@ import { ADMIN_KEY, startWithModelM, type Flotilla } from "./harness.js";
 
 const LIMITS = [
   "auth:",
+  "  guests: true",
+  "  guest_limits: { requests_per_minute: 0 }",
   "  rate_limits:",
   "    inference: { per_key: 3, window_ms: 60000 }",
   "    admin: { per_key: 2, window_ms: 60000 }",

@@ -13,8 +13,8 @@ describe("accounts across two replicas sharing a database", () => {
   let b: Flotilla;
 
   before(async () => {
-    a = await startFlotilla({ dataDir });
-    b = await startFlotilla({ dataDir });
+    a = await startFlotilla({ dataDir, env: { FLOTILLA_AUTH__GUESTS: "true" } });
+    b = await startFlotilla({ dataDir, env: { FLOTILLA_AUTH__GUESTS: "true" } });
   });
   after(async () => {
     await Promise.all([a.stop(), b.stop()]);

@@ -37,7 +37,7 @@ const chat = (bearer: string) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: b
 
 describe("seed 002's token flow: guests, access and refresh tokens, keys and settings", () => {
   before(async () => {
-    ({ gw, stop } = await startWithModelM());
+    ({ gw, stop } = await startWithModelM({ env: { FLOTILLA_AUTH__GUESTS: "true" } }));
   });
   after(() => stop());
 
