@@ -1,7 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { keyRecord, keyScopes, newKeyRow } from "./admin-key.js";
-import { FlotillaError, generateKey, type Principal } from "../kernel/index.js";
+import { FlotillaError, generateKey, isoTime, isoTimeOrNull, type Principal } from "../kernel/index.js";
 import type { ApiKeyRow } from "../store/index.js";
 import type { Accounts } from "./service.js";
 import { keyRole } from "./users.js";
@@ -33,7 +33,6 @@ const KeyView = Type.Object({
 });
 const IdParams = Type.Object({ id: Type.String({ minLength: 1 }) });
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 function keyView(row: ApiKeyRow, now = Date.now()): Static<typeof KeyView> {
   const status = row.revoked_at !== null ? "revoked" : row.expires_at !== null && row.expires_at <= now ? "expired" : "active";
@@ -43,10 +42,10 @@ function keyView(row: ApiKeyRow, now = Date.now()): Static<typeof KeyView> {
     prefix: row.prefix,
     scopes: keyScopes(row),
     status,
-    created_at: new Date(row.created_at).toISOString(),
-    expires_at: iso(row.expires_at),
-    revoked_at: iso(row.revoked_at),
-    last_used_at: iso(row.last_used_at),
+    created_at: isoTime(row.created_at),
+    expires_at: isoTimeOrNull(row.expires_at),
+    revoked_at: isoTimeOrNull(row.revoked_at),
+    last_used_at: isoTimeOrNull(row.last_used_at),
     daily_token_budget: row.daily_token_budget,
   };
 }

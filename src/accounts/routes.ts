@@ -1,7 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { keyRecord, newKeyRow } from "./admin-key.js";
-import { bodyMayBeOmitted, FlotillaError, generateKey } from "../kernel/index.js";
+import { bodyMayBeOmitted, FlotillaError, generateKey, isoTime } from "../kernel/index.js";
 import type { UserRow } from "../store/index.js";
 import { LoginThrottle } from "./login-throttle.js";
 import { hashPassword, verifyPassword } from "./passwords.js";
@@ -172,7 +172,7 @@ export function registerAccountRoutes(app: FastifyInstance, accounts: Accounts):
       const row = newKeyRow(key, { name, role: keyRole(user.role), userId: user.id, now, scopes: ["inference", "admin"] });
       await store.apiKeys.insert(row);
       keyring.add(keyRecord(row));
-      return reply.code(201).send({ id: row.id, key, prefix: row.prefix, name: row.name, user_id: user.id, created_at: new Date(now).toISOString() });
+      return reply.code(201).send({ id: row.id, key, prefix: row.prefix, name: row.name, user_id: user.id, created_at: isoTime(now) });
     },
   );
 }

@@ -1,3 +1,4 @@
+import { isoTime } from "../kernel/index.js";
 import { randomBytes } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config/index.js";
@@ -94,7 +95,7 @@ export class Accounts {
       refresh_token: refreshToken,
       token_type: "Bearer",
       expires_in: Math.round(this.tokens.ttlMs / 1000),
-      expires_at: new Date(access.expiresAt).toISOString(),
+      expires_at: isoTime(access.expiresAt),
     };
   }
 }

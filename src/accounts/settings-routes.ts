@@ -1,6 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { FlotillaError, type Principal } from "../kernel/index.js";
+import { FlotillaError, isoTime, type Principal } from "../kernel/index.js";
 import type { Store, UserRow } from "../store/index.js";
 
 const MemoryConfig = Type.Object(
@@ -105,8 +105,8 @@ function settingsView(user: UserRow): Static<typeof SettingsView> {
     enable_trace: s.enable_trace ?? false,
     enable_tools: s.enable_tools ?? true,
     preferences: { ...DEFAULTS.preferences, ...s.preferences },
-    created_at: new Date(user.created_at).toISOString(),
-    updated_at: new Date(user.updated_at).toISOString(),
+    created_at: isoTime(user.created_at),
+    updated_at: isoTime(user.updated_at),
   };
 }
 

@@ -1,3 +1,4 @@
+import { isoTime, isoTimeOrNull } from "../kernel/index.js";
 import { randomUUID } from "node:crypto";
 import { Type, type Static } from "@sinclair/typebox";
 import type { UserRow } from "../store/index.js";
@@ -23,8 +24,8 @@ export function userView(user: UserRow): Static<typeof UserView> {
     display_name: user.display_name,
     email: user.email,
     role: user.role,
-    created_at: new Date(user.created_at).toISOString(),
-    last_login_at: user.last_login_at === null ? null : new Date(user.last_login_at).toISOString(),
+    created_at: isoTime(user.created_at),
+    last_login_at: isoTimeOrNull(user.last_login_at),
   };
 }
 

@@ -94,6 +94,8 @@ const LimitsSchema = Type.Object(
     header_bytes: Type.Integer({ minimum: 1024, maximum: 1024 * 1024, default: 16 * 1024 }),
     /** A client gets this long to send its headers (so a trickle of bytes cannot hold a socket); then 408. */
     headers_timeout_ms: Type.Integer({ minimum: 100, default: 10_000 }),
+    /** A JSON body (every route but blob uploads) must arrive whole this long after its headers; then 408 and the connection closed. */
+    body_timeout_ms: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
     /** A client gets this long to send its whole request, body included; 0 sets no limit. */
     request_timeout_ms: Type.Integer({ minimum: 0, default: 600_000 }),
     /** An answer that is streaming ends with an error after this long without a byte from its server, or without its client reading. */

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { freemem, totalmem } from "node:os";
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { FlotillaError } from "../kernel/index.js";
+import { FlotillaError, isoTime } from "../kernel/index.js";
 import type { FallbackPolicy, RoutingMode } from "./router.js";
 import type { FleetService } from "./service.js";
 
@@ -108,7 +108,7 @@ export function registerClusterRoutes(app: FastifyInstance, service: FleetServic
     async function requestsNow() {
       const now = Date.now();
       return {
-        requests: requests.list().map((r) => ({ id: r.id, model: r.model, node: r.node, priority: r.priority, key_id: r.keyId ?? null, started_at: new Date(r.startedAt).toISOString(), elapsed_ms: now - r.startedAt })),
+        requests: requests.list().map((r) => ({ id: r.id, model: r.model, node: r.node, priority: r.priority, key_id: r.keyId ?? null, started_at: isoTime(r.startedAt), elapsed_ms: now - r.startedAt })),
       };
     },
   );

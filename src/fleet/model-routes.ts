@@ -1,6 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { bodyMayBeOmitted, FlotillaError } from "../kernel/index.js";
+import { bodyMayBeOmitted, FlotillaError, isoTime } from "../kernel/index.js";
 import type { TransferRow } from "../store/index.js";
 import { fleetModels } from "./fleet-models.js";
 import type { ModelManager } from "./model-manager.js";
@@ -35,8 +35,8 @@ export function transferView(row: TransferRow): Static<typeof TransferView> {
     total_bytes: row.total_bytes,
     percent,
     error: row.error,
-    created_at: new Date(row.created_at).toISOString(),
-    updated_at: new Date(row.updated_at).toISOString(),
+    created_at: isoTime(row.created_at),
+    updated_at: isoTime(row.updated_at),
   };
 }
 

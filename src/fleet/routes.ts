@@ -1,7 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { ServerSpecSchema, type ServerSpecInput } from "../config/index.js";
-import { FlotillaError } from "../kernel/index.js";
+import { FlotillaError, isoTime } from "../kernel/index.js";
 import type { ServerNode } from "./node.js";
 import { SystemMetrics } from "./system-metrics.js";
 import type { FleetService } from "./service.js";
@@ -45,7 +45,7 @@ export function serverView(node: ServerNode) {
     in_flight: node.inFlight,
     latency_ms: node.latencyMs === undefined ? null : Math.round(node.latencyMs * 100) / 100,
     version: node.version ?? null,
-    last_seen: node.lastSeen ? new Date(node.lastSeen).toISOString() : null,
+    last_seen: node.lastSeen ? isoTime(node.lastSeen) : null,
     last_error: node.lastError ?? null,
     models: [...node.models.values()].map((m) => m.name),
     loaded: [...node.loaded.values()].map((m) => m.name),

@@ -69,7 +69,7 @@ export class FlotillaError extends Error {
   readonly headers?: Record<string, string>;
 
   constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(bounded(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "FlotillaError";
     this.code = code;
     this.status = options.status ?? ERROR_CODES[code].status;
@@ -78,6 +78,18 @@ export class FlotillaError extends Error {
     this.retryable = options.retryable ?? false;
     this.headers = options.headers;
   }
+}
+
+/** Messages quote what was sent (a model name, a URL); a megabyte of it must not come back. */
+const MAX_MESSAGE_CHARS = 1000;
+const KEEP_HEAD_CHARS = 600;
+const KEEP_TAIL_CHARS = 200;
+
+/** A message cut to a few hundred characters at each end when it is long, so what it says after the quote still reads. */
+function bounded(message: string): string {
+  if (message.length <= MAX_MESSAGE_CHARS) return message;
+  const cut = message.length - KEEP_HEAD_CHARS - KEEP_TAIL_CHARS;
+  return `${message.slice(0, KEEP_HEAD_CHARS)}… (${cut} characters cut) …${message.slice(-KEEP_TAIL_CHARS)}`;
 }
 
 export function isFlotillaError(err: unknown): err is FlotillaError {

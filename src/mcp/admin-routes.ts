@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { FlotillaError } from "../kernel/index.js";
+import { FlotillaError, isoTime } from "../kernel/index.js";
 import type { McpKeyAccess, McpToolChange, McpToolSettings, Store } from "../store/index.js";
 import type { ToolAccess } from "./access.js";
 import { splitToolName, type CatalogEntry, type ToolCatalog } from "./catalog.js";
@@ -226,5 +226,5 @@ function stableUuid(name: string): string {
 
 /** Jan's timestamp format: 2006-01-02T15:04:05Z. */
 function janTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return isoTime(ms).replace(/\.\d{3}Z$/, "Z");
 }

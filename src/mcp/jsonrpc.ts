@@ -1,5 +1,8 @@
 import { Type, type Static } from "@sinclair/typebox";
 
+/** A request's id, echoed in its answer: a string, or an integer a JSON number holds exactly. */
+export const JsonRpcId = Type.Union([Type.String({ maxLength: 256 }), Type.Integer({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER })]);
+
 /**
  * What a caller may POST to a relay: one JSON-RPC 2.0 request or notification
  * (no id), or a batch of them. Responses to server-initiated requests cannot
@@ -8,7 +11,7 @@ import { Type, type Static } from "@sinclair/typebox";
 export const JsonRpcRequest = Type.Object(
   {
     jsonrpc: Type.Literal("2.0"),
-    id: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Integer()])),
+    id: Type.Optional(JsonRpcId),
     method: Type.String({ minLength: 1, maxLength: 256 }),
     params: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Array(Type.Unknown())])),
   },

@@ -5,7 +5,7 @@ import type { ToolCatalog } from "./catalog.js";
 import type { ToolAccess } from "./access.js";
 import { serveMcp } from "./endpoint.js";
 import type { RelayHub } from "./hub.js";
-import { JsonRpcBody, onlyNotifications, singleId } from "./jsonrpc.js";
+import { JsonRpcBody, JsonRpcId, onlyNotifications, singleId } from "./jsonrpc.js";
 import { MCP_CONNECT_PATH, RelayId } from "./protocol.js";
 
 const tags = ["mcp"];
@@ -143,7 +143,7 @@ export function registerMcpEndpointRoutes(app: FastifyInstance, catalog: ToolCat
  * per path, answered as `/v1/mcp` answers it (`method` may be left out).
  */
 export function registerMcpToolsApiRoutes(app: FastifyInstance, catalog: ToolCatalog, access: ToolAccess): void {
-  const Id = Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Integer()]));
+  const Id = Type.Optional(JsonRpcId);
   const bodies = {
     "tools/list": Type.Object({ jsonrpc: Type.Optional(Type.Literal("2.0")), id: Id, method: Type.Optional(Type.Literal("tools/list")), params: Type.Optional(Type.Object({ cursor: Type.Optional(Type.String()) })) }),
     "tools/call": Type.Object({

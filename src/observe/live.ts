@@ -1,3 +1,4 @@
+import { isoTime } from "../kernel/index.js";
 import type { Static } from "@sinclair/typebox";
 import { fleetModels, nodeView, transferView, type FleetService, type InFlightRequest, type TransferView } from "../fleet/index.js";
 import type { EventRow, TransferRow } from "../store/index.js";
@@ -29,7 +30,7 @@ export type LiveMessage =
 export type LiveChange = LiveMessage extends infer M ? (M extends { seq: number } ? Omit<M, "seq"> : never) : never;
 
 function requestView(r: InFlightRequest) {
-  return { id: r.id, model: r.model, node: r.node, priority: r.priority, started_at: new Date(r.startedAt).toISOString() };
+  return { id: r.id, model: r.model, node: r.node, priority: r.priority, started_at: isoTime(r.startedAt) };
 }
 
 /** A transfer's progress is sent at most this often; its end always. */

@@ -1,7 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import type { Fleet } from "../fleet/index.js";
-import { FlotillaError } from "../kernel/index.js";
+import { FlotillaError, isoTime } from "../kernel/index.js";
 import type { EventKind, EventRow, Store, SystemSampleRow } from "../store/index.js";
 
 const HOUR_MS = 3_600_000;
@@ -32,12 +32,12 @@ const SampleView = Type.Object({
 });
 
 export function eventView(row: EventRow): Static<typeof EventView> {
-  return { id: row.id, time: new Date(row.time).toISOString(), kind: row.kind, server: row.node, model: row.model, detail: row.detail };
+  return { id: row.id, time: isoTime(row.time), kind: row.kind, server: row.node, model: row.model, detail: row.detail };
 }
 
 function sampleView(row: SystemSampleRow): Static<typeof SampleView> {
   return {
-    time: new Date(row.time).toISOString(),
+    time: isoTime(row.time),
     cpu: row.cpu_cores === null && row.cpu_load_1m === null ? null : { cores: row.cpu_cores, load_1m: row.cpu_load_1m },
     memory: row.memory_total_bytes === null || row.memory_free_bytes === null ? null : { total_bytes: row.memory_total_bytes, free_bytes: row.memory_free_bytes },
     gpus: row.gpus === null ? null : (JSON.parse(row.gpus) as Array<Record<string, unknown>>),

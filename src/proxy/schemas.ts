@@ -8,7 +8,16 @@ const open = <T extends Record<string, TSchema>>(properties: T, description?: st
   Type.Object(properties, { additionalProperties: true, description });
 
 const Model = Type.String({ minLength: 1, description: "Model name, e.g. llama3.2 or llama3.2:3b-instruct-q4_K_M" });
-const KeepAlive = Type.Optional(Type.Union([Type.String(), Type.Number()]));
+/** Seconds (negative: keep loaded for good), within what Ollama's Go duration (int64 nanoseconds) holds. */
+const KeepAlive = Type.Optional(Type.Union([Type.String(), Type.Number({ minimum: -9_223_372_036, maximum: 9_223_372_036 })]));
+/**
+ * Bounds every number a request carries has, so none is stored or passed on
+ * as Infinity: OpenAI's own where it states them (top_p, seed's int64), and
+ * generous ones where servers behind the gateway accept more than OpenAI does.
+ */
+const Temperature = Type.Optional(Type.Number({ minimum: 0, maximum: 100 }));
+const MaxTokens = Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 }));
+const TokenId = Type.Integer({ minimum: 0, maximum: 4_294_967_295 });
 const Options = Type.Optional(open({}, "Model options (temperature, num_ctx, num_predict, …)"));
 const Think = Type.Optional(Type.Union([Type.Boolean(), Type.String()]));
 const Format = Type.Optional(Type.Union([Type.Literal("json"), Type.Object({}, { additionalProperties: true })]));
@@ -91,15 +100,15 @@ export const OpenAIChatRequest = open({
   messages: Type.Array(OpenAIMessage, { minItems: 1 }),
   stream: Type.Optional(Type.Boolean()),
   stream_options: Type.Optional(open({ include_usage: Type.Optional(Type.Boolean()) })),
-  temperature: Type.Optional(Type.Number()),
-  top_p: Type.Optional(Type.Number()),
-  max_tokens: Type.Optional(Type.Integer({ minimum: 0 })),
-  max_completion_tokens: Type.Optional(Type.Integer({ minimum: 0 })),
+  temperature: Temperature,
+  top_p: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  max_tokens: MaxTokens,
+  max_completion_tokens: MaxTokens,
   stop: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
   tools: Tools,
   tool_choice: Type.Optional(Type.Unknown()),
   response_format: Type.Optional(open({ type: Type.String() })),
-  seed: Type.Optional(Type.Integer()),
+  seed: Type.Optional(Type.Integer({ minimum: -9_223_372_036_854_775_808, maximum: 9_223_372_036_854_775_807 })),
 });
 
 export const OpenAICompletionRequest = open({
@@ -108,8 +117,8 @@ export const OpenAICompletionRequest = open({
   suffix: Type.Optional(Type.String()),
   stream: Type.Optional(Type.Boolean()),
   stream_options: Type.Optional(open({ include_usage: Type.Optional(Type.Boolean()) })),
-  max_tokens: Type.Optional(Type.Integer({ minimum: 0 })),
-  temperature: Type.Optional(Type.Number()),
+  max_tokens: MaxTokens,
+  temperature: Temperature,
   stop: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
 });
 
@@ -118,8 +127,8 @@ export const OpenAIEmbeddingRequest = open({
   input: Type.Union([
     Type.String(),
     Type.Array(Type.String()),
-    Type.Array(Type.Integer()),
-    Type.Array(Type.Array(Type.Integer())),
+    Type.Array(TokenId),
+    Type.Array(Type.Array(TokenId)),
   ]),
   encoding_format: Type.Optional(Type.Union([Type.Literal("float"), Type.Literal("base64")])),
   dimensions: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_536 })),

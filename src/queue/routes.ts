@@ -1,6 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { FlotillaError, type OutboundGuard, type Principal } from "../kernel/index.js";
+import { FlotillaError, isoTime, isoTimeOrNull, type OutboundGuard, type Principal } from "../kernel/index.js";
 import type { TaskRow, TaskState } from "../store/index.js";
 import type { Queues } from "./service.js";
 import { MAX_TASK_TIMEOUT_SECS, QueueSpec } from "./spec.js";
@@ -60,9 +60,8 @@ const QueueView = Type.Object({
   latency_ms: Type.Integer(),
   source: Type.String(),
 });
-const ListQuery = Type.Object({ state: Type.Optional(State), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }), offset: Type.Integer({ minimum: 0, default: 0 }) });
+const ListQuery = Type.Object({ state: Type.Optional(State), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }), offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }) });
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const parsed = (json: string | null) => (json === null ? null : (JSON.parse(json) as unknown));
 
 export function taskView(row: TaskRow): Static<typeof TaskView> {
@@ -75,10 +74,10 @@ export function taskView(row: TaskRow): Static<typeof TaskView> {
     error: row.error,
     attempts: row.attempts,
     max_attempts: row.max_attempts,
-    created_at: new Date(row.created_at).toISOString(),
-    run_at: new Date(row.run_at).toISOString(),
-    started_at: iso(row.started_at),
-    finished_at: iso(row.finished_at),
+    created_at: isoTime(row.created_at),
+    run_at: isoTime(row.run_at),
+    started_at: isoTimeOrNull(row.started_at),
+    finished_at: isoTimeOrNull(row.finished_at),
   };
 }
 

@@ -1,7 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config/index.js";
-import { FlotillaError } from "../kernel/index.js";
+import { FlotillaError, isoTime } from "../kernel/index.js";
 import { RedisAccess, redisAccess } from "./backend.js";
 import type { QueueWorkerRow, TaskRow } from "../store/index.js";
 import type { Queues } from "./service.js";
@@ -50,8 +50,8 @@ function workerView(row: QueueWorkerRow, now = Date.now()): Static<typeof Worker
     worker_id: row.id,
     queue: row.queue,
     status: now - row.last_seen < OFFLINE_AFTER_MS ? "online" : "offline",
-    registered_at: new Date(row.registered_at).toISOString(),
-    last_seen: new Date(row.last_seen).toISOString(),
+    registered_at: isoTime(row.registered_at),
+    last_seen: isoTime(row.last_seen),
     current_task: row.current_task,
     completed: row.completed,
     failed: row.failed,

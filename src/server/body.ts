@@ -33,15 +33,22 @@ export function registerBodyParsing(app: FastifyInstance, limits: Readonly<Confi
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    // A body trickled in a byte at a time would hold its socket and what it has sent so far: it must all come in time.
+    const late = setTimeout(() => {
+      payload.off("data", onData).off("end", onEnd).pause();
+      done(closing(new FlotillaError("request_timeout", `the request body did not arrive within ${limits.body_timeout_ms} ms (limits.body_timeout_ms)`), true), undefined);
+    }, limits.body_timeout_ms);
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       const refused = size > limit ? tooLarge(limit, setting, false) : share && !(declared > 0) ? share.holdBytes(chunk.length) : undefined;
       if (!refused) return void chunks.push(chunk);
+      clearTimeout(late);
       payload.off("data", onData).off("end", onEnd);
       discardRest(payload, Math.max(0, size - limit));
       done(refused, undefined);
     };
     const onEnd = () => {
+      clearTimeout(late);
       const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       req.rawBody = raw;
       if (raw.length === 0) return done(null, undefined);
@@ -49,7 +56,10 @@ export function registerBodyParsing(app: FastifyInstance, limits: Readonly<Confi
       if (parsed instanceof FlotillaError) done(parsed, undefined);
       else done(null, parsed.value);
     };
-    payload.on("data", onData).on("end", onEnd).on("error", (err) => done(err, undefined));
+    payload.on("data", onData).on("end", onEnd).on("error", (err) => {
+      clearTimeout(late);
+      done(err, undefined);
+    });
   });
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { STATUS_CODES, type ServerOptions } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Config } from "../config/index.js";
-import { errorBody, FlotillaError, type ErrorCode } from "../kernel/index.js";
+import { errorBody, errorShapeOf, FlotillaError, type ErrorCode } from "../kernel/index.js";
 
 type Limits = Readonly<Config["limits"]>;
 
@@ -26,8 +26,8 @@ const CLIENT_ERRORS: Record<string, [ErrorCode, string]> = {
 
 /**
  * What Node refuses before any route sees the request (headers too large,
- * too slow, not HTTP) answered in Flotilla's error shape. No path was read,
- * so the shape is the Ollama one.
+ * too slow, not HTTP) answered in Flotilla's error shape: the shape of the
+ * path the request line named, when it got that far, else Ollama's.
  */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === "ECONNRESET" || socket.destroyed) return;
@@ -35,10 +35,20 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): 
     const [code, message] = CLIENT_ERRORS[err.code ?? ""] ?? ["invalid_request", "the request is not valid HTTP/1.1"];
     const failure = new FlotillaError(code, message);
     const requestId = `req_${randomUUID().replace(/-/g, "")}`;
-    const body = JSON.stringify(errorBody("ollama", failure, requestId));
+    const path = requestPath((err as { rawPacket?: Buffer }).rawPacket) ?? (socket as PendingSocket)._httpMessage?.req?.url;
+    const body = JSON.stringify(errorBody(path === undefined ? "ollama" : errorShapeOf(path), failure, requestId));
     socket.write(
       `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy();
+}
+
+/** A socket whose request Node had already handed on (its headers came whole) when the error came. */
+type PendingSocket = Duplex & { _httpMessage?: { req?: { url?: string } } };
+
+/** The path of the request line at the start of what the client sent, if it is there. */
+function requestPath(raw: Buffer | undefined): string | undefined {
+  if (!raw) return undefined;
+  return /^[A-Z]+ (\S+) HTTP\/1\.[01]\r?\n/.exec(raw.subarray(0, 8192).toString("latin1"))?.[1];
 }

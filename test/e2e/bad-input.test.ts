@@ -126,6 +126,45 @@ describe("bad input answers a 4xx in the surface's shape, and stores nothing", (
     assert.equal(text.status, 200);
   });
 
+  test("every number a request may carry has a finite maximum in the OpenAPI document, so none is stored as Infinity", async () => {
+    type Schema = { $ref?: string; type?: string | string[]; maximum?: number; enum?: unknown[]; const?: unknown } & Record<string, unknown>;
+    const doc = (await (await fetch(`${gw.url}/api/client/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: Schema }> }; parameters?: Array<{ in: string; name: string; schema: Schema }> }>>;
+      components?: { schemas?: Record<string, Schema> };
+    };
+    const unbounded: string[] = [];
+    const walk = (schema: Schema | undefined, where: string, seen: Set<string>): void => {
+      if (!schema || typeof schema !== "object") return;
+      if (schema.$ref) {
+        const name = schema.$ref.split("/").pop() as string;
+        if (!seen.has(name)) walk(doc.components?.schemas?.[name], where, new Set([...seen, name]));
+        return;
+      }
+      const types = [schema.type ?? []].flat();
+      if ((types.includes("number") || types.includes("integer")) && schema.maximum === undefined && schema.enum === undefined && schema.const === undefined) unbounded.push(where);
+      for (const [name, child] of Object.entries((schema.properties ?? {}) as Record<string, Schema>)) walk(child, `${where}.${name}`, seen);
+      for (const key of ["items", "additionalProperties"]) if (schema[key] && typeof schema[key] === "object") walk(schema[key] as Schema, `${where}[]`, seen);
+      for (const key of ["anyOf", "oneOf", "allOf"]) for (const child of (schema[key] ?? []) as Schema[]) walk(child, where, seen);
+    };
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        for (const content of Object.values(op.requestBody?.content ?? {})) walk(content.schema, `${method.toUpperCase()} ${path} body`, new Set());
+        for (const p of op.parameters ?? []) walk(p.schema, `${method.toUpperCase()} ${path} ${p.in} ${p.name}`, new Set());
+      }
+    }
+    assert.deepEqual(unbounded, []);
+  });
+
+  test("an error quotes at most a few hundred characters of what was sent (a megabyte model name is not sent back)", async () => {
+    const name = "m".repeat(1_000_000);
+    const openai = await openAIError(await send("POST", "/v1/chat/completions", JSON.stringify({ model: name, messages: [{ role: "user", content: "x" }] })), 404);
+    const ollama = await ollamaError(await send("POST", "/api/show", JSON.stringify({ model: name })), 404);
+    for (const message of [openai.message, ollama.error]) {
+      assert.ok(message.length <= 1100, `a message of ${message.length} characters`);
+      assert.match(message, /^model "m{100,}… \(\d+ characters cut\) …m+" is not/);
+    }
+  });
+
   test("a chat message with a role OpenAI does not know is a 400 naming messages[i].role", async () => {
     const res = await send("POST", "/v1/chat/completions", JSON.stringify({ model: "m", messages: [{ role: "user", content: "a" }, { role: "wizard", content: "b" }] }));
     const error = await openAIError(res, 400);

@@ -7,6 +7,7 @@ import { ADMIN_KEY, startFlotilla, type Flotilla } from "./harness.js";
 
 const KIB = 1024;
 const HEADERS_TIMEOUT_MS = 1000;
+const BODY_TIMEOUT_MS = 1500;
 
 /** A raw socket to the gateway, to send what no HTTP client would. */
 function rawSocket(url: string): Promise<Socket> {
@@ -39,6 +40,7 @@ describe("request limits: body size by route, header size, slow clients, silent 
         FLOTILLA_LIMITS__INFERENCE_BODY_BYTES: String(256 * KIB),
         FLOTILLA_LIMITS__HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
         FLOTILLA_LIMITS__STREAM_IDLE_TIMEOUT_MS: "500",
+        FLOTILLA_LIMITS__BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS),
       },
     });
   });
@@ -96,6 +98,34 @@ describe("request limits: body size by route, header size, slow clients, silent 
     const body = (await res.body.json()) as { code: string; request_id: string };
     assert.equal(body.code, "header_too_large");
     assert.equal(body.request_id, res.headers["x-request-id"]);
+  });
+
+  test("headers over the limit on /v1 are a 431 in OpenAI's shape", async () => {
+    const res = await request(`${gw.url}/v1/models`, { headers: { "x-padding": "p".repeat(20 * KIB) } });
+    assert.equal(res.statusCode, 431);
+    const body = (await res.body.json()) as { error: { code: string; type: string; request_id: string } };
+    assert.deepEqual([body.error.code, body.error.type], ["header_too_large", "invalid_request_error"]);
+    assert.equal(body.error.request_id, res.headers["x-request-id"]);
+  });
+
+  test("bodies trickled in a byte at a time are cut off after body_timeout_ms with a 408 in the surface's shape", async () => {
+    const trickled = async (path: string) => {
+      const socket = await rawSocket(gw.url);
+      const closed = untilClosed(socket);
+      const started = performance.now();
+      const body = chat("hello");
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+      let sent = 0;
+      const trickle = setInterval(() => socket.writable && sent < body.length - 1 && socket.write(body[sent++]), 100);
+      const { text, at } = await closed;
+      clearInterval(trickle);
+      assert.match(text, /^HTTP\/1\.1 408 /, path);
+      assert.ok(at - started < BODY_TIMEOUT_MS + 2500, `${path} closed after ${Math.round(at - started)} ms`);
+      return text.slice(text.indexOf("\r\n\r\n") + 4);
+    };
+    const [openai, ollama] = await Promise.all([trickled("/v1/chat/completions"), trickled("/api/chat")]);
+    assert.match(JSON.parse(openai).error.message, /did not arrive within 1500 ms \(limits\.body_timeout_ms\)/);
+    assert.equal(JSON.parse(ollama).code, "request_timeout");
   });
 
   test("a client trickling its headers is cut off after headers_timeout_ms with a 408", async () => {
