@@ -172,6 +172,8 @@ export const ConfigSchema = Type.Object(
           { additionalProperties: false, default: {} },
         ),
         oidc: Type.Optional(OidcSchema),
+        /** Origins besides the gateway's own whose pages may use a signed-in session over a WebSocket (e.g. https://dash.example.com). */
+        allowed_origins: Type.Array(Type.String({ pattern: "^https?://[^/]+$" }), { default: [] }),
         rate_limits: RateLimitsSchema,
       },
       { additionalProperties: false, default: {} },

@@ -83,7 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerModelRoutes(app, deps.fleet.fleet, deps.fleet.models);
   registerClusterRoutes(app, deps.fleet, () => deps.metrics.requestsProcessed(), deps.config.embedded.name);
   registerEventRoutes(app, deps.accounts.store, deps.fleet.fleet);
-  registerLiveRoutes(app, deps.live, deps.upgrades, (request, level) => authorizeUpgrade(request, level, deps.keyring, credentials));
+  registerLiveRoutes(app, deps.live, deps.upgrades, (request, level) => authorizeUpgrade(request, level, deps.keyring, credentials, deps.config.auth.allowed_origins));
   registerWorkerRoutes(app, deps.upgrades, deps.workers);
   registerMcpRelayRoutes(app, deps.upgrades, deps.relays);
   const toolAccess = new ToolAccess(deps.config.mcp.tool_sets, deps.accounts.store.mcpKeyAccess, app.log);

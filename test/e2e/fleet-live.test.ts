@@ -122,6 +122,21 @@ describe("live state: snapshot, server-sent events and /ws (seeds 000 and 003)",
     byQuery.ws.close();
   });
 
+  test("/ws takes a signed-in session's cookie only from the gateway's own pages, not from another site's", async () => {
+    const setup = await fetch(`${gw.url}/api/auth/setup`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "root", password: "correct horse battery" }) });
+    const cookie = (setup.headers.get("set-cookie") ?? "").split(";")[0];
+    assert.match(cookie, /=/);
+    const own = await socket({ cookie, origin: gw.url });
+    await waitFor("snapshot by session", () => own.messages[0]?.type === "snapshot");
+    own.ws.close();
+    await assert.rejects(socket({ cookie, origin: "https://evil.example" }), (err: Error & { status?: number }) => err.status === 403);
+    await assert.rejects(socket({ cookie, origin: "null" }), (err: Error & { status?: number }) => err.status === 403);
+    // A key is no ambient credential: a page that has one may use it from anywhere.
+    const keyed = await socket({ authorization: `Bearer ${ADMIN_KEY}`, origin: "https://evil.example" });
+    await waitFor("snapshot by key", () => keyed.messages[0]?.type === "snapshot");
+    keyed.ws.close();
+  });
+
   test("/state is a page anyone can load; it asks for a key before it shows anything", async () => {
     const res = await fetch(`${gw.url}/state`);
     assert.equal(res.status, 200);
