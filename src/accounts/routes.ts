@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { keyRecord, newKeyRow } from "./admin-key.js";
@@ -68,20 +69,21 @@ export function registerAccountRoutes(app: FastifyInstance, accounts: Accounts):
     { schema: { summary: "Log in; sets the session cookie", tags, body: LoginBody, response: { 200: Type.Object({ user: UserView }) } }, config: { auth: "public" } },
     async function login(req, reply) {
       const { username, password } = req.body as Static<typeof LoginBody>;
-      const keys = [`user:${username.toLowerCase()}`, `ip:${req.ip}`];
-      const wait = throttle.waitMs(keys);
-      if (wait > 0) {
-        const seconds = Math.ceil(wait / 1000);
-        throw new FlotillaError("rate_limited", `too many failed logins: try again in ${seconds} s`, { headers: { "retry-after": String(seconds) } });
+      const name = username.toLowerCase();
+      const { refuseMs, delayMs } = throttle.check(name, req.ip);
+      if (refuseMs > 0) {
+        const seconds = Math.ceil(refuseMs / 1000);
+        throw new FlotillaError("rate_limited", `too many failed logins from this address: try again in ${seconds} s`, { headers: { "retry-after": String(seconds) } });
       }
+      if (delayMs > 0) await sleep(delayMs);
       const user = await store.users.findByUsername(username);
       // A missing user costs a hash too, so timing does not tell which usernames exist.
       const ok = user?.password_hash ? await verifyPassword(password, user.password_hash) : await hashPassword(password).then(() => false);
       if (!user || !ok) {
-        throttle.failed(keys);
+        throttle.failed(name, req.ip);
         throw new FlotillaError("invalid_credentials", "wrong username or password");
       }
-      throttle.succeeded(keys);
+      throttle.succeeded(name, req.ip);
       return { user: await signIn(req, reply, user) };
     },
   );

@@ -106,11 +106,11 @@ describe("accounts: setup, login sessions, users and their keys (seed 004)", () 
     assert.equal((await call(`/api/users/${me.user.id}`, { method: "PUT", body: JSON.stringify({ role: "user" }) }, { cookie: adminCookie })).status, 409);
   });
 
-  test("wrong passwords are refused alike for unknown names, and repeated failures are slowed with 429", async () => {
+  test("wrong passwords are refused alike for unknown names, and an address that keeps failing for a name must wait (429)", async () => {
     const unknown = await fetch(gw.url + "/api/auth/login", json({ username: "nobody", password: "whatever" }));
     assert.equal(unknown.status, 401);
     assert.equal(((await unknown.json()) as { error: string }).error, "wrong username or password");
-    // Five failures are free (per name and per address: the unknown name above counts for the address).
+    // Five failures of this address at this name are free, and the sixth is answered; then it waits.
     let refused = 0;
     let blocked: Response | undefined;
     for (let i = 0; i < 10 && !blocked; i++) {
@@ -118,27 +118,45 @@ describe("accounts: setup, login sessions, users and their keys (seed 004)", () 
       if (res.status === 429) blocked = res;
       else if (res.status === 401) refused++;
     }
-    assert.equal(refused, 5);
+    assert.equal(refused, 6);
     assert.ok(blocked, "a 429 came");
     const right = await fetch(gw.url + "/api/auth/login", json({ username: "root", password: "correct horse battery" }));
-    assert.equal(right.status, 429, "even the right password waits");
+    assert.equal(right.status, 429, "the guessing address waits even with the right password");
     assert.ok(Number(blocked.headers.get("retry-after")) >= 1);
-    assert.match(((await blocked.json()) as { error: string }).error, /too many failed logins/);
+    assert.match(((await blocked.json()) as { error: string }).error, /too many failed logins from this address/);
   });
 });
 
 describe("behind a trusted reverse proxy (trust_proxy)", () => {
   before(async () => {
     gw = await startFlotilla({ env: { FLOTILLA_TRUST_PROXY: "127.0.0.1" } });
+    const setup = await fetch(gw.url + "/api/auth/setup", json({ username: "root", password: "correct horse battery" }));
+    assert.equal(setup.status, 201);
   });
   after(() => gw.stop());
 
-  test("failed logins are counted by the client address the proxy names, not by the proxy's", async () => {
-    const login = (username: string, from: string) =>
-      fetch(gw.url + "/api/auth/login", { ...json({ username, password: "wrong guess" }), headers: { "content-type": "application/json", "x-forwarded-for": from } });
+  const login = (username: string, password: string, from: string) =>
+    fetch(gw.url + "/api/auth/login", { ...json({ username, password }), headers: { "content-type": "application/json", "x-forwarded-for": from } });
+
+  test("failed logins are counted by the client address the proxy names: one spraying names waits after twenty", async () => {
     const fromA = [];
-    for (let i = 0; i < 7; i++) fromA.push((await login(`name-${i}`, "203.0.113.7")).status);
-    assert.deepEqual(fromA, [401, 401, 401, 401, 401, 401, 429], "a name each, all from one address: past its free failures, the address is slowed");
-    assert.equal((await login("fresh-name", "198.51.100.9")).status, 401, "another client behind the same proxy is not");
+    for (let i = 0; i < 22; i++) fromA.push((await login(`name-${i}`, "wrong guess", "203.0.113.7")).status);
+    assert.deepEqual(fromA, [...Array(21).fill(401), 429], "a name each, all from one address: past its free failures, the address waits");
+    assert.equal((await login("fresh-name", "wrong guess", "198.51.100.9")).status, 401, "another client behind the same proxy does not");
+  });
+
+  test("guessing a user's password from many addresses slows their login but never locks them out", async () => {
+    const guesser = [];
+    for (let i = 0; i < 7; i++) guesser.push((await login("root", `guess ${i}`, "203.0.113.50")).status);
+    assert.deepEqual(guesser, [...Array(6).fill(401), 429], "the address that keeps guessing waits");
+    for (const from of ["192.0.2.10", "192.0.2.11"]) assert.equal((await login("root", "another guess", from)).status, 401, "others are answered, slowed");
+    const started = performance.now();
+    const owner = await login("root", "correct horse battery", "198.51.100.20");
+    const took = performance.now() - started;
+    assert.equal(owner.status, 200, "the owner, from their own address, gets in");
+    assert.ok(took >= 1000, `and was slowed first (${Math.round(took)} ms)`);
+    const again = performance.now();
+    assert.equal((await login("root", "correct horse battery", "198.51.100.20")).status, 200);
+    assert.ok(performance.now() - again < 1000, "a login that succeeded ends the slowing");
   });
 });
