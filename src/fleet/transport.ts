@@ -59,17 +59,25 @@ export function isConnectFailure(err: unknown): boolean {
   return CONNECT_FAILURES.has(code) || CONNECT_FAILURES.has(cause?.code ?? "");
 }
 
+/**
+ * A server reached over HTTP, at an origin or under a base path (behind a reverse
+ * proxy): connections are pooled per origin and every path is prefixed with the base.
+ */
 export class HttpTransport implements Transport {
   readonly via = "http";
   private readonly pool: Pool;
+  private readonly basePath: string;
 
+  /** Throws on an address that is not an http(s) URL; nothing is opened then. */
   constructor(url: string) {
-    this.pool = new Pool(url, { connections: 128, pipelining: 1, keepAliveTimeout: 30_000 });
+    const parsed = new URL(url);
+    this.basePath = parsed.pathname.replace(/\/+$/, "");
+    this.pool = new Pool(parsed.origin, { connections: 128, pipelining: 1, keepAliveTimeout: 30_000 });
   }
 
   request(request: UpstreamRequest): Promise<UpstreamResponse> {
     return this.pool.request({
-      path: request.path,
+      path: this.basePath + request.path,
       method: request.method,
       headers: request.headers,
       body: request.body as Dispatcher.DispatchOptions["body"],
@@ -82,6 +90,23 @@ export class HttpTransport implements Transport {
   close(): Promise<void> {
     return this.pool.destroy();
   }
+}
+
+/**
+ * The transport of a stored server that cannot be used (an address no pool can be
+ * made for): every request fails with why, so the server is listed down with its
+ * error until it is changed or removed, and is never routed to.
+ */
+export class UnusableTransport implements Transport {
+  readonly via = "http";
+
+  constructor(readonly problem: string) {}
+
+  request(): Promise<UpstreamResponse> {
+    return Promise.reject(new Error(this.problem));
+  }
+
+  async close(): Promise<void> {}
 }
 
 /** undici's reading methods, for bodies that do not come from undici. */

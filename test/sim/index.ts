@@ -11,10 +11,10 @@ import { isObject, sendBody, sendJson, TEXT_TYPE, type Exchange, type Json } fro
 export type { FailOptions, RecordedRequest, ScriptedToolCall, SimOptions } from "./options.js";
 
 export interface SimServer {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT, followed by the base path when there is one */
   readonly url: string;
   readonly port: number;
-  /** Every request received, in order. */
+  /** Every request received, in order, with its path as received (base path included). */
   readonly requests: RecordedRequest[];
   /** Failure injection for the next `times` (default: all following) requests matching `path` (or any path). */
   fail(opts: FailOptions): void;
@@ -45,6 +45,12 @@ function parseBody(raw: Buffer, path: string): { recorded: unknown; body: Json; 
   }
 }
 
+/** The API path of a request under the base path, or undefined for one outside it. */
+function apiPath(received: string, basePath: string | undefined): string | undefined {
+  if (!basePath) return received;
+  return received.startsWith(`${basePath}/`) ? received.slice(basePath.length) : undefined;
+}
+
 /** The answer a failure injection gives, in the wire shape of the server's kind unless the test gave a body. */
 function sendFailure(x: Exchange, kind: SimOptions["kind"], status: number, body: unknown): void {
   if (typeof body === "string") return sendBody(x, status, TEXT_TYPE, body);
@@ -70,9 +76,11 @@ export async function startSim(options: SimOptions): Promise<SimServer> {
 
   function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer, startedAt: number, outcome: { dropped: boolean }): void {
     const method = req.method ?? "GET";
-    const path = (req.url ?? "/").split("?")[0];
-    const { recorded, body, problem } = parseBody(raw, path);
-    if (record) requests.push({ method, path, headers: req.headers, body: recorded });
+    const received = (req.url ?? "/").split("?")[0];
+    const path = apiPath(received, options.basePath);
+    const { recorded, body, problem } = parseBody(raw, path ?? received);
+    if (record) requests.push({ method, path: received, headers: req.headers, body: recorded });
+    if (path === undefined) return void res.writeHead(404, { "content-type": TEXT_TYPE }).end("404 page not found");
     const rule = failures.take(path);
     const x: Exchange = {
       res,
@@ -122,7 +130,7 @@ export async function startSim(options: SimOptions): Promise<SimServer> {
   const port = (server.address() as AddressInfo).port;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}${options.basePath ?? ""}`,
     port,
     requests,
     fail: (opts) => failures.add(opts),

@@ -17,6 +17,11 @@ export interface SimOptions {
   version?: string;
   /** When set, the non-streamed answer is padded to about this many bytes. */
   answerBytes?: number;
+  /**
+   * Serve the API under this path, as a server behind a reverse proxy does
+   * (`/ollama/api/chat`); anything outside it is a 404. `url` then ends with it.
+   */
+  basePath?: string;
   /** Port to listen on; default 0, any free port. */
   port?: number;
   /** Keep every request in `requests`; default true. The benchmark's long runs turn it off. */

@@ -159,3 +159,15 @@ test("the CLI prints its address as one JSON line and stops on SIGTERM", async (
   const [code] = (await once(proc, "exit")) as [number | null];
   assert.equal(code, 0);
 });
+
+test("under a base path the sim answers only there, as a server behind a reverse proxy, and its url ends with the path", async (t) => {
+  const server = await sim(t, { kind: "openai", basePath: "/gpu/vllm" });
+  assert.equal(server.url, `http://127.0.0.1:${server.port}/gpu/vllm`);
+  const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "x" });
+  assert.equal((await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "hi" }] })).object, "chat.completion");
+  assert.equal((await fetch(`http://127.0.0.1:${server.port}/v1/models`)).status, 404);
+  assert.deepEqual(
+    server.requests.map((r) => r.path),
+    ["/gpu/vllm/v1/chat/completions", "/v1/models"],
+  );
+});
