@@ -45,6 +45,26 @@ test("servers from the file keep their names; --server flags get host:port names
   ]);
 });
 
+test("a server may sit under a base path, from the file, a --server flag or FLOTILLA_SERVERS; trailing slashes are dropped", () => {
+  const file = yamlFile("servers:\n  - name: gpu1\n    url: http://proxy:8080/ollama/\n    kind: ollama\n");
+  assert.deepEqual(loadConfig({ config: file }, {}).servers, [{ name: "gpu1", url: "http://proxy:8080/ollama", kind: "ollama" }]);
+  assert.deepEqual(loadConfig({ server: ["http://proxy:8080/vllm/,openai"] }, {}).servers, [{ name: "proxy:8080", url: "http://proxy:8080/vllm", kind: "openai" }]);
+  assert.deepEqual(loadConfig({}, { FLOTILLA_SERVERS: "https://gw.example/llama" }).servers, [{ name: "gw.example:443", url: "https://gw.example/llama" }]);
+});
+
+test("a server address with credentials, a query, a fragment or a trailing /v1 is refused, saying what to give instead", () => {
+  const refused: Array<[string, RegExp]> = [
+    ["http://u:p@gpu:8000", /carries credentials: give the server's key as api_key/],
+    ["http://gpu:8000/?token=x", /has a query or fragment/],
+    ["http://gpu:8000/x#top", /has a query or fragment/],
+    ["http://gpu:8000/v1", /ends in \/v1: give the address without it \(http:\/\/gpu:8000\)/],
+    ["http://proxy/vllm/v1/", /ends in \/v1: give the address without it \(http:\/\/proxy\/vllm\)/],
+  ];
+  for (const [url, message] of refused) {
+    assert.throws(() => loadConfig({ server: [url] }, {}), (err: ConfigError) => err.problems.length === 1 && /^servers\[0\]\.url: /.test(err.problems[0]) && message.test(err.problems[0]), url);
+  }
+});
+
 test("every bad key is named at once", () => {
   const file = yamlFile("port: lots\nservers:\n  - url: ftp://x\n  - name: a\n    url: http://a:1\n    colour: red\nauth:\n  proxy: maybe\n");
   assert.throws(

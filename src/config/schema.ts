@@ -8,7 +8,7 @@ export type ServerKind = Static<typeof ServerKind>;
 export const ServerSpecSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:@-]+$" }),
-    url: Type.String({ pattern: "^https?://", maxLength: 2048 }),
+    url: Type.String({ pattern: "^https?://", maxLength: 2048, description: "The server's address: an http(s) origin with an optional base path, e.g. http://10.0.0.5:11434 or http://proxy:8080/ollama" }),
     kind: Type.Optional(ServerKind),
     /** Sent upstream as a bearer: printable characters only. */
     api_key: Type.Optional(Type.String({ maxLength: 4096, pattern: "^[^\\x00-\\x1f\\x7f]*$" })),
@@ -23,8 +23,12 @@ export const ServerSpecSchema = Type.Object(
 export type ServerSpecInput = Static<typeof ServerSpecSchema>;
 
 /**
- * What is wrong with a server's address, if anything: it must be an http(s)
- * origin (requests to it are pooled per origin), such as http://10.0.0.5:11434.
+ * What is wrong with a server's address, if anything. It is an http(s) origin,
+ * optionally with a base path (a server behind a reverse proxy, such as
+ * http://gpu:8080/ollama), which the API's own paths (/api/chat, /v1/models) follow.
+ * A base ending in /v1 is refused rather than read as the base before it: the
+ * gateway adds /v1 itself, and an address that silently means something other than
+ * it says would show one thing in the server list and call another.
  */
 export function serverUrlProblem(url: string): string | undefined {
   let parsed: URL;
@@ -35,7 +39,11 @@ export function serverUrlProblem(url: string): string | undefined {
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return `"${url}" is not an http or https URL`;
   if (parsed.username || parsed.password) return `"${url}" carries credentials: give the server's key as api_key`;
-  if (parsed.pathname !== "/" || parsed.search || parsed.hash) return `"${url}" has a path, query or fragment: give the server's origin only (scheme, host and port)`;
+  if (parsed.search || parsed.hash) return `"${url}" has a query or fragment: give the server's base address only`;
+  const base = parsed.pathname.replace(/\/+$/, "");
+  if (base.endsWith("/v1")) {
+    return `"${url}" ends in /v1: give the address without it (${parsed.origin}${base.slice(0, -"/v1".length)}); the gateway adds /v1/... and /api/... itself`;
+  }
   return undefined;
 }
 
