@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { ServerNode, type ServerSpec } from "./node.js";
+import { UnusableTransport } from "./transport.js";
 
 export interface FleetEvents {
   /** A node was added, changed, removed, went up or down, or its models changed. */
@@ -23,15 +24,26 @@ export class Fleet extends EventEmitter<FleetEvents> {
 
   /** Adds a node or updates its spec; a changed URL starts a fresh node (new pool, unknown state). */
   upsert(spec: ServerSpec): ServerNode {
+    return this.put(this.prepare(spec), spec);
+  }
+
+  /**
+   * The node a spec needs, not yet in the fleet: the one there when its URL is unchanged
+   * (its pool and what is known of it kept), else a new one. Throws, changing nothing,
+   * when no pool can be made for the URL.
+   */
+  prepare(spec: ServerSpec): ServerNode {
     const existing = this.nodes.get(spec.name);
-    if (existing && existing.spec.url === spec.url) {
-      existing.spec = spec;
-      if (spec.kind) existing.kind = spec.kind;
-      this.emit("change", existing);
-      return existing;
-    }
-    const node = new ServerNode(spec);
-    this.attach(node);
+    if (existing && existing.spec.url === spec.url && !(existing.transport instanceof UnusableTransport)) return existing;
+    return new ServerNode(spec);
+  }
+
+  /** Puts a node from `prepare` in the fleet under `spec`: no I/O, nothing that fails. */
+  put(node: ServerNode, spec: ServerSpec): ServerNode {
+    node.spec = spec;
+    if (spec.kind) node.kind = spec.kind;
+    if (this.nodes.get(spec.name) === node) this.emit("change", node);
+    else this.attach(node);
     return node;
   }
 

@@ -3,11 +3,12 @@ import { FlotillaError, isSealed, type Sealer } from "../kernel/index.js";
 import type { Store } from "../store/index.js";
 import { Admission } from "./admission.js";
 import { Fleet } from "./fleet.js";
-import type { ServerNode, ServerSpec } from "./node.js";
+import { ServerNode, type ServerSpec } from "./node.js";
 import { InFlightRequests } from "./in-flight.js";
 import { ModelManager } from "./model-manager.js";
 import { Transfers, type NodeCall, type StatusError } from "./transfers.js";
 import { Poller } from "./poller.js";
+import { UnusableTransport } from "./transport.js";
 import { Router, type FallbackPolicy, type RoutingMode } from "./router.js";
 
 const MODE = "routing_mode";
@@ -82,13 +83,7 @@ export class FleetService {
       spec.drained = Boolean(stored.get(spec.name)?.drained);
       await this.store.servers.upsert(toRow(spec, this.apiKeys));
     }
-    for (const row of await this.store.servers.list()) {
-      try {
-        this.fleet.upsert(fromRow(row, this.apiKeys));
-      } catch (err) {
-        this.log.warn(`server ${row.name} is skipped: ${(err as Error).message}; start with the secret_key it was sealed under, or add the server again with its api_key (POST /admin/servers)`);
-      }
-    }
+    for (const row of await this.store.servers.list()) this.addStored(row);
     await this.loadSettings();
     await this.models.load();
     // Another replica may change the mode or fallback: read them again as often as servers are polled.
@@ -101,13 +96,44 @@ export class FleetService {
     }
   }
 
+  /**
+   * A stored server that cannot be used (an address an older version let in, a row
+   * edited by hand) is skipped with a warning, never fatal to the start: it is listed
+   * down with why, so that the admin API can still change or remove it.
+   */
+  private addStored(row: ServerRow): void {
+    let spec: ServerSpec | undefined;
+    try {
+      spec = fromRow(row, this.apiKeys);
+      const problem = serverUrlProblem(spec.url);
+      if (problem) throw new Error(problem);
+      this.fleet.upsert(spec);
+    } catch (err) {
+      const why = (err as Error).message;
+      this.log.warn(`server ${row.name} (${row.url}) cannot be used and is skipped: ${why}; change it with PUT /admin/servers/${row.name} or remove it with DELETE`);
+      // A row that could not be read at all is listed without its api_key.
+      this.fleet.attach(new ServerNode(spec ?? fromRow({ ...row, api_key: null }, this.apiKeys), new UnusableTransport(`cannot be used: ${why}`)));
+    }
+  }
+
+  /**
+   * Adds or changes a server as one unit: whatever can fail (the address, making its
+   * pool, writing the row) happens before the fleet changes, and a failed write closes
+   * the pool made for it, so neither a row nor a node is left behind.
+   */
   async upsertServer(input: ServerSpecInput, source: StoredSource = "api"): Promise<ServerNode> {
     checkServerUrls(input);
     const existing = this.fleet.get(input.name);
     const spec = toSpec(input, source);
     spec.drained = existing?.spec.drained ?? false;
-    await this.store.servers.upsert(toRow(spec, this.apiKeys));
-    const node = this.fleet.upsert(spec);
+    const node = this.prepareNode(spec);
+    try {
+      await this.store.servers.upsert(toRow(spec, this.apiKeys));
+    } catch (err) {
+      if (node !== existing) await node.close();
+      throw err;
+    }
+    this.fleet.put(node, spec);
     await this.poller.poll(node);
     return node;
   }
@@ -116,6 +142,14 @@ export class FleetService {
   private async sealPlainApiKeys(): Promise<void> {
     for (const row of await this.store.servers.list()) {
       if (row.api_key !== null && !isSealed(row.api_key)) await this.store.servers.replaceApiKey(row.name, row.api_key, this.apiKeys.seal(row.api_key));
+    }
+  }
+
+  private prepareNode(spec: ServerSpec): ServerNode {
+    try {
+      return this.fleet.prepare(spec);
+    } catch (err) {
+      throw new FlotillaError("invalid_request", `url: "${spec.url}" cannot be used: ${(err as Error).message}`, { param: "url" });
     }
   }
 
@@ -128,7 +162,7 @@ export class FleetService {
     const node = this.fleet.get(name);
     if (!node) return undefined;
     await this.store.servers.setDrained(name, drained);
-    this.fleet.upsert({ ...node.spec, drained });
+    this.fleet.put(node, { ...node.spec, drained });
     return node;
   }
 
