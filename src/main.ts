@@ -7,6 +7,7 @@ runCli(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     process.stderr.write(`flotilla: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    // A failed command closes what it opened, but a pool or timer it missed must not keep the process alive.
+    process.exit(1);
   },
 );

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type ConfigFlags } from "../config/index.js";
-import { startGateway } from "../server/gateway.js";
+import { startGateway, type Gateway } from "../server/gateway.js";
 
 const OPTIONS = {
   config: { type: "string" },
@@ -34,7 +34,15 @@ export async function serve(argv: string[]): Promise<number | void> {
     }
     throw err;
   }
-  const gateway = await startGateway(config);
+  // Heard from the start on: a stop asked for while starting is not lost.
+  const stopSignal = new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+  const starting = startGateway(config);
+  const first = await Promise.race([starting, stopSignal]);
+  if (typeof first === "string") return stopWhileStarting(first, starting, config.shutdown_timeout_ms);
+  const gateway = first;
   const out = process.stdout;
   if (gateway.generatedAdminKey) {
     out.write(
@@ -54,18 +62,25 @@ export async function serve(argv: string[]): Promise<number | void> {
   // Last, so a script that waits for this line has everything above it.
   out.write(`flotilla listening on ${gateway.url}\n`);
 
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      out.write(`${signal}: finishing in-flight requests, then stopping\n`);
-      gateway.close().then(resolve, (err: unknown) => {
-        process.stderr.write(`flotilla: error while stopping: ${(err as Error).message}\n`);
-        resolve();
-      });
-    };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
+  const signal = await stopSignal;
+  out.write(`${signal}: finishing in-flight requests, then stopping\n`);
+  await gateway.close().catch((err: unknown) => process.stderr.write(`flotilla: error while stopping: ${(err as Error).message}\n`));
+}
+
+/**
+ * A start cannot be cut part-way: it runs to its end, then what it opened is closed.
+ * One that does not end within the shutdown timeout fails, and the process exits.
+ */
+async function stopWhileStarting(signal: string, starting: Promise<Gateway>, timeoutMs: number): Promise<void> {
+  process.stdout.write(`${signal} while starting: stopping once the start ends\n`);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${signal} while starting, and the start did not end within ${timeoutMs} ms`)), timeoutMs);
   });
+  try {
+    const gateway = await Promise.race([starting, deadline]);
+    await gateway.close();
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../config/index.js";
-import { FlotillaError } from "../kernel/index.js";
+import { FlotillaError, Sealer } from "../kernel/index.js";
 import type { ServerInput, Store } from "../store/index.js";
 import { forEachBackend } from "../store/test-backends.js";
 import { FleetService } from "./service.js";
@@ -12,7 +12,7 @@ const unused = async (): Promise<never> => {
 
 function fleetService(store: Store, warnings: string[] = []): FleetService {
   const config = loadConfig({}, { FLOTILLA_POLL__TIMEOUT_MS: "200" });
-  return new FleetService(config, store, { info: () => undefined, warn: (m) => warnings.push(m) }, { call: unused, statusError: unused });
+  return new FleetService(config, store, { info: () => undefined, warn: (m) => warnings.push(m) }, { call: unused, statusError: unused }, new Sealer("a secret these tests seal api_keys under", "server api_key"));
 }
 
 const row = (name: string, url: string): ServerInput => ({ name, url, kind: "openai", api_key: null, max_concurrency: null, vram_bytes: null, node_exporter_url: null, drained: false, source: "api" });

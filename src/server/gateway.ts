@@ -40,11 +40,26 @@ const KEY_TOUCH_INTERVAL_MS = 10_000;
 const SEALING_KEY = "sealing_key";
 const SESSION_SWEEP_INTERVAL_MS = 3_600_000;
 
-/** Opens the store, brings up the fleet and starts listening. */
+/**
+ * Opens the store, brings up the fleet and starts listening. A start that fails
+ * part-way closes what it had opened (for up to shutdown_timeout_ms), then throws.
+ */
 export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
+  const opened = new OpenedOnStart();
+  try {
+    return await openGateway(config, opened);
+  } catch (err) {
+    await opened.closeWithin(config.shutdown_timeout_ms);
+    throw err;
+  }
+}
+
+async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Promise<Gateway> {
   const storeOptions = { dataDir: config.data_dir, databaseUrl: config.database_url };
   const store = await openStore(storeOptions);
+  opened.add(() => store.close());
   const auditSink = openAuditSink(store, storeOptions);
+  opened.add(() => auditSink.close());
   const { generated } = await ensureAdminKey(store, config.admin_key);
   const keyring = new Keyring(
     async (hash) => {
@@ -64,6 +79,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
   // The logger is Fastify's, made with the app below; these run only once it exists.
   const log = { info: (m: string) => app.log.info(m), warn: (m: string) => app.log.warn(m) };
   const fleet = new FleetService(config, store, log, { call: (node, call) => callUpstream(node, call), statusError: upstreamStatusError }, new Sealer(sealingSecret, "server api_key"));
+  opened.add(() => fleet.close());
   const metrics = new Metrics({
     serverUp: () => fleet.fleet.all().map((n) => [n.name, n.up ? 1 : 0, n.inFlight]),
     queued: () => fleet.admission.waiting,
@@ -73,6 +89,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     batchSize: config.audit.batch_size,
     onError: (err) => app.log.error({ err }, "audit flush failed"),
   });
+  opened.add(() => audit.close());
   const upgrades = new UpgradeRoutes();
   const workers = new WorkerHub(
     fleet.fleet,
@@ -86,6 +103,7 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     },
     log,
   );
+  opened.add(() => workers.close());
   const relays = new RelayHub(
     {
       clientKey: config.client_key,
@@ -99,15 +117,20 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     },
     log,
   );
+  opened.add(() => relays.close());
   const tools = new ToolCatalog(relays, { servers: config.mcp.servers, settings: store.mcpTools, relayTokens: config.mcp.relay_tokens, log });
+  opened.add(() => tools.close());
   const accounts = await Accounts.open(store, keyring, config, log);
+  opened.add(() => accounts.close());
   const events = new FleetEvents(fleet.fleet, store, {
     systemSampleMs: config.events.system_sample_ms,
     retentionMs: config.events.retention_days * 86_400_000,
     onError: (err) => app.log.error({ err }, "fleet events could not be written"),
   });
+  opened.add(() => events.close());
   const live = new LiveState(fleet, events);
   const taskBackend = openTaskBackend(config, store, log);
+  opened.add(() => taskBackend.close());
   const queues = new Queues(taskBackend.tasks, new QueueConfigs(config.queues, config.queues_dir ?? join(config.data_dir, "queues")), {
     replicaId: `gw_${randomBytes(6).toString("hex")}`,
     maxRunning: config.task_runner.max_running,
@@ -115,8 +138,10 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     leaseGraceMs: config.task_runner.lease_grace_ms,
     log,
   });
+  opened.add(() => queues.close());
   // Every fetch of a URL a user gave goes through it; webhooks.allow_private is outbound.allow_private's older name.
   const outbound = new OutboundGuard({ allowPrivate: config.outbound.allow_private || config.webhooks.allow_private, allow: config.outbound.allow });
+  opened.add(() => outbound.close());
   const webhooks = new WebhookDispatcher(store, {
     outbound,
     maxAttempts: config.webhooks.max_attempts,
@@ -126,30 +151,27 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
     log,
     signingSecrets,
   });
+  opened.add(() => webhooks.close());
   sendTaskEvents(queues, store, webhooks, log);
   const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound });
+  opened.add(() => app.close());
   app.server.on("upgrade", upgrades.listener);
+  opened.add(() => upgrades.close());
 
   await fleet.start();
   events.start();
   await sealPlainSigningSecrets(store, signingSecrets);
   webhooks.start();
-  let embedded: Awaited<ReturnType<typeof startEmbeddedNode>>;
-  try {
-    embedded = await startEmbeddedNode(config, fleet.fleet, log);
-    // The queue's runner calls the gateway's own routes in process, with a key that exists only in memory.
-    const runnerKey = generateKey();
-    keyring.addInternal({ id: TASK_RUNNER_KEY_ID, hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
-    await warnOfTasksLeftInDatabase(taskBackend.backend, store, log);
-    await queues.start(inferenceRunner(app, runnerKey, (id) => fleet.requests.stop(id)));
-  } catch (err) {
-    await Promise.all([fleet.close(), events.close(), audit.close(), auditSink.close(), accounts.close(), taskBackend.close()]);
-    await store.close();
-    throw err;
-  }
+  const embedded = await startEmbeddedNode(config, fleet.fleet, log);
+  // The queue's runner calls the gateway's own routes in process, with a key that exists only in memory.
+  const runnerKey = generateKey();
+  keyring.addInternal({ id: TASK_RUNNER_KEY_ID, hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
+  await warnOfTasksLeftInDatabase(taskBackend.backend, store, log);
+  await queues.start(inferenceRunner(app, runnerKey, (id) => fleet.requests.stop(id)));
   sendWebhooks(queues, outbound, log);
   await app.listen({ port: config.port, host: config.host });
   const extra: Server[] = [];
+  opened.add(() => extra.forEach((server) => server.close()));
   if (config.ollama_port !== undefined) {
     const ollamaPort = await listenWith(config.ollama_port, config.host, config.limits, (req, res) => app.server.emit("request", req, res));
     ollamaPort.on("upgrade", upgrades.listener);
@@ -199,6 +221,25 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
       await store.close();
     },
   };
+}
+
+/** What a start has opened so far, to close (last opened first) if it fails part-way. */
+class OpenedOnStart {
+  private readonly closers: Array<() => unknown> = [];
+
+  add(close: () => unknown): void {
+    this.closers.push(close);
+  }
+
+  /** Each close that fails is passed over; after `ms` the rest is left to the process's exit. */
+  async closeWithin(ms: number): Promise<void> {
+    const all = (async () => {
+      for (const close of this.closers.reverse()) await Promise.resolve().then(close).catch(() => undefined);
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms).unref()))]);
+    clearTimeout(timer);
+  }
 }
 
 /** Stops accepting, lets in-flight answers finish for up to `ms`, then cuts what is left. */

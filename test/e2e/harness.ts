@@ -52,7 +52,11 @@ export async function startFlotilla(options: StartOptions = {}): Promise<Flotill
   proc.stdout?.on("data", (d: Buffer) => (output += d.toString()));
   proc.stderr?.on("data", (d: Buffer) => (output += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`flotilla did not start in time:\n${output}`)), 20_000);
+    // A process that hangs in its start is killed, so that it does not keep the test run alive.
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`flotilla did not start in time:\n${output}`));
+    }, 20_000);
     const check = () => {
       const match = /flotilla listening on (http:\/\/\S+)/.exec(output);
       if (match) {
