@@ -68,7 +68,7 @@ forEachBackend("an api_key stored as plain text before sealing is sealed at the 
   assert.ok(sentBearer());
 });
 
-forEachBackend("a server whose api_key does not open under this secret_key is skipped with a warning; the others start", async (store) => {
+forEachBackend("a server whose api_key does not open under this secret_key is listed down with why and a warning, never used; the others start", async (store) => {
   const first = await startFleet(store);
   await first.fleet.upsertServer({ name: "keyed", url: sim.url, kind: "openai", api_key: API_KEY });
   await first.fleet.upsertServer({ name: "open", url: sim.url, kind: "openai" });
@@ -77,9 +77,12 @@ forEachBackend("a server whose api_key does not open under this secret_key is sk
 
   const { fleet, warnings } = await startFleet(store, "another-secret-key-that-is-32-characters-long");
   await fleet.close();
-  assert.equal(fleet.fleet.get("keyed"), undefined);
+  const keyed = fleet.fleet.get("keyed");
+  assert.equal(keyed?.up, false);
+  assert.match(keyed?.lastError ?? "", /^cannot be used: the stored server api_key cannot be opened/);
+  assert.equal(keyed?.spec.api_key, undefined, "listed without a key");
   assert.ok(fleet.fleet.get("open"));
-  const warning = warnings.find((w) => w.startsWith("server keyed is skipped"));
+  const warning = warnings.find((w) => w.startsWith("server keyed ("));
   assert.match(warning ?? "", /cannot be opened: it was sealed under another secret_key/);
   assert.ok(warnings.every((w) => !w.includes(API_KEY) && !w.includes(sealed)), "neither the key nor its sealed form is logged");
   assert.equal(await storedApiKey(store, "keyed"), sealed, "the row is left as it was, for a start with the right key");

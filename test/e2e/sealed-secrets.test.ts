@@ -81,12 +81,14 @@ describe("secrets the gateway must use again are sealed at rest (secret_key)", (
     }
   });
 
-  test("restarted with another secret_key, the gateway starts, and the server whose key does not open is skipped with a logged error", async () => {
+  test("restarted with another secret_key, the gateway starts, and the server whose key does not open is listed down with why and a logged error", async () => {
     const gw = await startFlotilla({ dataDir, env: { FLOTILLA_SECRET_KEY: "another-secret-key-that-is-32-characters-long" } });
     try {
-      const { servers } = (await (await gw.admin("/admin/servers")).json()) as { servers: Array<{ name: string }> };
-      assert.ok(!servers.some((s) => s.name === "keyed"));
-      assert.match(gw.output(), /server keyed is skipped: the stored server api_key cannot be opened: it was sealed under another secret_key/);
+      const { servers } = (await (await gw.admin("/admin/servers")).json()) as { servers: Array<{ name: string; up: boolean; last_error: string | null }> };
+      const keyed = servers.find((s) => s.name === "keyed");
+      assert.equal(keyed?.up, false);
+      assert.match(keyed?.last_error ?? "", /cannot be used: the stored server api_key cannot be opened/);
+      assert.match(gw.output(), /server keyed \(\S+\) cannot be used and is skipped: the stored server api_key cannot be opened: it was sealed under another secret_key/);
     } finally {
       await gw.stop();
     }
