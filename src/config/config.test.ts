@@ -122,3 +122,14 @@ test("secret_key comes from FLOTILLA_SECRET_KEY or a mounted file, and must be a
   assert.equal(loadConfig({}, {}).secret_key, undefined);
   assert.throws(() => loadConfig({}, { FLOTILLA_SECRET_KEY: "too-short" }), /secret_key:/);
 });
+
+test("a secret setting that is wrong is named, and its value is not printed", () => {
+  for (const [env, key] of [["FLOTILLA_SECRET_KEY", "secret_key"], ["FLOTILLA_ADMIN_KEY", "admin_key"], ["FLOTILLA_AUTH__TOKEN_SECRET", "auth.token_secret"]]) {
+    assert.throws(
+      () => loadConfig({}, { [env]: "s3cr3t" }),
+      (err: Error) => err.message.includes(`${key}:`) && !err.message.includes("s3cr3t"),
+      key,
+    );
+  }
+  assert.throws(() => loadConfig({}, { FLOTILLA_PORT: "99999" }), /port: .*\(got 99999\)/, "other values are still shown");
+});

@@ -54,7 +54,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Rea
 
   const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, layered)) as Record<string, unknown>;
   for (const error of Value.Errors(ConfigSchema, withDefaults)) {
-    problems.push(`${keyName(error.path)}: ${error.message}${describeValue(error.value)}`);
+    const key = keyName(error.path);
+    problems.push(`${key}: ${error.message}${SECRET_KEY_NAME.test(key) ? "" : describeValue(error.value)}`);
   }
   if (problems.length) throw new ConfigError(dedupe(problems));
   const config = withDefaults as Config;
@@ -225,6 +226,9 @@ function keyName(pointer: string): string {
   const parts = pointer.split("/").filter(Boolean);
   return parts.reduce((name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : name ? `${name}.${part}` : part), "") || "(top level)";
 }
+
+/** Settings whose values are secrets: a problem with one names it, never what it was set to (it would reach the log). */
+const SECRET_KEY_NAME = /(^|[._])(admin_key|client_key|secret_key|token_secret|client_secret|api_key|password|relay_tokens|headers)\b/;
 
 function describeValue(value: unknown): string {
   if (value === undefined || typeof value === "object") return "";
