@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DONE, LineSplitter, NdjsonFrames, NotJson, SseFrames } from "./framing.js";
+import { DONE, LineSplitter, MAX_LINE_CHARS, NdjsonFrames, NotJson, SseFrames } from "./framing.js";
 
 /** Feeds `text` in pieces of `size` bytes and collects every frame. */
 function feed<T>(frames: { push(c: Buffer): T[]; end(): T[] }, text: string, size: number): T[] {
@@ -55,4 +55,16 @@ test("an SSE event still open when the stream ends is dispatched, unless it was 
 test("SSE data that is not JSON is kept as NotJson, for the reader to refuse", () => {
   const text = "data: <html>502 Bad Gateway</html>\n\ndata: [DONE]\n\n";
   for (const size of [1, 7, 1000]) assert.deepEqual(feed(new SseFrames(), text, size), [new NotJson("<html>502 Bad Gateway</html>"), DONE], `size ${size}`);
+});
+
+test("a line that grows past the longest a stream may hold is given up as it stands, and nothing after it is read", () => {
+  const frames = new NdjsonFrames();
+  const chunk = Buffer.alloc(1024 * 1024, "a");
+  const out: unknown[] = frames.push(Buffer.from('{"ok":1}\n'));
+  for (let i = 0; i <= MAX_LINE_CHARS / chunk.length; i++) out.push(...frames.push(chunk));
+  out.push(...frames.push(Buffer.from('\n{"after":1}\n')), ...frames.end());
+  assert.equal(out.length, 2);
+  assert.deepEqual(out[0], { ok: 1 });
+  assert.ok(out[1] instanceof NotJson);
+  assert.ok(out[1].text.length > MAX_LINE_CHARS);
 });

@@ -15,18 +15,33 @@ export function frameOf(text: string): unknown {
   return parsed === undefined ? new NotJson(text) : parsed;
 }
 
-/** Cuts a byte stream into complete lines, whatever the chunk boundaries (UTF-8 safe, CRLF tolerant). */
+/** No line of a stream is this long: a server that sends one is answering garbage, and holding it would take memory without end. */
+export const MAX_LINE_CHARS = 16 * 1024 * 1024;
+
+/**
+ * Cuts a byte stream into complete lines, whatever the chunk boundaries (UTF-8
+ * safe, CRLF tolerant). A line that grows past MAX_LINE_CHARS is given as it
+ * stands (it will not read as JSON) and nothing after it is.
+ */
 export class LineSplitter {
   private readonly decoder = new StringDecoder("utf8");
   private rest = "";
+  private overflowed = false;
 
   push(chunk: Buffer): string[] {
+    if (this.overflowed) return [];
     const lines = (this.rest + this.decoder.write(chunk)).split("\n");
     this.rest = lines.pop() as string;
+    if (this.rest.length > MAX_LINE_CHARS) {
+      this.overflowed = true;
+      lines.push(this.rest);
+      this.rest = "";
+    }
     return lines.map(stripCr);
   }
 
   end(): string[] {
+    if (this.overflowed) return [];
     const last = this.rest + this.decoder.end();
     this.rest = "";
     return last === "" ? [] : [stripCr(last)];
