@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
+import { serverUrlProblem } from "../config/index.js";
 import { QueueAgent } from "../queue/agent.js";
 import { GatewayClient } from "./client.js";
 import type { LocalServer } from "../engine/local-server.js";
@@ -103,6 +104,8 @@ function check(values: ReturnType<typeof parse>): string | undefined {
   if (values.queue) return values.upstream || values.model?.length ? "--queue takes no --upstream or --model: the queue's deployment is what runs" : undefined;
   if (Boolean(values.upstream) === Boolean(values.model?.length)) return "give either --upstream URL or one or more --model FILE";
   if (values["upstream-kind"] !== undefined && !["ollama", "openai"].includes(values["upstream-kind"])) return "--upstream-kind must be ollama or openai";
+  const upstream = values.upstream === undefined ? undefined : serverUrlProblem(values.upstream);
+  if (upstream) return `--upstream: ${upstream}`;
   const max = values["max-concurrency"];
   if (max !== undefined && !(Number.isInteger(Number(max)) && Number(max) >= 1)) return "--max-concurrency must be a whole number ≥ 1";
   return undefined;

@@ -42,7 +42,7 @@ export function serverUrlProblem(url: string): string | undefined {
   if (parsed.search || parsed.hash) return `"${url}" has a query or fragment: give the server's base address only`;
   const base = parsed.pathname.replace(/\/+$/, "");
   if (base.endsWith("/v1")) {
-    return `"${url}" ends in /v1: give the address without it (${parsed.origin}${base.slice(0, -"/v1".length)}); the gateway adds /v1/... and /api/... itself`;
+    return `"${url}" ends in /v1: give the address without it (${parsed.origin}${base.slice(0, -"/v1".length)}); Flotilla adds /v1/... and /api/... itself`;
   }
   return undefined;
 }

@@ -153,6 +153,13 @@ describe("worker registration and the client key (seed 000)", () => {
   });
 });
 
+test("flotilla worker refuses an --upstream ending in /v1 at once, naming the address to give", async () => {
+  const w = worker(["--server", "http://127.0.0.1:1", "--upstream", "http://127.0.0.1:8000/v1"]);
+  const [code] = (await once(w.proc, "exit")) as [number];
+  assert.equal(code, 2);
+  assert.match(w.output(), /--upstream: "http:\/\/127\.0\.0\.1:8000\/v1" ends in \/v1: give the address without it \(http:\/\/127\.0\.0\.1:8000\)/);
+});
+
 describe("the worker agent relaying to a local server", () => {
   test("joins the fleet, reports models and system metrics, and serves the ollama and openai clients", async () => {
     const upstream = await sim({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"] });
