@@ -48,8 +48,13 @@ test("servers from the file keep their names; --server flags get host:port names
 test("a server may sit under a base path, from the file, a --server flag or FLOTILLA_SERVERS; trailing slashes are dropped", () => {
   const file = yamlFile("servers:\n  - name: gpu1\n    url: http://proxy:8080/ollama/\n    kind: ollama\n");
   assert.deepEqual(loadConfig({ config: file }, {}).servers, [{ name: "gpu1", url: "http://proxy:8080/ollama", kind: "ollama" }]);
-  assert.deepEqual(loadConfig({ server: ["http://proxy:8080/vllm/,openai"] }, {}).servers, [{ name: "proxy:8080", url: "http://proxy:8080/vllm", kind: "openai" }]);
-  assert.deepEqual(loadConfig({}, { FLOTILLA_SERVERS: "https://gw.example/llama" }).servers, [{ name: "gw.example:443", url: "https://gw.example/llama" }]);
+  assert.deepEqual(loadConfig({ server: ["http://proxy:8080/vllm/,openai"] }, {}).servers, [{ name: "proxy:8080_vllm", url: "http://proxy:8080/vllm", kind: "openai" }]);
+  assert.deepEqual(loadConfig({}, { FLOTILLA_SERVERS: "https://gw.example/llama" }).servers, [{ name: "gw.example:443_llama", url: "https://gw.example/llama" }]);
+  // Two servers behind one proxy differ by their base path, and so do their names.
+  assert.deepEqual(
+    loadConfig({ server: ["http://proxy/a", "http://proxy/b/c"] }, {}).servers.map((s) => s.name),
+    ["proxy:80_a", "proxy:80_b_c"],
+  );
 });
 
 test("a server address with credentials, a query, a fragment or a trailing /v1 is refused, saying what to give instead", () => {

@@ -176,7 +176,9 @@ export function parseServerFlag(value: string): { name: string; url: string; kin
 
 export function nameFromUrl(url: URL): string {
   const port = url.port || (url.protocol === "https:" ? "443" : "80");
-  return `${url.hostname.replace(/^\[|\]$/g, "")}:${port}`;
+  // Servers behind one reverse proxy differ only by their base path: it is part of the name (`gw:80/ollama` → `gw:80_ollama`).
+  const base = url.pathname.replace(/\/+$/, "").replace(/[^A-Za-z0-9._:@-]+/g, "_");
+  return `${url.hostname.replace(/^\[|\]$/g, "")}:${port}${base}`;
 }
 
 /**
