@@ -5,10 +5,10 @@ import { parseDocument, stringify } from "yaml";
 import { FlotillaError } from "../kernel/index.js";
 import { QueueSpec } from "./spec.js";
 
-/** Where a queue's definition lives: the main config file, or one file of the queues directory. */
+/** Where a queue's definition lives: the main config file, one file of the queues directory, or the gateway itself. */
 export interface QueueSource {
   spec: QueueSpec;
-  file: string | "config";
+  file: string | "config" | "built-in";
   /** other queues defined in the same file */
   shared: boolean;
 }
@@ -48,6 +48,8 @@ function readFile(path: string, problems: string[]): QueueSpec[] {
  */
 export class QueueConfigs {
   private current = new Map<string, QueueSource>();
+  /** The gateway's own queues (background responses): always there, and not the operator's to remove. */
+  private readonly own = new Map<string, QueueSpec>();
 
   constructor(
     private readonly fromConfig: readonly QueueSpec[],
@@ -70,8 +72,23 @@ export class QueueConfigs {
       const specs = readFile(path, problems);
       for (const spec of specs) add(spec, path, specs.length > 1);
     }
+    for (const spec of this.own.values()) {
+      const taken = next.get(spec.name);
+      if (taken) problems.push(`${taken.file}: queue "${spec.name}" is the name of a queue of the gateway's own: name this one otherwise`);
+      else next.set(spec.name, { spec, file: "built-in", shared: false });
+    }
     if (problems.length > 0) throw new FlotillaError("invalid_request", `queue configuration not reloaded:\n${problems.join("\n")}`);
     this.current = next;
+  }
+
+  /** Adds a queue of the gateway's own; a queue of the config or the directory with its name is then a problem of theirs. */
+  addOwn(spec: QueueSpec): void {
+    this.own.set(spec.name, spec);
+    this.current.set(spec.name, { spec, file: "built-in", shared: false });
+  }
+
+  isOwn(name: string): boolean {
+    return this.own.has(name);
   }
 
   get(name: string): QueueSpec | undefined {
@@ -103,6 +120,7 @@ export class QueueConfigs {
   remove(name: string): void {
     const source = this.current.get(name);
     if (!source) throw new FlotillaError("not_found", `no queue named "${name}"`);
+    if (source.file === "built-in") throw new FlotillaError("conflict", `queue "${name}" is the gateway's own: it cannot be removed`);
     if (source.file === "config") throw new FlotillaError("conflict", `queue "${name}" is in the main config file: remove it there`);
     if (source.shared) throw new FlotillaError("conflict", `queue "${name}" shares ${source.file} with other queues: edit the file, then reload`);
     rmSync(source.file, { force: true });

@@ -118,7 +118,13 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues, outbou
       keyId: principal?.keyId,
     });
 
+  /** The gateway's own queues (background responses) take tasks from the gateway alone. */
+  const takesTasks = (queue: string) => {
+    if (queues.configs.isOwn(queue)) throw new FlotillaError("invalid_request", `queue "${queue}" is the gateway's own: it takes no tasks from this API`, { param: "queue" });
+  };
+
   const addOne = async (body: Static<typeof AddBody>, principal: Principal | undefined) => {
+    takesTasks(body.queue);
     await checkWebhookUrls(body.queue, [body.webhook_url], () => "webhook_url");
     return add(body, principal);
   };
@@ -136,6 +142,7 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues, outbou
     },
     async function addTasks(req) {
       const { queue, tasks: items } = req.body as Static<typeof BulkBody>;
+      takesTasks(queue);
       await checkWebhookUrls(queue, items.map((item) => item.webhook_url), (index) => `tasks[${index}].webhook_url`);
       // Enqueues started in one turn share one write; every item is checked before any is queued.
       const rows = await Promise.all(items.map((item) => add({ ...item, queue }, req.principal)));

@@ -47,6 +47,8 @@ const endOfTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  */
 export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
   private runner: TaskRunner | undefined;
+  /** The runners of the gateway's own queues, by queue. */
+  private readonly ownRunners = new Map<string, TaskRunner>();
   private readonly running = new Map<string, { queue: string; abort: AbortController; settled?: Promise<void> }>();
   private paused = new Set<string>();
   /** Counts pauses and unpauses made here, so that an upkeep read begun before one does not undo it. */
@@ -74,6 +76,12 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     this.timer = setInterval(() => void this.tick(), this.options.pollMs);
     this.timer.unref();
     this.pump();
+  }
+
+  /** A queue of the gateway's own (background responses), run here by `runner`: the queue API gives it no tasks. Added before `start`. */
+  addOwnQueue(spec: QueueSpec, runner: TaskRunner): void {
+    this.configs.addOwn(spec);
+    this.ownRunners.set(spec.name, runner);
   }
 
   spec(name: string): QueueSpec {
@@ -245,7 +253,8 @@ export class Queues extends EventEmitter<{ ended: [TaskRow] }> {
     // An attempt ends when it is stopped, even if the runner cannot be (an in-process request runs on; its answer is dropped).
     const stopped = new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(new Error("stopped")), { once: true }));
     try {
-      result = await Promise.race([(this.runner as TaskRunner)(task, spec, signal), stopped]);
+      const runner = this.ownRunners.get(task.queue) ?? (this.runner as TaskRunner);
+      result = await Promise.race([runner(task, spec, signal), stopped]);
     } catch (err) {
       failure = err as Error;
     }
