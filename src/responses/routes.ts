@@ -97,7 +97,7 @@ export function registerResponsesRoutes(app: FastifyInstance, repo: ResponseRepo
       const ctx = { headers, requestId: String(req.id), caller: req.ip, filter: await access.filterFor(req.principal), signal: gone.signal, history };
       const keep = async (status: string, response: object, messages: ChatMessage[]) => {
         if (request.store !== false) {
-          await repo.put({ id, owner, status, response: JSON.stringify(response), history: JSON.stringify(messages), created_at: createdAt * 1000, updated_at: Date.now() });
+          await repo.put({ id, owner, status, response: JSON.stringify(response), history: JSON.stringify(messages), request: null, background: 0, task_id: null, event_count: 0, created_at: createdAt * 1000, updated_at: Date.now() });
         }
         void options.announce(owner, `response.${status}`, { id }).catch((err: Error) => req.log.warn({ err }, "response webhooks"));
       };

@@ -15,7 +15,7 @@ import { type ResponseRepo, responseRepo } from "./response-repo.js";
 import { sessionRepo, userRepo, type SessionRepo, type UserRepo } from "./user-repo.js";
 
 export type { StoreOptions, Dialect } from "./connect.js";
-export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow, WebhookRow, WebhookDeliveryRow, DeliveryStatus, ResponseRow } from "./schema.js";
+export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow, WebhookRow, WebhookDeliveryRow, DeliveryStatus, ResponseRow, ResponseEventRow } from "./schema.js";
 export type { ServerRepo, ServerInput } from "./server-repo.js";
 export type { ApiKeyRepo } from "./api-key-repo.js";
 export type { SecretRepo } from "./secret-repo.js";
@@ -30,7 +30,7 @@ export { taskRepoInThread, type TaskThread } from "./task-thread.js";
 export type { UserRepo, SessionRepo, UserUpdate } from "./user-repo.js";
 export type { AuditRepo, RequestQuery, UsageQuery } from "./audit-repo.js";
 export type { WebhookChange, WebhookRepo } from "./webhook-repo.js";
-export type { ResponseRepo } from "./response-repo.js";
+export type { ResponseChange, ResponseRepo } from "./response-repo.js";
 export type { McpKeyAccess, McpKeyAccessRepo, McpToolChange, McpToolRepo, McpToolSettings } from "./mcp-tool-repo.js";
 
 /** The storage contract: every backend passes the same conformance suite (store.test.ts). */

@@ -25,6 +25,7 @@ export interface Database {
   webhooks: WebhookRow;
   webhook_deliveries: WebhookDeliveryRow;
   responses: ResponseRow;
+  response_events: ResponseEventRow;
 }
 
 export type ServerKind = "ollama" | "openai";
@@ -328,6 +329,21 @@ export interface ResponseRow {
   status: string;
   response: string;
   history: string;
+  /** The request as run (JSON), its input items given ids; null on responses stored before migration 010. */
+  request: string | null;
+  /** 1 when made with `background: true`: run as a task of the gateway's job queue. */
+  background: number;
+  /** The queue task that runs a background response. */
+  task_id: string | null;
+  /** The number of the next event of its stream: the events kept (response_events) are 0 up to it. */
+  event_count: number;
   created_at: number;
   updated_at: number;
+}
+
+/** One event of a background response's stream, kept to replay: its JSON without its sequence_number. */
+export interface ResponseEventRow {
+  response_id: string;
+  sequence: number;
+  event: string;
 }

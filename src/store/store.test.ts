@@ -132,7 +132,7 @@ forEachBackend("webhooks by owner; a due delivery is claimed by one caller only,
 });
 
 forEachBackend("a stored response is written, replaced as it moves on, read back and removed once", async (store) => {
-  const row = { id: "resp_1", owner: "user_a", status: "in_progress", response: '{"id":"resp_1"}', history: "[]", created_at: T0, updated_at: T0 };
+  const row = { id: "resp_1", owner: "user_a", status: "in_progress", response: '{"id":"resp_1"}', history: "[]", request: null, background: 0, task_id: null, event_count: 0, created_at: T0, updated_at: T0 };
   await store.responses.put(row);
   await store.responses.put({ ...row, status: "completed", response: '{"id":"resp_1","status":"completed"}', history: '[{"role":"user","content":"hi"}]', updated_at: T0 + 5 });
   assert.deepEqual(await store.responses.get("resp_1"), { ...row, status: "completed", response: '{"id":"resp_1","status":"completed"}', history: '[{"role":"user","content":"hi"}]', updated_at: T0 + 5 });

@@ -8,6 +8,7 @@ import * as taskClaims from "./006_task_claims.js";
 import * as mcpTools from "./007_mcp_tools.js";
 import * as webhooks from "./008_webhooks.js";
 import * as responses from "./009_responses.js";
+import * as backgroundResponses from "./010_background_responses.js";
 
 /** Every migration, in order; names never change once released. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "007_mcp_tools": mcpTools,
   "008_webhooks": webhooks,
   "009_responses": responses,
+  "010_background_responses": backgroundResponses,
 };
 
 export const migrationProvider: MigrationProvider = {
