@@ -1,28 +1,41 @@
 import type { ServerResponse } from "node:http";
 import type { OutputItem } from "./translate.js";
 
+/** One event of a Responses stream, before it is given its number. */
+export interface StreamEvent {
+  type: string;
+  [field: string]: unknown;
+}
+
+/** Starts an answer of events (text/event-stream), its head sent now: a stream followed may wait long for its next event. */
+export function openEventStream(res: ServerResponse, requestId: string): void {
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-request-id": requestId });
+  res.flushHeaders();
+}
+
+/** One event as OpenAI sends it: `event: <type>` and one `data:` line, its `sequence_number` among its fields. */
+export function writeEvent(res: ServerResponse, event: StreamEvent, sequence: number): void {
+  if (res.writableEnded || res.destroyed) return;
+  const { type, ...fields } = event;
+  res.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence, ...fields })}\n\n`);
+}
+
 /**
- * A Responses stream as OpenAI sends it: `event: <type>` and one `data:`
- * line per event, `sequence_number` from 0, each output item opened
+ * A Responses stream's events as OpenAI makes them, each handed to `emit`
+ * in order (to be numbered from 0): each output item opened
  * (`output_item.added`, empty), filled in, and closed (`output_item.done`)
  * in output order, then the terminal event carrying the whole response. A
  * message's text streams as the model writes it; tool calls are told whole.
  */
 export class ResponseEvents {
-  private sequence = 0;
   private index = 0;
   /** The message being written, with its output index, while its text streams. */
   private writing?: { id: string; output_index: number; text: string };
 
-  constructor(private readonly res: ServerResponse) {}
-
-  open(requestId: string): void {
-    this.res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-request-id": requestId });
-  }
+  constructor(private readonly emit: (event: StreamEvent) => void) {}
 
   send(type: string, fields: Record<string, unknown>): void {
-    if (this.res.writableEnded || this.res.destroyed) return;
-    this.res.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: this.sequence++, ...fields })}\n\n`);
+    this.emit({ type, ...fields });
   }
 
   /** A message begins: it is opened, and its text part, before any of its text is known. */
@@ -82,9 +95,5 @@ export class ResponseEvents {
         break;
     }
     this.send("response.output_item.done", { output_index, item });
-  }
-
-  end(): void {
-    this.res.end();
   }
 }

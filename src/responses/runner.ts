@@ -54,12 +54,20 @@ interface ChatAnswer {
 
 const id = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, "")}`;
 
+const serverUrlRefused = () =>
+  new FlotillaError("invalid_request", "an mcp tool with a server_url is not served: the gateway offers its own MCP tools (leave server_url out; server_label names a relay or server, or flotilla for all)", { param: "tools.server_url" });
+
+/** Refuses, before anything runs, what a request cannot run with: its input, its text format, an MCP server named by URL. */
+export function checkRequest(request: ResponseRequest): void {
+  inputMessages(request.input);
+  chatResponseFormat(request.text?.format);
+  if ((request.tools ?? []).some((t) => t.type === "mcp" && t.server_url)) throw serverUrlRefused();
+}
+
 /** The gateway's MCP tools a request's `type: "mcp"` tools ask for: a label naming a relay or server takes its tools, `flotilla` or `*` all. */
 async function mcpToolsFor(deps: RunnerDeps, tools: McpTool[], ctx: RunContext): Promise<CatalogEntry[]> {
   if (tools.length === 0) return [];
-  for (const t of tools) {
-    if (t.server_url) throw new FlotillaError("invalid_request", "an mcp tool with a server_url is not served: the gateway offers its own MCP tools (leave server_url out; server_label names a relay or server, or flotilla for all)", { param: "tools.server_url" });
-  }
+  if (tools.some((t) => t.server_url)) throw serverUrlRefused();
   const entries = (await deps.catalog.list({ caller: ctx.caller, requestId: ctx.requestId, signal: ctx.signal })).filter((e) => ctx.filter(e.name));
   return entries.filter((e) =>
     tools.some((t) => {
@@ -110,6 +118,8 @@ export async function runResponse(deps: RunnerDeps, request: ResponseRequest, ct
   }
   const deadline = Date.now() + deps.timeLimitMs;
   for (let step = 0; step < deps.maxSteps; step++) {
+    // A stop that came during a tool call ends the response here, before another model call.
+    ctx.signal.throwIfAborted();
     if (Date.now() > deadline) return result("incomplete", { incomplete_details: { reason: "time_limit" } });
     const messageId = id("msg");
     let writing = false;

@@ -73,3 +73,24 @@ export const ResponseRequest = Type.Object(
   { additionalProperties: true },
 );
 export type ResponseRequest = Static<typeof ResponseRequest>;
+
+/** `GET /v1/responses/{id}`: with `stream=true`, a background response's events, after `starting_after` when given. */
+export const RetrieveQuery = Type.Object(
+  {
+    stream: Type.Optional(Type.Boolean()),
+    starting_after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+  },
+  { additionalProperties: true },
+);
+export type RetrieveQuery = Static<typeof RetrieveQuery>;
+
+/** `GET /v1/responses/{id}/input_items`: a page of the items, newest first unless `order=asc`, after the item `after` names. */
+export const InputItemsQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    order: Type.Union([Type.Literal("asc"), Type.Literal("desc")], { default: "desc" }),
+    after: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  },
+  { additionalProperties: true },
+);
+export type InputItemsQuery = Static<typeof InputItemsQuery>;

@@ -40,6 +40,8 @@ export interface AppDeps {
   queues: Queues;
   webhooks: WebhookDispatcher;
   outbound: OutboundGuard;
+  /** The gateway's own key for work it runs for a caller (queued tasks, background responses), held in memory only. */
+  runnerKey: string;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -94,6 +96,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxSteps: deps.config.responses.max_steps,
     timeLimitMs: deps.config.responses.time_limit_ms,
     announce: (owner, type, data) => deps.webhooks.emitFor(owner, type, data),
+    queue: deps.queues,
+    runnerKey: deps.runnerKey,
+    backgroundConcurrency: deps.config.task_runner.max_running,
   });
   registerAccountsRoutes(app, deps.accounts);
   registerQueueRoutes(app, deps.queues, deps.outbound);

@@ -153,7 +153,10 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   });
   opened.add(() => webhooks.close());
   sendTaskEvents(queues, store, webhooks, log);
-  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound });
+  // The queue's runners call the gateway's own routes in process, with a key that exists only in memory.
+  const runnerKey = generateKey();
+  keyring.addInternal({ id: TASK_RUNNER_KEY_ID, hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
+  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound, runnerKey });
   opened.add(() => app.close());
   app.server.on("upgrade", upgrades.listener);
   opened.add(() => upgrades.close());
@@ -163,9 +166,6 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   await sealPlainSigningSecrets(store, signingSecrets);
   webhooks.start();
   const embedded = await startEmbeddedNode(config, fleet.fleet, log);
-  // The queue's runner calls the gateway's own routes in process, with a key that exists only in memory.
-  const runnerKey = generateKey();
-  keyring.addInternal({ id: TASK_RUNNER_KEY_ID, hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
   await warnOfTasksLeftInDatabase(taskBackend.backend, store, log);
   await queues.start(inferenceRunner(app, runnerKey, (id) => fleet.requests.stop(id)));
   sendWebhooks(queues, outbound, log);

@@ -6,7 +6,7 @@ import type { Store, WebhookDeliveryRow, WebhookRow } from "../store/index.js";
 import type { WebhookDispatcher } from "./dispatcher.js";
 
 /** The events that fire today; `*` takes all of them. */
-export const WEBHOOK_EVENTS = ["response.completed", "response.incomplete", "response.failed", "task.completed", "task.failed", "task.cancelled", "task.archived", "webhook.test"] as const;
+export const WEBHOOK_EVENTS = ["response.completed", "response.incomplete", "response.failed", "response.cancelled", "task.completed", "task.failed", "task.cancelled", "task.archived", "webhook.test"] as const;
 
 const tags = ["webhooks"];
 const EventName = Type.Union([...WEBHOOK_EVENTS, "*"].map((e) => Type.Literal(e)));

@@ -44,7 +44,7 @@ describe("flotilla queues, tasks and configs against a running gateway (seed 001
     assert.equal((await cli(["tasks", "delete", "q", id])).code, 0);
     assert.equal((await cli(["queues", "unpause", "q"])).code, 0);
     const configs = JSON.parse((await cli(["configs", "list", "--json"])).stdout) as Array<{ spec: { name: string }; source: string }>;
-    assert.deepEqual(configs.map((c) => [c.spec.name, c.source]), [["q", "config"]]);
+    assert.deepEqual(configs.map((c) => [c.spec.name, c.source]), [["q", "config"], ["flotilla.responses", "built-in"]], "the gateway's own queue (background responses) last");
     assert.equal((await cli(["tasks", "add", "q", "--data", "{not json"])).code, 2);
     const missing = await cli(["queues", "show", "nope"]);
     assert.equal(missing.code, 1);

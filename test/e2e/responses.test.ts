@@ -185,9 +185,9 @@ describe("the Responses API (seed 002) on the fleet, with the gateway's MCP tool
     }
   });
 
-  test("refusals: an unknown model, background, an MCP server named by URL, another caller's response", async () => {
+  test("refusals: an unknown model, background not stored, an MCP server named by URL, another caller's response", async () => {
     await assert.rejects(client.responses.create({ model: "nope", input: "x" }), (err: Error) => err instanceof OpenAI.NotFoundError);
-    await assert.rejects(client.responses.create({ model: "m", input: "x", background: true }), (err: { status?: number }) => err.status === 400);
+    await assert.rejects(client.responses.create({ model: "m", input: "x", background: true, store: false }), (err: { status?: number }) => err.status === 400);
     await assert.rejects(client.responses.create({ model: "m", input: "x", tools: [{ type: "mcp", server_label: "x", server_url: "http://169.254.169.254/", require_approval: "never" }] }), (err: { status?: number }) => err.status === 400);
     const mine = await client.responses.create({ model: "m", input: "private" });
     const { user } = (await (await gw.admin("/api/users", { method: "POST", body: JSON.stringify({ username: "someone", password: "a long enough password" }) })).json()) as { user: { id: string } };
