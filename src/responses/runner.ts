@@ -130,7 +130,9 @@ export async function runResponse(deps: RunnerDeps, request: ResponseRequest, ct
           ctx.onText?.delta(messageId, text);
         }
       : undefined;
-    const answer = await chatStep(deps, request, messages, chatTools, ctx, deadline, onDelta);
+    // Each step is a request of its own in the audit log (which keeps one row per id), so every step's tokens count.
+    const stepId = step === 0 ? ctx.requestId : `${ctx.requestId}.${step}`;
+    const answer = await chatStep(deps, request, messages, chatTools, { ...ctx, requestId: stepId }, deadline, onDelta);
     usage.input_tokens += answer.usage?.prompt_tokens ?? 0;
     usage.output_tokens += answer.usage?.completion_tokens ?? 0;
     usage.total_tokens = usage.input_tokens + usage.output_tokens;

@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Agent, OpenAIProvider, Runner, setTracingDisabled, tool } from "@openai/agents";
+import Database from "better-sqlite3";
 import OpenAI from "openai";
 import { z } from "zod";
 import { startSim, type SimServer } from "../sim/index.js";
@@ -78,6 +79,26 @@ describe("the Responses API (seed 002) on the fleet, with the gateway's MCP tool
     const fedBack = lastChat().messages.find((m) => m.role === "tool");
     assert.equal(fedBack?.content, "echo: from the model", "the tool's result went back to the model");
     assert.ok(response.output_text.length > 0);
+  });
+
+  test("every step of a response is recorded, so all its tokens count against the key", async () => {
+    sim.scriptToolCalls([{ name: "laptop__echo", arguments: { text: "counted" } }]);
+    const { data: response, response: raw } = await client.responses
+      .create({ model: "m", input: "say it back", tools: [{ type: "mcp", server_label: "laptop", require_approval: "never" }] })
+      .withResponse();
+    const requestId = raw.headers.get("x-request-id") as string;
+    const rows = await waitFor("both steps in the audit log", () => {
+      const db = new Database(join(gw.dataDir, "flotilla.db"), { readonly: true });
+      try {
+        const found = db.prepare("select id, tokens_in, tokens_out from requests where id = ? or id like ? order by id").all(requestId, `${requestId}.%`) as Array<{ id: string; tokens_in: number; tokens_out: number }>;
+        return found.length === 2 && found;
+      } finally {
+        db.close();
+      }
+    });
+    assert.deepEqual(rows.map((r) => r.id), [requestId, `${requestId}.1`]);
+    const recorded = rows.reduce((sum, r) => sum + r.tokens_in + r.tokens_out, 0);
+    assert.equal(recorded, (response.usage?.input_tokens ?? 0) + (response.usage?.output_tokens ?? 0));
   });
 
   test("a call of the client's own function ends the response; its output continues it", async () => {
