@@ -119,18 +119,23 @@ function fromEnv(env: Env, problems: string[]): Record<string, unknown> {
       out.servers = value.split(/\s+/).filter(Boolean).map(parseServerFlag);
       continue;
     }
-    if (key === "embedded__models") {
-      setPath(out, ["embedded", "models"], value.split(/\s+/).filter(Boolean));
-      continue;
-    }
-    if (key === "outbound__allow") {
-      setPath(out, ["outbound", "allow"], value.split(/[\s,]+/).filter(Boolean));
+    const separator = LIST_ENV[key];
+    if (separator) {
+      setPath(out, key.split("__"), value.split(separator).filter(Boolean));
       continue;
     }
     set(key.replace(/__/g, "."), value);
   }
   return out;
 }
+
+/** Settings that are lists, given in one env value: how its items are separated. */
+const LIST_ENV: Record<string, RegExp | undefined> = {
+  embedded__models: /\s+/,
+  outbound__allow: /[\s,]+/,
+  allowed_hosts: /[\s,]+/,
+  auth__allowed_origins: /[\s,]+/,
+};
 
 function fromFlags(flags: ConfigFlags, problems: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};

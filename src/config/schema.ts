@@ -149,6 +149,12 @@ export const ConfigSchema = Type.Object(
      */
     trust_proxy: Type.Optional(Type.Union([Type.Boolean(), Type.String({ minLength: 1 })])),
     client_key: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * Host names requests must be addressed to (the Host header), so a name re-pointed at
+     * the gateway's address (DNS rebinding) is refused. Default: loopback names when it
+     * listens on loopback, else any.
+     */
+    allowed_hosts: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }))),
     log_level: Type.Union(
       ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)),
       { default: "info" },
@@ -180,7 +186,7 @@ export const ConfigSchema = Type.Object(
           { additionalProperties: false, default: {} },
         ),
         oidc: Type.Optional(OidcSchema),
-        /** Origins besides the gateway's own whose pages may use a signed-in session over a WebSocket (e.g. https://dash.example.com). */
+        /** Origins besides the gateway's own whose pages may send requests to it (e.g. https://chat.example.com); others are refused. */
         allowed_origins: Type.Array(Type.String({ pattern: "^https?://[^/]+$" }), { default: [] }),
         rate_limits: RateLimitsSchema,
       },

@@ -17,6 +17,9 @@ export class UpgradeRoutes {
   private readonly routes = new Map<string, { handler: SocketHandler; guard?: UpgradeGuard }>();
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
 
+  /** `admit`: what every upgrade must pass first, whatever its path (where the request comes from). */
+  constructor(private readonly admit: (request: IncomingMessage) => { status: number; message: string } | undefined = () => undefined) {}
+
   add(path: string, handler: SocketHandler, guard?: UpgradeGuard): void {
     this.routes.set(path, { handler, guard });
   }
@@ -30,13 +33,15 @@ export class UpgradeRoutes {
       return;
     }
     const upgrade = () => this.wss.handleUpgrade(request, socket, head, (ws) => route.handler(ws, request));
+    const refuse = (refused: { status: number; message: string }) => {
+      const body = JSON.stringify({ error: refused.message });
+      socket.end(`HTTP/1.1 ${refused.status} Refused\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    };
+    const refused = this.admit(request);
+    if (refused) return refuse(refused);
     if (!route.guard) return upgrade();
     route.guard(request).then(
-      (refused) => {
-        if (!refused) return upgrade();
-        const body = JSON.stringify({ error: refused.message });
-        socket.end(`HTTP/1.1 ${refused.status} Refused\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-      },
+      (verdict) => (verdict ? refuse(verdict) : upgrade()),
       () => socket.destroy(),
     );
   };

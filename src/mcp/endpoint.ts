@@ -1,6 +1,6 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolRequestSchema, CompleteRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, SetLevelRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { BUILD, FlotillaError, type JsonRpcErrorBody } from "../kernel/index.js";
 import type { CatalogCall, ToolCatalog } from "./catalog.js";
 
@@ -27,8 +27,11 @@ export interface McpAnswer {
 export async function serveMcp(body: unknown, catalog: ToolCatalog, filter: ToolFilter, call: CatalogCall): Promise<McpAnswer> {
   const server = new Server(
     { name: "flotilla", version: BUILD.version },
-    { capabilities: { tools: {} }, instructions: "The tools of every MCP relay and server behind this Flotilla gateway, each named <relay or server>__<tool>." },
+    // logging and completions are declared as the MCP conformance suite expects of a server: it sends no log messages and has no prompts or resources to complete.
+    { capabilities: { tools: {}, logging: {}, completions: {} }, instructions: "The tools of every MCP relay and server behind this Flotilla gateway, each named <relay or server>__<tool>." },
   );
+  server.setRequestHandler(SetLevelRequestSchema, async () => ({}));
+  server.setRequestHandler(CompleteRequestSchema, async () => ({ completion: { values: [], total: 0, hasMore: false } }));
   server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
     const entries = await catalog.list({ ...call, signal: AbortSignal.any([call.signal, extra.signal]) });
     return { tools: entries.filter((e) => filter(e.name)).map((e) => ({ ...e.tool, name: e.name })) };

@@ -12,6 +12,7 @@ import type { Keyring } from "../accounts/index.js";
 import { authorizeUpgrade, registerAuth } from "./auth.js";
 import { registerBodyParsing } from "./body.js";
 import { registerInFlightLimits } from "./in-flight.js";
+import { registerOriginGuard, type RequestOrigins } from "./request-origin.js";
 import { clientErrorHandler, httpServerOptions } from "./http-limits.js";
 import { frameworkError, MAX_PARAM_LENGTH, registerErrorHandling } from "./error-handler.js";
 import { registerNulGuard } from "./nul-guard.js";
@@ -39,6 +40,8 @@ export interface AppDeps {
   live: LiveState;
   queues: Queues;
   webhooks: WebhookDispatcher;
+  /** Where requests may come from (Origin, Host): checked first, for upgrades too. */
+  origins: RequestOrigins;
   outbound: OutboundGuard;
   /** The gateway's own key for work it runs for a caller (queued tasks, background responses), held in memory only. */
   runnerKey: string;
@@ -72,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
   registerErrorHandling(app);
+  registerOriginGuard(app, deps.origins);
   registerBodyParsing(app, deps.config.limits, deps.config.auth.guest_limits.body_bytes);
   registerNulGuard(app);
   const credentials = deps.accounts.credentials();
@@ -85,7 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerModelRoutes(app, deps.fleet.fleet, deps.fleet.models);
   registerClusterRoutes(app, deps.fleet, () => deps.metrics.requestsProcessed(), deps.config.embedded.name);
   registerEventRoutes(app, deps.accounts.store, deps.fleet.fleet);
-  registerLiveRoutes(app, deps.live, deps.upgrades, (request, level) => authorizeUpgrade(request, level, deps.keyring, credentials, deps.config.auth.allowed_origins));
+  registerLiveRoutes(app, deps.live, deps.upgrades, (request, level) => authorizeUpgrade(request, level, deps.keyring, credentials));
   registerWorkerRoutes(app, deps.upgrades, deps.workers);
   registerMcpRelayRoutes(app, deps.upgrades, deps.relays);
   const toolAccess = new ToolAccess(deps.config.mcp.tool_sets, deps.accounts.store.mcpKeyAccess, app.log);

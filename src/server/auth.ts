@@ -100,28 +100,11 @@ export async function authorizeUpgrade(
   level: Exclude<Guarded, "owner">,
   keyring: Keyring,
   credentials: CredentialResolver | undefined,
-  allowedOrigins: readonly string[],
 ): Promise<Principal | FlotillaError> {
   const fromQuery = new URL(req.url ?? "/", "http://upgrade").searchParams.get("key") ?? undefined;
-  const token = presentedKey(req) ?? fromQuery;
-  // A browser sends its cookies with a WebSocket opened by any page, and no CORS stands in the way: a session is taken only from the gateway's own pages.
-  if (token === undefined && !sameOrigin(req, allowedOrigins)) return new FlotillaError("forbidden", "a signed-in session may open this WebSocket only from the gateway's own pages (auth.allowed_origins names others)");
-  const { presented, principal } = identify(req, keyring, credentials, token);
+  const { presented, principal } = identify(req, keyring, credentials, presentedKey(req) ?? fromQuery);
   const found = await principal;
   return allowed(level, found, "key") && found ? found : refusal(level, presented, found);
-}
-
-/** Whether the page that opened a request is the gateway's own (its Origin names the Host it was sent to) or one configured; no Origin: not a browser. */
-function sameOrigin(req: WithHeaders, allowedOrigins: readonly string[]): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  let host: string;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    return false;
-  }
-  return host === req.headers.host || allowedOrigins.some((allowed) => allowed === origin);
 }
 
 export function registerAuth(app: FastifyInstance, keyring: Keyring, proxyMode: "key" | "open", credentials?: CredentialResolver): void {

@@ -13,6 +13,7 @@ import { Metrics } from "../observe/metrics.js";
 import { createRecorder } from "../observe/record.js";
 import { openAuditSink, openStore, type Store } from "../store/index.js";
 import { buildApp } from "./app.js";
+import { defaultAllowedHosts, RequestOrigins } from "./request-origin.js";
 import { clientErrorHandler, httpServerOptions } from "./http-limits.js";
 import { generateKey, hashKey, OutboundGuard, Sealer, TASK_RUNNER_KEY_ID, UpgradeRoutes } from "../kernel/index.js";
 import { WorkerHub } from "../workers/index.js";
@@ -90,7 +91,8 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
     onError: (err) => app.log.error({ err }, "audit flush failed"),
   });
   opened.add(() => audit.close());
-  const upgrades = new UpgradeRoutes();
+  const origins = new RequestOrigins(config.auth.allowed_origins, config.allowed_hosts ?? defaultAllowedHosts(config.host));
+  const upgrades = new UpgradeRoutes((request) => origins.problem(request.headers));
   const workers = new WorkerHub(
     fleet.fleet,
     {
@@ -156,7 +158,7 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   // The queue's runners call the gateway's own routes in process, with a key that exists only in memory.
   const runnerKey = generateKey();
   keyring.addInternal({ id: TASK_RUNNER_KEY_ID, hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
-  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound, runnerKey });
+  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound, runnerKey, origins });
   opened.add(() => app.close());
   app.server.on("upgrade", upgrades.listener);
   opened.add(() => upgrades.close());

@@ -122,7 +122,7 @@ describe("live state: snapshot, server-sent events and /ws (seeds 000 and 003)",
     byQuery.ws.close();
   });
 
-  test("/ws takes a signed-in session's cookie only from the gateway's own pages, not from another site's", async () => {
+  test("/ws, like every route, is refused to pages on another origin: a session's cookie is used only from the gateway's own pages", async () => {
     const setup = await fetch(`${gw.url}/api/auth/setup`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "root", password: "correct horse battery" }) });
     const cookie = (setup.headers.get("set-cookie") ?? "").split(";")[0];
     assert.match(cookie, /=/);
@@ -131,8 +131,9 @@ describe("live state: snapshot, server-sent events and /ws (seeds 000 and 003)",
     own.ws.close();
     await assert.rejects(socket({ cookie, origin: "https://evil.example" }), (err: Error & { status?: number }) => err.status === 403);
     await assert.rejects(socket({ cookie, origin: "null" }), (err: Error & { status?: number }) => err.status === 403);
-    // A key is no ambient credential: a page that has one may use it from anywhere.
-    const keyed = await socket({ authorization: `Bearer ${ADMIN_KEY}`, origin: "https://evil.example" });
+    await assert.rejects(socket({ authorization: `Bearer ${ADMIN_KEY}`, origin: "https://evil.example" }), (err: Error & { status?: number }) => err.status === 403);
+    // A client that is no browser sends no Origin.
+    const keyed = await socket({ authorization: `Bearer ${ADMIN_KEY}` });
     await waitFor("snapshot by key", () => keyed.messages[0]?.type === "snapshot");
     keyed.ws.close();
   });

@@ -83,6 +83,9 @@ describe("Flotilla as one MCP server: /mcp aggregates relays and configured serv
     const client = await connect("/mcp");
     try {
       assert.equal(client.getServerVersion()?.name, "flotilla");
+      // As the MCP conformance suite expects of a server: logging levels are taken, and completions answer (with nothing to complete).
+      assert.deepEqual(await client.setLoggingLevel("warning"), {});
+      assert.deepEqual((await client.complete({ ref: { type: "ref/prompt", name: "none" }, argument: { name: "a", value: "p" } })).completion, { values: [], total: 0, hasMore: false });
       const { tools } = await client.listTools();
       assert.deepEqual(tools.map((t) => t.name).sort(), ["laptop__big", "laptop__echo", "laptop__slow", "web__fail", "web__search"]);
       assert.equal(tools.find((t) => t.name === "web__search")?.description, "Finds things");

@@ -197,6 +197,24 @@ describe("the MCP relay hub and flotilla mcp-relay (seed 000)", () => {
     assert.equal(plain.status, 426);
   });
 
+  test("a page on another site cannot make a browser call a relay's tools (a form post, text/plain): refused, and the tool never runs", async () => {
+    const res = await fetch(`${gw.url}/api/mcp/id/laptop`, {
+      method: "POST",
+      headers: { "content-type": "text/plain", origin: "https://evil.example", authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify(echo(7, "forged")),
+    });
+    assert.equal(res.status, 403);
+    assert.match(((await res.json()) as RpcError).error.message, /requests from pages on another origin \(https:\/\/evil\.example\) are refused/);
+    const own = await fetch(`${gw.url}/api/mcp/id/laptop`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: gw.url, authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify(echo(8, "from its own page")),
+    });
+    assert.equal(own.status, 200);
+    assert.ok(laptop.events().includes("echo from its own page"));
+    assert.ok(!laptop.events().includes("echo forged"), "the forged call never reached the tool");
+  });
+
   test("a relay speaking nfrx's frames is served the same way", async () => {
     const ws = new WebSocket(`${gw.url.replace("http", "ws")}/api/mcp/connect`);
     await once(ws, "open");
