@@ -77,7 +77,7 @@ describe("request limits: body size by route, header size, slow clients, silent 
     const socket = await rawSocket(gw.url);
     socket.on("error", () => undefined);
     const closed = untilClosed(socket);
-    socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_KEY}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`);
+    socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${ADMIN_KEY}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`);
     const chunk = (data: string) => socket.write(`${Buffer.byteLength(data).toString(16)}\r\n${data}\r\n`);
     chunk('{"model":"m","messages":[{"role":"user","content":"');
     for (let i = 0; i < 30; i++) chunk("x".repeat(10 * KIB));
@@ -114,7 +114,7 @@ describe("request limits: body size by route, header size, slow clients, silent 
       const closed = untilClosed(socket);
       const started = performance.now();
       const body = chat("hello");
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${ADMIN_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
       let sent = 0;
       const trickle = setInterval(() => socket.writable && sent < body.length - 1 && socket.write(body[sent++]), 100);
       const { text, at } = await closed;
@@ -132,7 +132,7 @@ describe("request limits: body size by route, header size, slow clients, silent 
     const socket = await rawSocket(gw.url);
     const closed = untilClosed(socket);
     const started = performance.now();
-    socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    socket.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\n");
     const trickle = setInterval(() => socket.writable && socket.write("x"), 100);
     const { text, at } = await closed;
     clearInterval(trickle);
@@ -144,7 +144,7 @@ describe("request limits: body size by route, header size, slow clients, silent 
   test("slowloris: hundreds of trickling sockets do not keep other clients waiting", async () => {
     const sockets = await Promise.all(Array.from({ length: 300 }, () => rawSocket(gw.url)));
     const closed = sockets.map((s) => untilClosed(s));
-    for (const s of sockets) s.write("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    for (const s of sockets) s.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ");
     const trickle = setInterval(() => sockets.forEach((s) => s.writable && s.write("a")), 50);
     try {
       const waits: number[] = [];
