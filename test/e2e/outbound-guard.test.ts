@@ -1,29 +1,8 @@
 import assert from "node:assert/strict";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { startSim, type SimServer } from "../sim/index.js";
 import { startFlotilla, userKey, waitFor, type Flotilla } from "./harness.js";
-
-interface Receiver {
-  url: string;
-  received: Array<{ path: string; body: string }>;
-  close(): Promise<void>;
-}
-
-/** A server on a loopback address that records every request it is sent. */
-async function receiver(host = "127.0.0.1", answer: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end()): Promise<Receiver> {
-  const received: Receiver["received"] = [];
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (d: Buffer) => (body += d.toString()));
-    req.on("end", () => {
-      received.push({ path: req.url ?? "", body });
-      answer(req, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  return { url: `http://${host}:${(server.address() as { port: number }).port}/hook`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
+import { startReceiver as receiver, type Receiver } from "./receiver.js";
 
 const chat = { api: "openai", model: "m", messages: [{ role: "user", content: "the secret prompt" }] };
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));

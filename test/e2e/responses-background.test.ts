@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -8,6 +7,7 @@ import OpenAI from "openai";
 import type { Response as OpenAIResponse, ResponseStreamEvent } from "openai/resources/responses/responses";
 import { startSim, type SimServer } from "../sim/index.js";
 import { ADMIN_KEY, startFlotilla, waitFor, type Flotilla } from "./harness.js";
+import { startReceiver } from "./receiver.js";
 import { startAgent, type WorkerProcess } from "./worker-harness.js";
 
 const CLIENT_KEY = "relay-key-0123456789";
@@ -72,19 +72,10 @@ describe("background responses (OpenAI's background mode), run as tasks of the g
   });
 
   test("polled, it shows its output as it goes; cancelled, it stops its tool call, ends cancelled, and tells the owner's webhooks", async () => {
-    const hooked: Array<{ type: string; data: { id: string } }> = [];
-    const receiver = createServer((req, res) => {
-      let body = "";
-      req.on("data", (d: Buffer) => (body += d.toString()));
-      req.on("end", () => {
-        hooked.push(JSON.parse(body) as (typeof hooked)[number]);
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const receiver = await startReceiver();
+    const hooked = () => receiver.received.map((r) => JSON.parse(r.body) as { type: string; data: { id: string } });
     try {
-      const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/`;
-      assert.equal((await gw.admin("/v1/webhooks", { method: "POST", body: JSON.stringify({ url, events: ["response.cancelled"] }) })).status, 201);
+      assert.equal((await gw.admin("/v1/webhooks", { method: "POST", body: JSON.stringify({ url: receiver.url, events: ["response.cancelled"] }) })).status, 201);
 
       const started = noted("slow started");
       sim.scriptToolCalls([{ name: "laptop__slow", arguments: {} }]);
@@ -99,10 +90,10 @@ describe("background responses (OpenAI's background mode), run as tasks of the g
       await waitFor("the MCP server to hear of the cancel", () => noted("slow cancelled") > started);
       assert.equal((await client.responses.retrieve(slow.id)).status, "cancelled");
       assert.equal((await client.responses.cancel(slow.id)).status, "cancelled", "cancelling twice answers the cancelled response");
-      await waitFor("the response.cancelled event", () => hooked.find((e) => e.data.id === slow.id));
-      assert.equal(hooked.find((e) => e.data.id === slow.id)?.type, "response.cancelled");
+      await waitFor("the response.cancelled event", () => hooked().find((e) => e.data.id === slow.id));
+      assert.equal(hooked().find((e) => e.data.id === slow.id)?.type, "response.cancelled");
     } finally {
-      await new Promise((resolve) => receiver.close(resolve));
+      await receiver.close();
     }
 
     const done = await ended((await client.responses.create({ model: "m", input: "quick", background: true })).id);

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Agent, OpenAIProvider, Runner, setTracingDisabled, tool } from "@openai/agents";
@@ -8,6 +7,7 @@ import OpenAI from "openai";
 import { z } from "zod";
 import { startSim, type SimServer } from "../sim/index.js";
 import { ADMIN_KEY, startFlotilla, waitFor, type Flotilla } from "./harness.js";
+import { startReceiver } from "./receiver.js";
 import { startAgent, type WorkerProcess } from "./worker-harness.js";
 
 const CLIENT_KEY = "relay-key-0123456789";
@@ -150,24 +150,15 @@ describe("the Responses API (seed 002) on the fleet, with the gateway's MCP tool
   });
 
   test("a response that ends is a response.completed event for its owner's webhooks", async () => {
-    const events: Array<{ type: string; data: { id: string } }> = [];
-    const receiver = createServer((req, res) => {
-      let body = "";
-      req.on("data", (d: Buffer) => (body += d.toString()));
-      req.on("end", () => {
-        events.push(JSON.parse(body) as (typeof events)[number]);
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const receiver = await startReceiver();
+    const events = () => receiver.received.map((r) => JSON.parse(r.body) as { type: string; data: { id: string } });
     try {
-      const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/`;
-      assert.equal((await gw.admin("/v1/webhooks", { method: "POST", body: JSON.stringify({ url, events: ["response.completed"] }) })).status, 201);
+      assert.equal((await gw.admin("/v1/webhooks", { method: "POST", body: JSON.stringify({ url: receiver.url, events: ["response.completed"] }) })).status, 201);
       const response = await client.responses.create({ model: "m", input: "tell the hook" });
-      await waitFor("the response.completed event", () => events.some((e) => e.data.id === response.id));
-      assert.equal(events.find((e) => e.data.id === response.id)?.type, "response.completed");
+      await waitFor("the response.completed event", () => events().some((e) => e.data.id === response.id));
+      assert.equal(events().find((e) => e.data.id === response.id)?.type, "response.completed");
     } finally {
-      await new Promise((resolve) => receiver.close(resolve));
+      await receiver.close();
     }
   });
 

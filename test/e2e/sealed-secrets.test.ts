@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -8,6 +7,7 @@ import OpenAI from "openai";
 import { openStore } from "../../src/store/index.js";
 import { startSim, type SimServer } from "../sim/index.js";
 import { startFlotilla, waitFor } from "./harness.js";
+import { startReceiver, type Receiver } from "./receiver.js";
 
 const SECRET_KEY = "the-operators-secret-key-0123456789abcdef";
 const API_KEY = "sk-upstream-0123456789abcdef";
@@ -17,27 +17,16 @@ const VIEWS = ["/admin/servers", "/admin/servers/keyed", "/api/servers", "/api/v
 
 describe("secrets the gateway must use again are sealed at rest (secret_key)", () => {
   let sim: SimServer;
-  let hookServer: Server;
-  let hookUrl: string;
-  const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+  let hook: Receiver;
   const dataDir = mkdtempSync(join(tmpdir(), "flotilla-e2e-"));
 
   before(async () => {
     sim = await startSim({ kind: "openai", models: ["m"] });
-    hookServer = createServer((req, res) => {
-      let body = "";
-      req.on("data", (d: Buffer) => (body += d.toString()));
-      req.on("end", () => {
-        received.push({ headers: req.headers, body });
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => hookServer.listen(0, "127.0.0.1", resolve));
-    hookUrl = `http://127.0.0.1:${(hookServer.address() as { port: number }).port}/hook`;
+    hook = await startReceiver();
   });
   after(async () => {
     await sim?.close();
-    await new Promise((resolve) => hookServer?.close(resolve));
+    await hook?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -58,13 +47,13 @@ describe("secrets the gateway must use again are sealed at rest (secret_key)", (
       assert.equal(chat.status, 200);
       assert.equal(sim.requests.find((r) => r.path === "/v1/chat/completions")?.headers.authorization, `Bearer ${API_KEY}`);
 
-      const created = (await (await gw.admin("/v1/webhooks", { method: "POST", body: JSON.stringify({ url: hookUrl, events: ["webhook.test"] }) })).json()) as { id: string; secret: string };
+      const created = (await (await gw.admin("/v1/webhooks", { method: "POST", body: JSON.stringify({ url: hook.url, events: ["webhook.test"] }) })).json()) as { id: string; secret: string };
       signingSecret = created.secret;
       assert.match(signingSecret, /^whsec_/);
       assert.equal(((await (await gw.admin(`/v1/webhooks/${created.id}`)).json()) as { secret?: string }).secret, undefined);
       assert.equal((await gw.admin(`/v1/webhooks/${created.id}/test`, { method: "POST" })).status, 202);
-      await waitFor("the test event", () => received.length === 1);
-      await new OpenAI({ apiKey: "unused" }).webhooks.verifySignature(received[0].body, received[0].headers as Record<string, string>, signingSecret);
+      await waitFor("the test event", () => hook.received.length === 1);
+      await new OpenAI({ apiKey: "unused" }).webhooks.verifySignature(hook.received[0].body, hook.received[0].headers as Record<string, string>, signingSecret);
     } finally {
       await gw.stop();
     }

@@ -1,29 +1,16 @@
 import assert from "node:assert/strict";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
 import { startSim, type SimServer } from "../sim/index.js";
 import { startFlotilla, waitFor, type Flotilla } from "./harness.js";
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-}
+import { startReceiver, type Receiver } from "./receiver.js";
 
 /** A loopback receiver that answers each POST with the next status of `statuses` (200 once they run out). */
-async function receiver(statuses: number[] = []): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (d: Buffer) => (body += d.toString()));
-    req.on("end", () => {
-      received.push({ headers: req.headers, body });
-      res.statusCode = statuses.shift() ?? 200;
-      res.end();
-    });
+function receiver(statuses: number[] = []): Promise<Receiver> {
+  return startReceiver("127.0.0.1", (_req, res) => {
+    res.statusCode = statuses.shift() ?? 200;
+    res.end();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 interface Delivery {
