@@ -95,6 +95,11 @@ export class QueueConfigs {
     return this.current.get(name)?.spec;
   }
 
+  /** Whether `url` is queue `name`'s own webhook_url: the operator's choice (its YAML), trusted where a task's is guarded. */
+  isQueueWebhook(name: string, url: string): boolean {
+    return this.get(name)?.webhook_url === url;
+  }
+
   list(): QueueSource[] {
     return [...this.current.values()];
   }

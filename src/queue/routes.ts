@@ -98,9 +98,9 @@ export function registerQueueRoutes(app: FastifyInstance, queues: Queues, outbou
    * distinct URL is resolved once. The queue's own URL (from the operator's YAML) is the operator's to choose.
    */
   const checkWebhookUrls = async (queue: string, urls: Array<string | undefined>, param: (index: number) => string) => {
-    const operators = queues.spec(queue).webhook_url;
+    queues.spec(queue); // an unknown queue is a 404 before any URL is judged
     const verdicts = new Map<string, Promise<string | undefined>>();
-    for (const url of urls) if (url !== undefined && url !== operators && !verdicts.has(url)) verdicts.set(url, outbound.urlProblem(url));
+    for (const url of urls) if (url !== undefined && !queues.configs.isQueueWebhook(queue, url) && !verdicts.has(url)) verdicts.set(url, outbound.urlProblem(url));
     for (const [index, url] of urls.entries()) {
       const problem = url === undefined ? undefined : await verdicts.get(url);
       if (problem) throw new FlotillaError("invalid_request", `${param(index)} is refused: ${problem}`, { param: param(index) });

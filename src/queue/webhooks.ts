@@ -20,8 +20,7 @@ export function sendWebhooks(queues: Queues, outbound: Pick<OutboundGuard, "fetc
       body: JSON.stringify({ event: `task.${row.state}`, task: taskView(row) }),
     };
     const limits = { timeoutMs: WEBHOOK_TIMEOUT_MS };
-    const operators = url === queues.configs.get(row.queue)?.webhook_url;
-    void (operators ? boundedFetch(url, request, limits) : outbound.fetch(url, request, limits)).then(
+    void (queues.configs.isQueueWebhook(row.queue, url) ? boundedFetch(url, request, limits) : outbound.fetch(url, request, limits)).then(
       (answer) => {
         if (answer.status < 200 || answer.status >= 300) log.warn(`webhook ${url} for task ${row.id} answered ${answer.status}`);
       },
