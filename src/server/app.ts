@@ -81,7 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const credentials = deps.accounts.credentials();
   registerAuth(app, deps.keyring, deps.config.auth.proxy, credentials);
   registerRateLimits(app, deps.accounts.limits);
-  registerInFlightLimits(app, deps.config.limits, deps.config.auth.guest_limits);
+  registerInFlightLimits(app, deps.config.limits, deps.config.auth);
   await registerOpenApi(app);
   registerSystemRoutes(app, deps.fleet.fleet, deps.metrics);
   registerFleetRoutes(app, deps.fleet);

@@ -3,7 +3,7 @@ import type { Config } from "../config/index.js";
 import { callerOf, FlotillaError } from "../kernel/index.js";
 
 /** What one caller may hold at once: requests open, and request body bytes held for them. */
-export interface InFlightLimits {
+interface InFlightLimits {
   requests: number;
   bodyBytes: number;
 }
@@ -51,7 +51,7 @@ export class InFlightShare {
 }
 
 /** Each caller's open requests and held body bytes, in this replica. */
-export class InFlightCounter {
+class InFlightCounter {
   private readonly loads = new Map<string, Load>();
 
   /** A share for one more request of `caller`, or the 429 that refuses it. */
@@ -70,11 +70,6 @@ export class InFlightCounter {
   settle(caller: string, load: Load): void {
     if (load.requests === 0 && this.loads.get(caller) === load) this.loads.delete(caller);
   }
-
-  /** Callers with anything open (for tests and metrics). */
-  get size(): number {
-    return this.loads.size;
-  }
 }
 
 declare module "fastify" {
@@ -90,14 +85,16 @@ declare module "fastify" {
  * everyone else. Runs after authentication; the gateway's own task runner is
  * bounded by `task_runner.max_running` instead.
  */
-export function registerInFlightLimits(app: FastifyInstance, limits: Readonly<Config["limits"]>, guests: Readonly<Config["auth"]["guest_limits"]>): InFlightCounter {
+export function registerInFlightLimits(app: FastifyInstance, limits: Readonly<Config["limits"]>, auth: Readonly<Config["auth"]>): void {
+  const guests = auth.guest_limits;
   const counter = new InFlightCounter();
   const forCallers: InFlightLimits = { requests: limits.requests_in_flight_per_key, bodyBytes: limits.body_bytes_in_flight_per_key };
   const forGuests: InFlightLimits = {
     requests: limits.requests_in_flight_per_key > 0 ? Math.min(guests.requests_in_flight, limits.requests_in_flight_per_key) : guests.requests_in_flight,
     bodyBytes: limits.body_bytes_in_flight_per_key,
   };
-  if (forCallers.requests === 0 && forCallers.bodyBytes === 0) return counter;
+  // Guests, when there are any, are always held to their own limit.
+  if (forCallers.requests === 0 && forCallers.bodyBytes === 0 && !auth.guests) return;
   app.addHook("onRequest", function limitInFlight(req, reply, done) {
     const principal = req.principal;
     if (principal?.forTask) return done();
@@ -109,5 +106,4 @@ export function registerInFlightLimits(app: FastifyInstance, limits: Readonly<Co
     reply.raw.once("close", release).once("finish", release);
     done();
   });
-  return counter;
 }

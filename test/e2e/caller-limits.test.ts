@@ -34,7 +34,8 @@ describe("guests", () => {
     const upstream = await sims.start({ kind: "ollama", models: ["m:latest"], latencyMs: 600 });
     gw = await startFlotilla({
       servers: [`${upstream.url},ollama`],
-      yaml: "auth:\n  guests: true\n  guest_limits: { requests_per_minute: 5 }\nqueues:\n  - name: batch\n",
+      // Callers' own in-flight limits off: a guest is still held to theirs.
+      yaml: "auth:\n  guests: true\n  guest_limits: { requests_per_minute: 5 }\nlimits:\n  requests_in_flight_per_key: 0\n  body_bytes_in_flight_per_key: 0\nqueues:\n  - name: batch\n",
     });
     const token = await guestToken(gw);
     const queued = await fetch(`${gw.url}/queue/add`, json({ queue: "batch", data: chat("m") }, bearer(token)));
