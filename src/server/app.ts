@@ -16,6 +16,7 @@ import { registerOriginGuard, type RequestOrigins } from "./request-origin.js";
 import { clientErrorHandler, httpServerOptions } from "./http-limits.js";
 import { frameworkError, MAX_PARAM_LENGTH, registerErrorHandling } from "./error-handler.js";
 import { registerNulGuard } from "./nul-guard.js";
+import { withoutGatewayPrefix } from "./base-paths.js";
 import { registerOpenApi } from "./openapi.js";
 import { registerSystemRoutes } from "./system-routes.js";
 import { queryCoercingValidator } from "./validation.js";
@@ -64,6 +65,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === "string" && REQUEST_ID.test(given) ? given : `req_${randomUUID().replace(/-/g, "")}`;
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    rewriteUrl: (req) => withoutGatewayPrefix(req.url ?? "/"),
     frameworkErrors: frameworkError,
     ...(deps.config.trust_proxy !== undefined ? { trustProxy: deps.config.trust_proxy } : {}),
     // Bodies are checked as sent: a string where an array belongs is a 400, not silently wrapped.

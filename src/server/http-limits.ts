@@ -3,6 +3,7 @@ import { STATUS_CODES, type ServerOptions } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Config } from "../config/index.js";
 import { errorBody, errorShapeOf, FlotillaError, type ErrorCode } from "../kernel/index.js";
+import { withoutGatewayPrefix } from "./base-paths.js";
 
 type Limits = Readonly<Config["limits"]>;
 
@@ -36,7 +37,7 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): 
     const failure = new FlotillaError(code, message);
     const requestId = `req_${randomUUID().replace(/-/g, "")}`;
     const path = requestPath((err as { rawPacket?: Buffer }).rawPacket) ?? (socket as PendingSocket)._httpMessage?.req?.url;
-    const body = JSON.stringify(errorBody(path === undefined ? "ollama" : errorShapeOf(path), failure, requestId));
+    const body = JSON.stringify(errorBody(path === undefined ? "ollama" : errorShapeOf(withoutGatewayPrefix(path)), failure, requestId));
     socket.write(
       `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
     );

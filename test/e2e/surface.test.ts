@@ -38,6 +38,17 @@ describe("errors, auth and system endpoints", () => {
     assert.ok(!Number.isNaN(Date.parse(l.timestamp)));
   });
 
+  test("Jan's Kong prefixes reach the same routes, errors in the shape of the path they stand for", async () => {
+    const client = new OpenAI({ baseURL: `${gw.url}/llm/v1`, apiKey: ADMIN_KEY });
+    const answer = await client.chat.completions.create({ model: "m:latest", messages: [{ role: "user", content: "hi" }] });
+    assert.equal(answer.object, "chat.completion");
+    const health = await fetch(`${gw.url}/llm/healthz`);
+    assert.equal(health.status, 200);
+    const missing = await fetch(`${gw.url}/media/v1/nothing`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    assert.equal(missing.status, 404);
+    assert.equal(((await missing.json()) as { error: { code: string } }).error.code, "route_not_found");
+  });
+
   test("malformed JSON, wrong types and a missing model are 400s that name the field", async () => {
     const bad = await post("/v1/chat/completions", "{not json");
     assert.equal(bad.status, 400);
