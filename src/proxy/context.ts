@@ -1,8 +1,10 @@
+import type { FastifyRequest } from "fastify";
 import type { Config } from "../config/index.js";
 import type { FleetService, Priority } from "../fleet/index.js";
 import type { Surface } from "../kernel/index.js";
 import type { Metrics } from "../observe/metrics.js";
 import type { RequestRecord } from "../observe/record.js";
+import type { AnswerTap } from "./forward.js";
 
 /** Who is asking and how, fixed when the request arrives. */
 export interface CallContext {
@@ -37,6 +39,24 @@ export interface ProxyDeps {
   metrics: Metrics;
   /** Audit and metrics for one finished request; never waits on the database. */
   record(record: RequestRecord): void;
+  /** What a chat completion may carry beyond plain proxying (a stored conversation). */
+  chat?: ChatExtension;
+}
+
+/**
+ * Turns a chat completion that names more than the proxy knows (Jan's
+ * `conversation`) into the request to send and a tap on its answer.
+ * Undefined, with no promise made, for a plain request: the hot path pays one check.
+ */
+export interface ChatExtension {
+  prepare(req: FastifyRequest, body: Record<string, unknown>): Promise<PreparedChat> | undefined;
+}
+
+export interface PreparedChat {
+  body: Record<string, unknown>;
+  tap?: AnswerTap;
+  /** Affinity key: a conversation's turns go to the server that has its prompt cached. */
+  session?: string;
 }
 
 /** Records a finished call: the context it came with, what it was for, and how it ended after `attempts` servers. */

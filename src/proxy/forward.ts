@@ -25,6 +25,18 @@ export interface InferenceCall {
   /** The body's bytes as the client sent them, forwarded as is when nothing needs changing. */
   raw: Buffer | undefined;
   model: string;
+  /** Sees the answer on its way to the client and may change it (a stored conversation's turn); none on plain calls. */
+  tap?: AnswerTap;
+}
+
+/**
+ * Sees an answer in the client's API as it goes out: `push` gets each piece
+ * and returns what to send instead; `finish`, once the answer is whole,
+ * returns what to send last. Not called for an answer that broke.
+ */
+export interface AnswerTap {
+  push(piece: Buffer | string): string;
+  finish(): Promise<string>;
 }
 
 /**
@@ -210,8 +222,8 @@ async function attemptOn(
   if (fallbackFrom) headers["x-flotilla-fallback-model"] = upstreamModel;
   const streamed = wantsStream(call.path, call.body);
   const sent = passthrough
-    ? await relay(reply, upstream, headers, streamed, idleMs)
-    : await relayTranslated(reply, upstream, headers, streamed, translation as Translation, idleMs);
+    ? await relay(reply, upstream, headers, streamed, idleMs, call.tap)
+    : await relayTranslated(reply, upstream, headers, streamed, translation as Translation, idleMs, call.tap);
   const usage = passthrough ? usageFromPassthrough(clientApi(call.path), call.path, sent.text(), streamed) : sent.usage;
   return {
     status: signal.aborted ? CLIENT_CLOSED : sent.error ? 502 : upstream.statusCode,
@@ -235,12 +247,19 @@ const TAIL_CHUNKS = 4;
 const CLIENT_CLOSED = 499;
 
 /** Same API on both sides: bytes go through untouched; only a stream's tail is kept, for usage. */
-export async function relay(reply: FastifyReply, upstream: UpstreamResponse, headers: Record<string, string>, streamed: boolean, idleMs: number): Promise<Sent> {
+export async function relay(
+  reply: FastifyReply,
+  upstream: UpstreamResponse,
+  headers: Record<string, string>,
+  streamed: boolean,
+  idleMs: number,
+  tap?: AnswerTap,
+): Promise<Sent> {
   const res = reply.raw;
   const type = upstream.headers["content-type"];
   if (type) headers["content-type"] = String(type);
   const length = upstream.headers["content-length"];
-  if (length !== undefined && !streamed) headers["content-length"] = String(length);
+  if (length !== undefined && !streamed && !tap) headers["content-length"] = String(length);
   reply.hijack();
   res.writeHead(upstream.statusCode, headers);
   const kept: Buffer[] = [];
@@ -250,8 +269,9 @@ export async function relay(reply: FastifyReply, upstream: UpstreamResponse, hea
       sent.firstByteAt ??= performance.now();
       kept.push(chunk);
       if (streamed && kept.length > TAIL_CHUNKS) kept.shift();
-      if (!res.write(chunk)) await waitForDrain(res, idleMs);
+      if (!res.write(tap ? tap.push(chunk) : chunk)) await waitForDrain(res, idleMs);
     }
+    if (tap) res.write(await tap.finish());
   } catch (err) {
     sent.error = midStreamFailure(res, headers["content-type"], err);
     return sent;
@@ -267,13 +287,14 @@ async function relayTranslated(
   streamed: boolean,
   translation: Translation,
   idleMs: number,
+  tap?: AnswerTap,
 ): Promise<Sent> {
   const res = reply.raw;
   if (!streamed) {
     const text = await upstream.body.text();
     const firstByteAt = performance.now();
     const translated = translateAnswer(translation, frameOf(text));
-    const out = JSON.stringify(translated);
+    const out = tap ? tap.push(JSON.stringify(translated)) + (await tap.finish()) : JSON.stringify(translated);
     headers["content-type"] = "application/json; charset=utf-8";
     headers["content-length"] = String(Buffer.byteLength(out));
     reply.hijack();
@@ -290,13 +311,15 @@ async function relayTranslated(
   try {
     for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
       sent.firstByteAt ??= performance.now();
-      const out = translator.push(chunk);
+      const pushed = translator.push(chunk);
+      const out = tap && pushed ? tap.push(pushed) : pushed;
       if (out && !res.write(out)) await waitForDrain(res, idleMs);
       // The client's stream ended with an error line: the rest of a broken answer is not read.
       if (translator.error !== undefined) break;
     }
-    res.end(translator.end());
+    const last = translator.end();
     sent.error = translator.error;
+    res.end(tap && sent.error === undefined ? tap.push(last) + (await tap.finish()) : last);
   } catch (err) {
     sent.error = midStreamFailure(res, headers["content-type"], err);
   }

@@ -1,6 +1,6 @@
 import type { TSchema } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
-import type { ProxyDeps } from "./context.js";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { PreparedChat, ProxyDeps } from "./context.js";
 import { forwardInference } from "./forward.js";
 import { callContext } from "./request-context.js";
 import {
@@ -45,6 +45,8 @@ export function registerInferenceRoutes(app: FastifyInstance, deps: ProxyDeps): 
         },
         async function proxyInference(req, reply) {
           const body = req.body as Record<string, unknown>;
+          const extended = route.path === "/v1/chat/completions" ? deps.chat?.prepare(req, body) : undefined;
+          if (extended) return forwardPrepared(deps, route.path, await extended, req, reply);
           const ctx = callContext(req, reply, body);
           const call = { path: route.path, body, raw: req.rawBody, model: String(body.model) };
           if (await splitEmbeddings(deps, ctx, call, reply)) return reply;
@@ -54,4 +56,12 @@ export function registerInferenceRoutes(app: FastifyInstance, deps: ProxyDeps): 
       );
     }
   }
+}
+
+/** A chat completion rewritten by the chat extension: its own body (never the client's bytes), tap and affinity. */
+async function forwardPrepared(deps: ProxyDeps, path: ClientPath, prepared: PreparedChat, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const ctx = callContext(req, reply, prepared.body);
+  if (prepared.session) ctx.session = prepared.session;
+  await forwardInference(deps, ctx, { path, body: prepared.body, raw: undefined, model: String(prepared.body.model), tap: prepared.tap }, reply);
+  return reply;
 }
