@@ -14,4 +14,5 @@ export function registerProxyRoutes(app: FastifyInstance, deps: ProxyDeps): void
   registerModelOpsRoutes(app, deps);
 }
 export { callUpstream, upstreamStatusError } from "./upstream.js";
+export { forwardChat } from "./inference-routes.js";
 export { DONE, SseFrames } from "./translate/framing.js";

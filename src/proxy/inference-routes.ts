@@ -46,7 +46,7 @@ export function registerInferenceRoutes(app: FastifyInstance, deps: ProxyDeps): 
         async function proxyInference(req, reply) {
           const body = req.body as Record<string, unknown>;
           const extended = route.path === "/v1/chat/completions" ? deps.chat?.prepare(req, body) : undefined;
-          if (extended) return forwardPrepared(deps, route.path, await extended, req, reply);
+          if (extended) return forwardChat(deps, await extended, req, reply);
           const ctx = callContext(req, reply, body);
           const call = { path: route.path, body, raw: req.rawBody, model: String(body.model) };
           if (await splitEmbeddings(deps, ctx, call, reply)) return reply;
@@ -58,10 +58,11 @@ export function registerInferenceRoutes(app: FastifyInstance, deps: ProxyDeps): 
   }
 }
 
-/** A chat completion rewritten by the chat extension: its own body (never the client's bytes), tap and affinity. */
-async function forwardPrepared(deps: ProxyDeps, path: ClientPath, prepared: PreparedChat, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+/** A chat completion made by the gateway (the chat extension's, a regenerate's): its own body (never the client's bytes), tap and affinity. */
+export async function forwardChat(deps: ProxyDeps, prepared: PreparedChat, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const ctx = callContext(req, reply, prepared.body);
   if (prepared.session) ctx.session = prepared.session;
-  await forwardInference(deps, ctx, { path, body: prepared.body, raw: undefined, model: String(prepared.body.model), tap: prepared.tap }, reply);
+  const call = { path: "/v1/chat/completions" as const, body: prepared.body, raw: undefined, model: String(prepared.body.model), tap: prepared.tap };
+  await forwardInference(deps, ctx, call, reply);
   return reply;
 }

@@ -95,6 +95,8 @@ const OpenAIMessage = open({
   content: Type.Optional(Type.Union([Type.String(), Type.Null(), Type.Array(open({ type: Type.String() }))])),
 });
 
+const ConversationId = Type.String({ minLength: 1, maxLength: 128 });
+
 export const OpenAIChatRequest = open({
   model: Model,
   messages: Type.Array(OpenAIMessage, { minItems: 1 }),
@@ -109,6 +111,13 @@ export const OpenAIChatRequest = open({
   tool_choice: Type.Optional(Type.Unknown()),
   response_format: Type.Optional(open({ type: Type.String() })),
   seed: Type.Optional(Type.Integer({ minimum: -9_223_372_036_854_775_808, maximum: 9_223_372_036_854_775_807 })),
+  conversation: Type.Optional(
+    Type.Union([ConversationId, open({ id: Type.Optional(ConversationId) })], {
+      description: "Jan: a stored conversation to continue (its id, or {id}), or {} to start one; its items are sent before `messages`",
+    }),
+  ),
+  store: Type.Optional(Type.Boolean({ description: "Jan: with `conversation`, keep this turn in it (default true)" })),
+  store_reasoning: Type.Optional(Type.Boolean({ description: "Jan: keep the answer's reasoning with the stored turn" })),
 });
 
 export const OpenAICompletionRequest = open({
