@@ -41,6 +41,8 @@ export class ChatAnswerTap implements AnswerTap {
   constructor(
     private readonly streamed: boolean,
     private readonly store: (answer: ChatAnswer) => Promise<TurnMetadata | undefined>,
+    /** How a whole answer carries the metadata: by default as its `metadata` field. */
+    private readonly wrap: (completion: Record<string, unknown>, metadata: TurnMetadata) => unknown = (completion, metadata) => ({ ...completion, metadata }),
   ) {}
 
   push(piece: Buffer | string): string {
@@ -82,7 +84,7 @@ export class ChatAnswerTap implements AnswerTap {
     this.answer.finishReason = choice?.finish_reason;
     this.answer.complete = choice !== undefined;
     const metadata = await this.kept();
-    return JSON.stringify(metadata ? { ...parsed, metadata } : parsed);
+    return JSON.stringify(metadata ? this.wrap(parsed, metadata) : parsed);
   }
 
   private async kept(): Promise<TurnMetadata | undefined> {
