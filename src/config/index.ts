@@ -64,6 +64,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Rea
     const problem = outboundAllowProblem(entry);
     if (problem) problems.push(`outbound.allow[${i}]: ${problem}`);
   });
+  if (config.media.store === "s3" && !config.media.s3.bucket) problems.push("media.s3.bucket: the s3 media store needs a bucket");
   if (config.queue_backend && config.queue_backend !== "sql" && !config.redis_url) problems.push(`queue_backend: ${config.queue_backend} needs redis_url (REDIS_URL)`);
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze(config);
@@ -235,7 +236,7 @@ function keyName(pointer: string): string {
 }
 
 /** Settings whose values are secrets: a problem with one names it, never what it was set to (it would reach the log). */
-const SECRET_KEY_NAME = /(^|[._])(admin_key|client_key|secret_key|token_secret|client_secret|api_key|password|relay_tokens|headers)\b/;
+const SECRET_KEY_NAME = /(^|[._])(admin_key|client_key|secret_key|token_secret|client_secret|api_key|password|relay_tokens|headers|access_key_id|secret_access_key)\b/;
 
 function describeValue(value: unknown): string {
   if (value === undefined || typeof value === "object") return "";

@@ -12,10 +12,11 @@ import { type TaskRepo, taskRepo } from "./task-repo.js";
 import { type TransferRepo, transferRepo } from "./transfer-repo.js";
 import { type WebhookRepo, webhookRepo } from "./webhook-repo.js";
 import { type ResponseRepo, responseRepo } from "./response-repo.js";
+import { type MediaRepo, mediaRepo } from "./media-repo.js";
 import { sessionRepo, userRepo, type SessionRepo, type UserRepo } from "./user-repo.js";
 
 export type { StoreOptions, Dialect } from "./connect.js";
-export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow, WebhookRow, WebhookDeliveryRow, DeliveryStatus, ResponseRow, ResponseEventRow } from "./schema.js";
+export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow, WebhookRow, WebhookDeliveryRow, DeliveryStatus, ResponseRow, ResponseEventRow, MediaRow, MediaStatus } from "./schema.js";
 export type { ServerRepo, ServerInput } from "./server-repo.js";
 export type { ApiKeyRepo } from "./api-key-repo.js";
 export type { SecretRepo } from "./secret-repo.js";
@@ -31,6 +32,7 @@ export type { UserRepo, SessionRepo, UserUpdate } from "./user-repo.js";
 export type { AuditRepo, RequestQuery, UsageQuery } from "./audit-repo.js";
 export type { WebhookChange, WebhookRepo } from "./webhook-repo.js";
 export type { ResponseChange, ResponseRepo } from "./response-repo.js";
+export type { MediaReady, MediaRepo } from "./media-repo.js";
 export type { McpKeyAccess, McpKeyAccessRepo, McpToolChange, McpToolRepo, McpToolSettings } from "./mcp-tool-repo.js";
 
 /** The storage contract: every backend passes the same conformance suite (store.test.ts). */
@@ -51,6 +53,7 @@ export interface Store {
   readonly mcpKeyAccess: McpKeyAccessRepo;
   readonly webhooks: WebhookRepo;
   readonly responses: ResponseRepo;
+  readonly media: MediaRepo;
   /** Closes the database; calling it again does nothing more. */
   close(): Promise<void>;
 }
@@ -82,6 +85,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     mcpKeyAccess: mcpKeyAccessRepo(db),
     webhooks: webhookRepo(db),
     responses: responseRepo(db),
+    media: mediaRepo(db),
     close: () => (closed ??= db.destroy()),
   };
 }

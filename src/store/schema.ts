@@ -26,6 +26,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveryRow;
   responses: ResponseRow;
   response_events: ResponseEventRow;
+  media: MediaRow;
 }
 
 export type ServerKind = "ollama" | "openai";
@@ -346,4 +347,25 @@ export interface ResponseEventRow {
   response_id: string;
   sequence: number;
   event: string;
+}
+
+/** `pending`: made by a presigned upload whose bytes have not arrived (or not been checked) yet. */
+export type MediaStatus = "pending" | "ready";
+
+/** An uploaded media object (seed 002's `jan_*` id); its bytes live in the media store under `storage_key`. */
+export interface MediaRow {
+  id: string;
+  /** `ownerOf` the uploader: a user id, or `key:<id>` for a key without one. */
+  owner: string;
+  status: MediaStatus;
+  /** Found from the bytes (their magic numbers); the declared type while pending. */
+  mime: string;
+  /** 0 while pending. */
+  bytes: number;
+  sha256: string | null;
+  filename: string | null;
+  storage_key: string;
+  /** When a pending upload's signed URL stops working. */
+  upload_expires_at: number | null;
+  created_at: number;
 }
