@@ -1,6 +1,7 @@
 import type { TSchema } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { PreparedChat, ProxyDeps } from "./context.js";
+import { ownerOf } from "../kernel/index.js";
 import { forwardInference } from "./forward.js";
 import { callContext } from "./request-context.js";
 import {
@@ -48,7 +49,9 @@ export function registerInferenceRoutes(app: FastifyInstance, deps: ProxyDeps): 
           const extended = route.path === "/v1/chat/completions" ? deps.chat?.prepare(req, body) : undefined;
           if (extended) return forwardChat(deps, await extended, req, reply);
           const ctx = callContext(req, reply, body);
-          const call = { path: route.path, body, raw: req.rawBody, model: String(body.model) };
+          // Inlined images change the body: the client's own bytes can no longer be forwarded as they came.
+          const inlined = route.path === "/v1/chat/completions" && (await inlineImages(deps, req, body));
+          const call = { path: route.path, body, raw: inlined ? undefined : req.rawBody, model: String(body.model) };
           if (await splitEmbeddings(deps, ctx, call, reply)) return reply;
           await forwardInference(deps, ctx, call, reply);
           return reply;
@@ -60,9 +63,15 @@ export function registerInferenceRoutes(app: FastifyInstance, deps: ProxyDeps): 
 
 /** A chat completion made by the gateway (the chat extension's, a regenerate's): its own body (never the client's bytes), tap and affinity. */
 export async function forwardChat(deps: ProxyDeps, prepared: PreparedChat, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  await inlineImages(deps, req, prepared.body);
   const ctx = callContext(req, reply, prepared.body);
   if (prepared.session) ctx.session = prepared.session;
   const call = { path: "/v1/chat/completions" as const, body: prepared.body, raw: undefined, model: String(prepared.body.model), tap: prepared.tap };
   await forwardInference(deps, ctx, call, reply);
   return reply;
+}
+
+/** A chat request's `jan_*` and linked images made readable upstream (media/); true when the body changed. */
+function inlineImages(deps: ProxyDeps, req: FastifyRequest, body: Record<string, unknown>): Promise<boolean> | false {
+  return deps.inlineImages?.(body, ownerOf(req.principal) ?? "anonymous") ?? false;
 }

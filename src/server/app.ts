@@ -26,6 +26,7 @@ import { registerMcpAdminRoutes, registerMcpEndpointRoutes, registerMcpRelayRout
 import { registerAccountsRoutes, registerRateLimits, type Accounts } from "../accounts/index.js";
 import { registerWebhookRoutes, type WebhookDispatcher } from "../webhooks/index.js";
 import { registerResponsesRoutes } from "../responses/index.js";
+import { inlineChatImages, registerMediaRoutes, type MediaService } from "../media/index.js";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -46,6 +47,7 @@ export interface AppDeps {
   outbound: OutboundGuard;
   /** The gateway's own key for work it runs for a caller (queued tasks, background responses), held in memory only. */
   runnerKey: string;
+  media: MediaService;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -110,6 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerQueueRoutes(app, deps.queues, deps.outbound);
   registerWorkerQueueRoutes(app, deps.queues, deps.config);
   registerWebhookRoutes(app, deps.accounts.store, deps.webhooks, deps.outbound);
-  registerProxyRoutes(app, { config: deps.config, fleet: deps.fleet, metrics: deps.metrics, record: deps.record });
+  registerMediaRoutes(app, deps.media, deps.config.media.public_url);
+  registerProxyRoutes(app, { config: deps.config, fleet: deps.fleet, metrics: deps.metrics, record: deps.record, inlineImages: (body, owner) => inlineChatImages(deps.media, body, owner) });
   return app;
 }

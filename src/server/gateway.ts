@@ -20,6 +20,7 @@ import { WorkerHub } from "../workers/index.js";
 import { RelayHub, ToolCatalog } from "../mcp/index.js";
 import { sealPlainSigningSecrets, sendTaskEvents, WebhookDispatcher } from "../webhooks/index.js";
 import { startEmbeddedNode } from "../engine/embedded-node.js";
+import { openMedia } from "../media/index.js";
 import { Accounts, ensureAdminKey, keyRecord, Keyring, loadKeys } from "../accounts/index.js";
 import { inferenceRunner, openTaskBackend, QueueConfigs, Queues, sendWebhooks, warnOfTasksLeftInDatabase } from "../queue/index.js";
 
@@ -144,6 +145,8 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   // Every fetch of a URL a user gave goes through it; webhooks.allow_private is outbound.allow_private's older name.
   const outbound = new OutboundGuard({ allowPrivate: config.outbound.allow_private || config.webhooks.allow_private, allow: config.outbound.allow });
   opened.add(() => outbound.close());
+  const media = await openMedia(config, store.media, outbound, sealingSecret);
+  opened.add(() => media.close());
   const webhooks = new WebhookDispatcher(store, {
     outbound,
     maxAttempts: config.webhooks.max_attempts,
@@ -158,7 +161,7 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   // The queue's runners call the gateway's own routes in process, with a key that exists only in memory.
   const runnerKey = generateKey();
   keyring.addInternal({ id: TASK_RUNNER_KEY_ID, hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
-  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound, runnerKey, origins });
+  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound, runnerKey, origins, media });
   opened.add(() => app.close());
   app.server.on("upgrade", upgrades.listener);
   opened.add(() => upgrades.close());
@@ -211,6 +214,7 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
       await tools.close();
       await webhooks.close();
       await outbound.close();
+      await media.close();
       upgrades.close();
       await closeWithin(app, config.shutdown_timeout_ms);
       await taskBackend.close();
