@@ -7,7 +7,7 @@ import { MediaService } from "./service.js";
 import { UrlSigner } from "./signing.js";
 import { DiskMediaStore, type MediaStore } from "./store.js";
 
-export { inlineChatImages } from "./inline.js";
+export { hasImagesToInline, inlineChatImages } from "./inline.js";
 export { registerMediaRoutes } from "./routes.js";
 export { MediaService } from "./service.js";
 export { DiskMediaStore, type MediaStore } from "./store.js";

@@ -30,7 +30,7 @@ export async function inlineChatImages(media: MediaService, body: Record<string,
       const part = content[j] as Part | null;
       if (part?.type !== "image_url") continue;
       const url = urlOf(part.image_url);
-      if (url === undefined || !(isMediaId(url) || url.startsWith("http://") || url.startsWith("https://"))) continue;
+      if (url === undefined || !needsInlining(url)) continue;
       if (++inlined > MAX_IMAGES) throw new FlotillaError("invalid_request", `at most ${MAX_IMAGES} images given by jan_* id or link in one request`, { param: "messages" });
       const dataUrl = await dataUrlOf(media, url, owner, `messages[${i}].content[${j}].image_url`);
       parts ??= [...content];
@@ -41,6 +41,24 @@ export async function inlineChatImages(media: MediaService, body: Record<string,
   if (copy) body.messages = copy;
   return copy !== undefined;
 }
+
+/** Whether a chat request has an image part to inline; a walk over its messages, with no promise made. */
+export function hasImagesToInline(body: Record<string, unknown>): boolean {
+  const messages = body.messages;
+  if (!Array.isArray(messages)) return false;
+  for (const message of messages) {
+    const content = (message as { content?: unknown } | null)?.content;
+    if (!Array.isArray(content)) continue;
+    for (const part of content as Array<Part | null>) {
+      if (part?.type !== "image_url") continue;
+      const url = urlOf(part.image_url);
+      if (url !== undefined && needsInlining(url)) return true;
+    }
+  }
+  return false;
+}
+
+const needsInlining = (url: string) => isMediaId(url) || url.startsWith("http://") || url.startsWith("https://");
 
 function urlOf(imageUrl: unknown): string | undefined {
   const url = typeof imageUrl === "object" && imageUrl !== null ? (imageUrl as { url?: unknown }).url : imageUrl;

@@ -41,8 +41,8 @@ export interface ProxyDeps {
   record(record: RequestRecord): void;
   /** What a chat completion may carry beyond plain proxying (a stored conversation). */
   chat?: ChatExtension;
-  /** Makes a chat request's `jan_*` and linked images readable upstream (base64 data URLs), giving the body new messages; true when it did. */
-  inlineImages?(body: Record<string, unknown>, owner: string): Promise<boolean>;
+  /** Makes a chat request's `jan_*` and linked images readable upstream (base64 data URLs), giving the body new messages; true when it did. False at once when it has none. */
+  inlineImages?(body: Record<string, unknown>, owner: string): Promise<boolean> | false;
 }
 
 /**

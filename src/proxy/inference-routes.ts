@@ -50,7 +50,8 @@ export function registerInferenceRoutes(app: FastifyInstance, deps: ProxyDeps): 
           if (extended) return forwardChat(deps, await extended, req, reply);
           const ctx = callContext(req, reply, body);
           // Inlined images change the body: the client's own bytes can no longer be forwarded as they came.
-          const inlined = route.path === "/v1/chat/completions" && (await inlineImages(deps, req, body));
+          const inlining = route.path === "/v1/chat/completions" && inlineImages(deps, req, body);
+          const inlined = inlining !== false && (await inlining);
           const call = { path: route.path, body, raw: inlined ? undefined : req.rawBody, model: String(body.model) };
           if (await splitEmbeddings(deps, ctx, call, reply)) return reply;
           await forwardInference(deps, ctx, call, reply);

@@ -26,7 +26,7 @@ import { registerMcpAdminRoutes, registerMcpEndpointRoutes, registerMcpRelayRout
 import { registerAccountsRoutes, registerRateLimits, type Accounts } from "../accounts/index.js";
 import { registerWebhookRoutes, type WebhookDispatcher } from "../webhooks/index.js";
 import { registerResponsesRoutes } from "../responses/index.js";
-import { inlineChatImages, registerMediaRoutes, type MediaService } from "../media/index.js";
+import { hasImagesToInline, inlineChatImages, registerMediaRoutes, type MediaService } from "../media/index.js";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -113,6 +113,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerWorkerQueueRoutes(app, deps.queues, deps.config);
   registerWebhookRoutes(app, deps.accounts.store, deps.webhooks, deps.outbound);
   registerMediaRoutes(app, deps.media, deps.config.media.public_url);
-  registerProxyRoutes(app, { config: deps.config, fleet: deps.fleet, metrics: deps.metrics, record: deps.record, inlineImages: (body, owner) => inlineChatImages(deps.media, body, owner) });
+  registerProxyRoutes(app, {
+    config: deps.config,
+    fleet: deps.fleet,
+    metrics: deps.metrics,
+    record: deps.record,
+    inlineImages: (body, owner) => (hasImagesToInline(body) ? inlineChatImages(deps.media, body, owner) : false),
+  });
   return app;
 }
