@@ -13,10 +13,13 @@ import { type TransferRepo, transferRepo } from "./transfer-repo.js";
 import { type WebhookRepo, webhookRepo } from "./webhook-repo.js";
 import { type ResponseRepo, responseRepo } from "./response-repo.js";
 import { type MediaRepo, mediaRepo } from "./media-repo.js";
+import { type ConversationRepo, conversationRepo } from "./conversation-repo.js";
+import { type ShareRepo, shareRepo } from "./share-repo.js";
+import { type ProjectRepo, projectRepo } from "./project-repo.js";
 import { sessionRepo, userRepo, type SessionRepo, type UserRepo } from "./user-repo.js";
 
 export type { StoreOptions, Dialect } from "./connect.js";
-export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow, WebhookRow, WebhookDeliveryRow, DeliveryStatus, ResponseRow, ResponseEventRow, MediaRow, MediaStatus } from "./schema.js";
+export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow, WebhookRow, WebhookDeliveryRow, DeliveryStatus, ResponseRow, ResponseEventRow, MediaRow, MediaStatus, ConversationRow, ConversationItemRow, ConversationShareRow, ProjectRow } from "./schema.js";
 export type { ServerRepo, ServerInput } from "./server-repo.js";
 export type { ApiKeyRepo } from "./api-key-repo.js";
 export type { SecretRepo } from "./secret-repo.js";
@@ -33,6 +36,9 @@ export type { AuditRepo, RequestQuery, UsageQuery } from "./audit-repo.js";
 export type { WebhookChange, WebhookRepo } from "./webhook-repo.js";
 export type { ResponseChange, ResponseRepo } from "./response-repo.js";
 export type { MediaReady, MediaRepo } from "./media-repo.js";
+export { MAIN_BRANCH, type ConversationChange, type ConversationQuery, type ConversationRepo, type Fork, type ItemQuery, type NewItemRow } from "./conversation-repo.js";
+export type { ShareRepo } from "./share-repo.js";
+export type { ProjectChange, ProjectQuery, ProjectRepo } from "./project-repo.js";
 export type { McpKeyAccess, McpKeyAccessRepo, McpToolChange, McpToolRepo, McpToolSettings } from "./mcp-tool-repo.js";
 
 /** The storage contract: every backend passes the same conformance suite (store.test.ts). */
@@ -54,6 +60,9 @@ export interface Store {
   readonly webhooks: WebhookRepo;
   readonly responses: ResponseRepo;
   readonly media: MediaRepo;
+  readonly conversations: ConversationRepo;
+  readonly shares: ShareRepo;
+  readonly projects: ProjectRepo;
   /** Closes the database; calling it again does nothing more. */
   close(): Promise<void>;
 }
@@ -86,6 +95,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     webhooks: webhookRepo(db),
     responses: responseRepo(db),
     media: mediaRepo(db),
+    conversations: conversationRepo(db),
+    shares: shareRepo(db),
+    projects: projectRepo(db),
     close: () => (closed ??= db.destroy()),
   };
 }

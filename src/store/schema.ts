@@ -27,6 +27,10 @@ export interface Database {
   responses: ResponseRow;
   response_events: ResponseEventRow;
   media: MediaRow;
+  conversations: ConversationRow;
+  conversation_items: ConversationItemRow;
+  conversation_shares: ConversationShareRow;
+  projects: ProjectRow;
 }
 
 export type ServerKind = "ollama" | "openai";
@@ -368,4 +372,63 @@ export interface MediaRow {
   /** When a pending upload's signed URL stops working. */
   upload_expires_at: number | null;
   created_at: number;
+}
+/** A conversation (seed 002). `owner` as for webhooks; `metadata` a JSON object of strings. */
+export interface ConversationRow {
+  id: string;
+  owner: string;
+  title: string | null;
+  project_id: string | null;
+  /** where the conversation was started from (Jan's `referrer` filter) */
+  referrer: string | null;
+  metadata: string;
+  /** the position the next item appended takes */
+  next_position: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One item of a conversation: `body` is its JSON without id and time; MAIN is the branch shown. */
+export interface ConversationItemRow {
+  id: string;
+  conversation_id: string;
+  branch: string;
+  position: number;
+  type: string;
+  role: string | null;
+  call_id: string | null;
+  body: string;
+  created_at: number;
+}
+
+/** A public, read-only share: `snapshot` (JSON) is what was shared, as it was then; `options` the share's options (JSON). */
+export interface ConversationShareRow {
+  id: string;
+  /** 22 random base62 characters (~131 bits): the public address */
+  slug: string;
+  owner: string;
+  conversation_id: string;
+  item_id: string | null;
+  title: string | null;
+  options: string;
+  snapshot: string;
+  view_count: number;
+  last_viewed_at: number | null;
+  revoked_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A project grouping conversations; soft-deleted (deleted_at) projects are gone from every read. */
+export interface ProjectRow {
+  id: string;
+  owner: string;
+  name: string;
+  instruction: string | null;
+  /** 0 or 1 */
+  favorite: number;
+  archived_at: number | null;
+  deleted_at: number | null;
+  created_at: number;
+  updated_at: number;
 }

@@ -9,6 +9,7 @@ import * as mcpTools from "./007_mcp_tools.js";
 import * as webhooks from "./008_webhooks.js";
 import * as responses from "./009_responses.js";
 import * as backgroundResponses from "./010_background_responses.js";
+import * as conversations from "./011_conversations.js";
 import * as media from "./013_media.js";
 
 /** Every migration, in order; names never change once released. */
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "008_webhooks": webhooks,
   "009_responses": responses,
   "010_background_responses": backgroundResponses,
+  "011_conversations": conversations,
   "013_media": media,
 };
 
