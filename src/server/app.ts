@@ -27,6 +27,7 @@ import { registerAccountsRoutes, registerRateLimits, type Accounts } from "../ac
 import { registerWebhookRoutes, type WebhookDispatcher } from "../webhooks/index.js";
 import { registerResponsesRoutes } from "../responses/index.js";
 import { hasImagesToInline, inlineChatImages, registerMediaRoutes, type MediaService } from "../media/index.js";
+import { registerConversationRoutes } from "../conversations/index.js";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -108,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     runnerKey: deps.runnerKey,
     backgroundConcurrency: deps.config.task_runner.max_running,
   });
+  registerConversationRoutes(app, deps.accounts.store);
   registerAccountsRoutes(app, deps.accounts);
   registerQueueRoutes(app, deps.queues, deps.outbound);
   registerWorkerQueueRoutes(app, deps.queues, deps.config);
