@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { FlotillaError } from "../kernel/index.js";
 import type { ProjectChange, ProjectRow, Store } from "../store/index.js";
 import { conversationPage, myProject, ownerFor, pageOf } from "./access.js";
-import { newId, seconds } from "./ids.js";
+import { orderedId, seconds } from "./ids.js";
 import { ConversationList, ConversationListQuery, Deleted, Limit, listOf, Order } from "./schema.js";
 
 const tags = ["projects"];
@@ -86,7 +86,7 @@ export function registerProjectRoutes(app: FastifyInstance, store: Store): void 
   app.post("/v1/projects", { schema: { summary: "Create a project", tags, body: NewProject, response: { 201: ProjectView } }, config: auth }, async function createProject(req, reply) {
     const body = req.body as Static<typeof NewProject>;
     const now = Date.now();
-    const row: ProjectRow = { id: newId("proj"), owner: ownerFor(req), name: body.name, instruction: body.instruction ?? null, favorite: (body.is_favorite ?? body.favorite) ? 1 : 0, archived_at: null, deleted_at: null, created_at: now, updated_at: now };
+    const row: ProjectRow = { id: orderedId("proj", now), owner: ownerFor(req), name: body.name, instruction: body.instruction ?? null, favorite: (body.is_favorite ?? body.favorite) ? 1 : 0, archived_at: null, deleted_at: null, created_at: now, updated_at: now };
     await store.projects.insert(row);
     return reply.code(201).send(projectView(row));
   });

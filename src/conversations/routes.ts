@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { FlotillaError } from "../kernel/index.js";
 import { MAIN_BRANCH, type ConversationChange, type Store } from "../store/index.js";
 import { conversationPage, conversationView, myConversation, myProject, ownerFor } from "./access.js";
-import { newId } from "./ids.js";
+import { orderedId } from "./ids.js";
 import { itemBody, itemRow, itemView } from "./items.js";
 import { ConversationList, ConversationListQuery, ConversationPatch, ConvParams, ConversationView, Deleted, NewConversation } from "./schema.js";
 
@@ -30,7 +30,7 @@ export function registerConversationCrud(app: FastifyInstance, store: Store): vo
       if (body.project_id) await myProject(store, req, body.project_id, "project_id");
       const items = (body.items ?? []).map((item, i) => itemRow(itemBody(item, `items[${i}]`)));
       const now = Date.now();
-      const row = { id: newId("conv"), owner: ownerFor(req), title: body.title ?? null, project_id: body.project_id || null, referrer: body.referrer ?? null, metadata: JSON.stringify(body.metadata ?? {}), next_position: 0, created_at: now, updated_at: now };
+      const row = { id: orderedId("conv", now), owner: ownerFor(req), title: body.title ?? null, project_id: body.project_id || null, referrer: body.referrer ?? null, metadata: JSON.stringify(body.metadata ?? {}), next_position: 0, created_at: now, updated_at: now };
       const stored = await store.conversations.insert(row, items);
       return conversationView(row, stored.map(itemView));
     },
