@@ -22,7 +22,11 @@ export interface ChatMessage {
 }
 
 /** A chat message to keep in a conversation: the user's as sent, or the assistant's answer (text and/or tool calls) with its status. */
-export type NewChatItem = ChatMessage & { status?: "completed" | "incomplete" | "in_progress" | "failed" };
+export type NewChatItem = ChatMessage & {
+  status?: "completed" | "incomplete" | "in_progress" | "failed";
+  /** The model that gave an answer, kept on its message (a regenerate asks it again). */
+  model?: string;
+};
 
 export interface LoadedHistory {
   conversationId: string;
@@ -92,7 +96,7 @@ export function chatItemBodies(message: NewChatItem): Array<Record<string, unkno
   if (message.role === "tool") return [{ type: "function_call_output", call_id: message.tool_call_id ?? "", output: textOf(message.content), status }];
   const bodies: Array<Record<string, unknown> & { type: string }> = [];
   const content = chatToItemContent(message.role, message.content);
-  if (content.length > 0 || !message.tool_calls?.length) bodies.push({ type: "message", role: message.role, content, status });
+  if (content.length > 0 || !message.tool_calls?.length) bodies.push({ type: "message", role: message.role, content, status, ...(message.model ? { model: message.model } : {}) });
   for (const call of message.tool_calls ?? []) bodies.push({ type: "function_call", call_id: call.id, name: call.function.name, arguments: call.function.arguments, status });
   return bodies;
 }

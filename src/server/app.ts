@@ -27,7 +27,7 @@ import { registerAccountsRoutes, registerRateLimits, type Accounts } from "../ac
 import { registerWebhookRoutes, type WebhookDispatcher } from "../webhooks/index.js";
 import { registerResponsesRoutes } from "../responses/index.js";
 import { hasImagesToInline, inlineChatImages, registerMediaRoutes, type MediaService } from "../media/index.js";
-import { registerConversationRoutes } from "../conversations/index.js";
+import { ConversationChats, registerConversationRoutes } from "../conversations/index.js";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -109,18 +109,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     runnerKey: deps.runnerKey,
     backgroundConcurrency: deps.config.task_runner.max_running,
   });
-  registerConversationRoutes(app, deps.accounts.store);
+  const proxy: ProxyDeps = {
+    config: deps.config,
+    fleet: deps.fleet,
+    metrics: deps.metrics,
+    record: deps.record,
+    chat: new ConversationChats(deps.accounts.store),
+    inlineImages: (body, owner) => (hasImagesToInline(body) ? inlineChatImages(deps.media, body, owner) : false),
+  };
+  registerConversationRoutes(app, deps.accounts.store, proxy);
   registerAccountsRoutes(app, deps.accounts);
   registerQueueRoutes(app, deps.queues, deps.outbound);
   registerWorkerQueueRoutes(app, deps.queues, deps.config);
   registerWebhookRoutes(app, deps.accounts.store, deps.webhooks, deps.outbound);
   registerMediaRoutes(app, deps.media, deps.config.media.public_url);
-  registerProxyRoutes(app, {
-    config: deps.config,
-    fleet: deps.fleet,
-    metrics: deps.metrics,
-    record: deps.record,
-    inlineImages: (body, owner) => (hasImagesToInline(body) ? inlineChatImages(deps.media, body, owner) : false),
-  });
+  registerProxyRoutes(app, proxy);
   return app;
 }
