@@ -14,12 +14,13 @@ import { type WebhookRepo, webhookRepo } from "./webhook-repo.js";
 import { type ResponseRepo, responseRepo } from "./response-repo.js";
 import { type MediaRepo, mediaRepo } from "./media-repo.js";
 import { type ConversationRepo, conversationRepo } from "./conversation-repo.js";
+import { type ModelCatalogRepo, modelCatalogRepo } from "./model-catalog-repo.js";
 import { type ShareRepo, shareRepo } from "./share-repo.js";
 import { type ProjectRepo, projectRepo } from "./project-repo.js";
 import { sessionRepo, userRepo, type SessionRepo, type UserRepo } from "./user-repo.js";
 
 export type { StoreOptions, Dialect } from "./connect.js";
-export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow, WebhookRow, WebhookDeliveryRow, DeliveryStatus, ResponseRow, ResponseEventRow, MediaRow, MediaStatus, ConversationRow, ConversationItemRow, ConversationShareRow, ProjectRow } from "./schema.js";
+export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow, WebhookRow, WebhookDeliveryRow, DeliveryStatus, ResponseRow, ResponseEventRow, MediaRow, MediaStatus, ConversationRow, ConversationItemRow, ConversationShareRow, ProjectRow, ModelCatalogRow, ProviderModelRow } from "./schema.js";
 export type { ServerRepo, ServerInput } from "./server-repo.js";
 export type { ApiKeyRepo } from "./api-key-repo.js";
 export type { SecretRepo } from "./secret-repo.js";
@@ -36,6 +37,7 @@ export type { AuditRepo, RequestQuery, UsageQuery } from "./audit-repo.js";
 export type { WebhookChange, WebhookRepo } from "./webhook-repo.js";
 export type { ResponseChange, ResponseRepo } from "./response-repo.js";
 export type { MediaReady, MediaRepo } from "./media-repo.js";
+export type { ModelCatalogRepo, CatalogWrite, ProviderModelWrite, DisabledModels } from "./model-catalog-repo.js";
 export { MAIN_BRANCH, type ConversationChange, type ConversationQuery, type ConversationRepo, type Fork, type ItemQuery, type NewItemRow } from "./conversation-repo.js";
 export type { ShareRepo } from "./share-repo.js";
 export type { ProjectChange, ProjectQuery, ProjectRepo } from "./project-repo.js";
@@ -61,6 +63,7 @@ export interface Store {
   readonly responses: ResponseRepo;
   readonly media: MediaRepo;
   readonly conversations: ConversationRepo;
+  readonly modelCatalogs: ModelCatalogRepo;
   readonly shares: ShareRepo;
   readonly projects: ProjectRepo;
   /** Closes the database; calling it again does nothing more. */
@@ -96,6 +99,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     responses: responseRepo(db),
     media: mediaRepo(db),
     conversations: conversationRepo(db),
+    modelCatalogs: modelCatalogRepo(db),
     shares: shareRepo(db),
     projects: projectRepo(db),
     close: () => (closed ??= db.destroy()),

@@ -31,6 +31,8 @@ export interface Database {
   conversation_items: ConversationItemRow;
   conversation_shares: ConversationShareRow;
   projects: ProjectRow;
+  model_catalogs: ModelCatalogRow;
+  provider_models: ProviderModelRow;
 }
 
 export type ServerKind = "ollama" | "openai";
@@ -429,6 +431,32 @@ export interface ProjectRow {
   favorite: number;
   archived_at: number | null;
   deleted_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An admin's changes to one model across the fleet (a catalog entry), by model key; `edits` is JSON. */
+export interface ModelCatalogRow {
+  model_key: string;
+  /** The model's name as the fleet spelled it when the row was written. */
+  name: string;
+  edits: string;
+  /** 1 once an admin changed its fields (Jan's status `updated`), not only its active flag. */
+  edited: number;
+  active: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An admin's changes to one model on one node (a provider model); `edits` is JSON. */
+export interface ProviderModelRow {
+  id: string;
+  node: string;
+  model_key: string;
+  /** The model's name as the node spells it. */
+  name: string;
+  edits: string;
+  active: number;
   created_at: number;
   updated_at: number;
 }

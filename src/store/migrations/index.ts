@@ -10,6 +10,7 @@ import * as webhooks from "./008_webhooks.js";
 import * as responses from "./009_responses.js";
 import * as backgroundResponses from "./010_background_responses.js";
 import * as conversations from "./011_conversations.js";
+import * as modelCatalogs from "./012_model_catalogs.js";
 import * as media from "./013_media.js";
 
 /** Every migration, in order; names never change once released. */
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "009_responses": responses,
   "010_background_responses": backgroundResponses,
   "011_conversations": conversations,
+  "012_model_catalogs": modelCatalogs,
   "013_media": media,
 };
 
