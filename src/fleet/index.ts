@@ -16,3 +16,4 @@ export { fleetModels, type FleetModel } from "./fleet-models.js";
 export { registerModelRoutes, transferView, TransferView } from "./model-routes.js";
 export { ModelManager, type RebalanceAction, type ReplicationState } from "./model-manager.js";
 export { Transfers, type NodeCall, type StatusError } from "./transfers.js";
+export { ModelSwitches, onNode } from "./model-switches.js";

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Router, type Candidates } from "./router.js";
 import { fleetOf } from "./test-nodes.js";
+import { ModelSwitches, onNode } from "./model-switches.js";
 
 const defaults = { fallbackQuantization: false, affinity: true };
 
@@ -138,4 +139,24 @@ test("the fallback serves another model, or sends to a chosen node, only when no
   assert.deepEqual(sent.choices.map((c) => [c.node.name, c.upstreamModel, c.fallbackFrom]), [["b", "gone", undefined]]);
   router.fallback = { enabled: false, node: "b" };
   assert.equal(router.candidates({ model: "gone" }).ok, false);
+});
+
+test("a model an admin turned off on one node is not sent there, nor there when pinned, and counts as absent where it is off everywhere", () => {
+  const { fleet } = fleetOf({ name: "a", models: ["m:latest"], loaded: ["m:latest"] }, { name: "b", models: ["m:latest", "x:latest"] });
+  const switches = new ModelSwitches();
+  const router = new Router(fleet, defaults, switches);
+  assert.deepEqual(names(router.candidates({ model: "m" })), ["a", "b"]);
+  switches.off = new Set([onNode("a", "m:latest")]);
+  assert.deepEqual(names(router.candidates({ model: "m" })), ["b"]);
+  assert.deepEqual(router.candidates({ model: "m", pin: "a" }), { ok: false, reason: "pin_unavailable" });
+  switches.off = new Set([onNode("a", "m:latest"), onNode("b", "m:latest")]);
+  assert.deepEqual(router.candidates({ model: "m" }), { ok: false, reason: "unknown_model" });
+  assert.deepEqual(names(router.candidates({ model: "x" })), ["b"]);
+});
+
+test("a hidden model is known by any spelling of its name", () => {
+  const switches = new ModelSwitches();
+  assert.equal(switches.hides("m"), false);
+  switches.hidden = new Set(["m:latest"]);
+  assert.deepEqual([switches.hides("M"), switches.hides("m:latest"), switches.hides("m:7b")], [true, true, false]);
 });

@@ -1,6 +1,7 @@
 import type { ServerKind } from "../config/index.js";
 import type { Fleet } from "./fleet.js";
 import { baseModelKey, modelKey } from "./model-name.js";
+import { onNode, type ModelSwitches } from "./model-switches.js";
 import type { ServerNode } from "./node.js";
 
 export interface RouteRequest {
@@ -58,6 +59,8 @@ export class Router {
   constructor(
     private readonly fleet: Fleet,
     private readonly options: RouterOptions,
+    /** Models an admin turned off on a node: the router does not send them there. */
+    private readonly switches?: ModelSwitches,
   ) {}
 
   candidates(req: RouteRequest): Candidates {
@@ -119,18 +122,25 @@ export class Router {
   private pinned(req: RouteRequest, key: string): Candidates {
     const node = this.fleet.get(req.pin as string);
     if (!node) return { ok: false, reason: "pin_unknown" };
-    if (!node.up || (req.kind && node.kind !== req.kind) || req.exclude?.has(node.name) || (this.onlyNode !== undefined && node.name !== this.onlyNode)) {
+    if (!node.up || (req.kind && node.kind !== req.kind) || req.exclude?.has(node.name) || (this.onlyNode !== undefined && node.name !== this.onlyNode) || this.switchedOff(node, key)) {
       return { ok: false, reason: "pin_unavailable" };
     }
     return { ok: true, choices: [choiceFor(node, key, req.model, false)] };
   }
 
+  /** Whether an admin turned `key` off on `node`; with nothing turned off, one size check. */
+  private switchedOff(node: ServerNode, key: string): boolean {
+    const off = this.switches?.off;
+    return off !== undefined && off.size !== 0 && off.has(onNode(node.name, key));
+  }
+
+  /** A node where the model is turned off counts as not having it. */
   private eligible(req: RouteRequest, key: string, byBase: boolean) {
     const usable: ServerNode[] = [];
     let known = false;
     for (const node of this.fleet.all()) {
-      const has = byBase ? baseMatch(node, key) !== undefined : node.hasModel(key);
-      if (!has) continue;
+      const match = byBase ? baseMatch(node, key) : node.hasModel(key) ? key : undefined;
+      if (match === undefined || this.switchedOff(node, byBase ? modelKey(match) : key)) continue;
       known = true;
       if (this.usable(node, req)) usable.push(node);
     }

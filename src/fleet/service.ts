@@ -10,6 +10,7 @@ import { Transfers, type NodeCall, type StatusError } from "./transfers.js";
 import { Poller } from "./poller.js";
 import { UnusableTransport } from "./transport.js";
 import { Router, type FallbackPolicy, type RoutingMode } from "./router.js";
+import { ModelSwitches } from "./model-switches.js";
 
 const MODE = "routing_mode";
 const FALLBACK = "fallback";
@@ -33,6 +34,8 @@ export class FleetService {
   readonly poller: Poller;
   readonly requests = new InFlightRequests();
   readonly models: ModelManager;
+  /** Models an admin turned off (hidden, or not routed to on a node), kept in memory for the request path. */
+  readonly switches = new ModelSwitches();
   private settingsTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -47,7 +50,7 @@ export class FleetService {
     this.router = new Router(this.fleet, {
       fallbackQuantization: config.routing.fallback_quantization,
       affinity: config.routing.affinity,
-    });
+    }, this.switches);
     this.admission = new Admission(this.router, {
       queueMax: config.routing.queue_max,
       queueTimeoutMs: config.routing.queue_timeout_ms,
