@@ -12,6 +12,8 @@ export { itemView } from "./items.js";
 export { mainBranchView } from "./branches.js";
 export { ConversationChats } from "./chat-turn.js";
 export type { BranchView, ItemView } from "./schema.js";
+export { ModelCatalogs, providerModelId, type ModelCatalogOptions } from "./model-catalog.js";
+export { registerModelCatalogRoutes } from "./model-catalog-routes.js";
 
 /** Seed 002's conversations, items, shares and projects (Jan Server's API on OpenAI's Conversations API); a regenerate runs on the fleet through `proxy`. */
 export function registerConversationRoutes(app: FastifyInstance, store: Store, proxy: ProxyDeps): void {

@@ -1,5 +1,5 @@
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { fleetModels, modelKey, type FleetModel, type ServerNode } from "../fleet/index.js";
 import { FlotillaError } from "../kernel/index.js";
 import type { ProxyDeps } from "./context.js";
@@ -9,6 +9,20 @@ import { OllamaPsResponse, OllamaTagsResponse, OpenAIModel, OpenAIModelList } fr
 async function refreshOnline(deps: ProxyDeps): Promise<ServerNode[]> {
   await deps.fleet.poller.pollOnline();
   return deps.fleet.fleet.all().filter((n) => n.up);
+}
+
+/**
+ * A model an admin turned off, to a caller who is not an admin: what OpenAI answers for a
+ * model the key may not use (404 `model_not_found`, "does not exist or you do not have
+ * access to it"), which neither confirms nor denies that it is there.
+ */
+export function modelRefused(model: string): FlotillaError {
+  return new FlotillaError("model_not_found", `The model \`${model}\` does not exist or you do not have access to it.`, { param: "model" });
+}
+
+/** Whether the caller sees `name`: admins see every model, others not those an admin turned off. */
+function seesModel(deps: ProxyDeps, req: FastifyRequest, name: string): boolean {
+  return !deps.fleet.switches.hides(name) || req.principal?.role === "admin";
 }
 
 function openAIModel(model: FleetModel) {
@@ -22,10 +36,10 @@ export function registerAggregateRoutes(app: FastifyInstance, deps: ProxyDeps): 
   app.get(
     "/api/tags",
     { schema: { summary: "Models on every online server", tags: ["ollama"], response: { 200: OllamaTagsResponse } }, config: inference },
-    async function listTags() {
+    async function listTags(req) {
       const models = fleetModels(await refreshOnline(deps));
       return {
-        models: [...models.values()].map((m) => ({
+        models: [...models.values()].filter((m) => seesModel(deps, req, m.name)).map((m) => ({
           name: m.name,
           model: m.name,
           modified_at: m.modified_at,
@@ -41,11 +55,11 @@ export function registerAggregateRoutes(app: FastifyInstance, deps: ProxyDeps): 
   app.get(
     "/api/ps",
     { schema: { summary: "Models loaded on every online server", tags: ["ollama"], response: { 200: OllamaPsResponse } }, config: inference },
-    async function listLoaded() {
+    async function listLoaded(req) {
       const nodes = await refreshOnline(deps);
       return {
         models: nodes.flatMap((node) =>
-          [...node.loaded.values()].map((l) => ({ ...l, name: l.name, model: l.name, server: node.name })),
+          [...node.loaded.values()].filter((l) => seesModel(deps, req, l.name)).map((l) => ({ ...l, name: l.name, model: l.name, server: node.name })),
         ),
       };
     },
@@ -56,9 +70,9 @@ export function registerAggregateRoutes(app: FastifyInstance, deps: ProxyDeps): 
     app.get(
       `${prefix}/models`,
       { schema: { summary: "Models (OpenAI)", tags: ["openai"], hide, response: { 200: OpenAIModelList } }, config: inference },
-      async function listModels() {
+      async function listModels(req) {
         const models = fleetModels(await refreshOnline(deps));
-        return { object: "list", data: [...models.values()].map(openAIModel) };
+        return { object: "list", data: [...models.values()].filter((m) => seesModel(deps, req, m.name)).map(openAIModel) };
       },
     );
     app.get(
@@ -80,6 +94,7 @@ export function registerAggregateRoutes(app: FastifyInstance, deps: ProxyDeps): 
       async function getModel(req) {
         // The router has decoded the path once already: a `%` in it is a `%` in the name.
         const id = (req.params as { "*": string })["*"];
+        if (!seesModel(deps, req, id)) throw modelRefused(id);
         const model = fleetModels(await refreshOnline(deps)).get(modelKey(id));
         if (!model) throw new FlotillaError("model_not_found", `model "${id}" is not on any online server`, { param: "model" });
         return { ...openAIModel(model), replicas: model.servers.length, nodes: model.servers, loaded_on: model.loadedOn, size: model.size };

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { PreparedChat, ProxyDeps } from "./context.js";
 import { ownerOf } from "../kernel/index.js";
 import { forwardInference } from "./forward.js";
+import { modelRefused } from "./aggregate-routes.js";
 import { callContext } from "./request-context.js";
 import {
   OllamaChatRequest,
@@ -46,6 +47,7 @@ export function registerInferenceRoutes(app: FastifyInstance, deps: ProxyDeps): 
         },
         async function proxyInference(req, reply) {
           const body = req.body as Record<string, unknown>;
+          refuseHidden(deps, req, String(body.model));
           const extended = route.path === "/v1/chat/completions" ? deps.chat?.prepare(req, body) : undefined;
           if (extended) return forwardChat(deps, await extended, req, reply);
           const ctx = callContext(req, reply, body);
@@ -62,8 +64,14 @@ export function registerInferenceRoutes(app: FastifyInstance, deps: ProxyDeps): 
   }
 }
 
+/** A model an admin turned off is refused to callers who are not admins; with nothing off, one size check. */
+function refuseHidden(deps: ProxyDeps, req: FastifyRequest, model: string): void {
+  if (deps.fleet.switches.hides(model) && req.principal?.role !== "admin") throw modelRefused(model);
+}
+
 /** A chat completion made by the gateway (the chat extension's, a regenerate's): its own body (never the client's bytes), tap and affinity. */
 export async function forwardChat(deps: ProxyDeps, prepared: PreparedChat, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  refuseHidden(deps, req, String(prepared.body.model));
   await inlineImages(deps, req, prepared.body);
   const ctx = callContext(req, reply, prepared.body);
   if (prepared.session) ctx.session = prepared.session;

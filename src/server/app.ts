@@ -27,7 +27,7 @@ import { registerAccountsRoutes, registerRateLimits, type Accounts } from "../ac
 import { registerWebhookRoutes, type WebhookDispatcher } from "../webhooks/index.js";
 import { registerResponsesRoutes } from "../responses/index.js";
 import { hasImagesToInline, inlineChatImages, registerMediaRoutes, type MediaService } from "../media/index.js";
-import { ConversationChats, registerConversationRoutes } from "../conversations/index.js";
+import { ConversationChats, registerConversationRoutes, registerModelCatalogRoutes, type ModelCatalogs } from "../conversations/index.js";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -46,6 +46,7 @@ export interface AppDeps {
   /** Where requests may come from (Origin, Host): checked first, for upgrades too. */
   origins: RequestOrigins;
   outbound: OutboundGuard;
+  catalogs: ModelCatalogs;
   /** The gateway's own key for work it runs for a caller (queued tasks, background responses), held in memory only. */
   runnerKey: string;
   media: MediaService;
@@ -123,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerWorkerQueueRoutes(app, deps.queues, deps.config);
   registerWebhookRoutes(app, deps.accounts.store, deps.webhooks, deps.outbound);
   registerMediaRoutes(app, deps.media, deps.config.media.public_url);
+  registerModelCatalogRoutes(app, deps.catalogs);
   registerProxyRoutes(app, proxy);
   return app;
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config/index.js";
 import { FleetService } from "../fleet/index.js";
+import { ModelCatalogs } from "../conversations/index.js";
 import { callUpstream, upstreamStatusError } from "../proxy/index.js";
 import { AuditWriter } from "../observe/audit.js";
 import { FleetEvents } from "../observe/events.js";
@@ -41,6 +42,8 @@ const KEY_TOUCH_INTERVAL_MS = 10_000;
 /** The `secrets` row of the generated sealing secret, when `secret_key` is not set. */
 const SEALING_KEY = "sealing_key";
 const SESSION_SWEEP_INTERVAL_MS = 3_600_000;
+/** How soon a model turned off or on by an admin on another replica applies here. */
+const CATALOG_RELOAD_MS = 5_000;
 
 /**
  * Opens the store, brings up the fleet and starts listening. A start that fails
@@ -82,6 +85,8 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   const log = { info: (m: string) => app.log.info(m), warn: (m: string) => app.log.warn(m) };
   const fleet = new FleetService(config, store, log, { call: (node, call) => callUpstream(node, call), statusError: upstreamStatusError }, new Sealer(sealingSecret, "server api_key"));
   opened.add(() => fleet.close());
+  const catalogs = new ModelCatalogs(store, fleet, { reloadMs: CATALOG_RELOAD_MS, showTimeoutMs: config.poll.timeout_ms }, log);
+  opened.add(() => catalogs.close());
   const metrics = new Metrics({
     serverUp: () => fleet.fleet.all().map((n) => [n.name, n.up ? 1 : 0, n.inFlight]),
     queued: () => fleet.admission.waiting,
@@ -161,12 +166,13 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   // The queue's runners call the gateway's own routes in process, with a key that exists only in memory.
   const runnerKey = generateKey();
   keyring.addInternal({ id: TASK_RUNNER_KEY_ID, hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
-  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound, runnerKey, origins, media });
+  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound, catalogs, runnerKey, origins, media });
   opened.add(() => app.close());
   app.server.on("upgrade", upgrades.listener);
   opened.add(() => upgrades.close());
 
   await fleet.start();
+  await catalogs.start();
   events.start();
   await sealPlainSigningSecrets(store, signingSecrets);
   webhooks.start();
@@ -221,6 +227,7 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
       await audit.close();
       await auditSink.close();
       await touchKeys(store, keyring);
+      catalogs.close();
       await fleet.close();
       await events.close();
       await accounts.close();
