@@ -135,18 +135,24 @@ export const ProviderModelPatch = Type.Object({
 });
 export type ProviderModelPatch = Static<typeof ProviderModelPatch>;
 
+/**
+ * Jan requires `enable`; here a request without it turns models on, the one direction that
+ * cannot take a model away from anyone (a default also makes the OpenAPI sample harmless).
+ */
+const Enable = Type.Boolean({ default: true, description: "true turns on, false turns off" });
+
 /** Jan refuses more than 1000 exceptions (MaxExceptModelsLimit). */
 const ExceptModels = Type.Optional(Type.Array(Name, { maxItems: 1000 }));
 
 export const BulkToggleCatalogs = Type.Object({
-  enable: Type.Boolean(),
+  enable: Enable,
   catalog_ids: Type.Optional(Type.Array(Name, { maxItems: 1000 })),
   except_models: ExceptModels,
 });
 export type BulkToggleCatalogs = Static<typeof BulkToggleCatalogs>;
 
 export const BulkToggleProviderModels = Type.Object({
-  enable: Type.Boolean(),
+  enable: Enable,
   except_models: ExceptModels,
   provider_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 });
