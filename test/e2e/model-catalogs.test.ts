@@ -141,21 +141,19 @@ describe("model catalogs over the fleet (Jan's model catalog API)", () => {
     assert.equal(off.active, false);
     // Each request a conversation of its own, so no server is preferred for an earlier one.
     let n = 0;
-    const servedBy = async () => {
-      const res = await asUser("/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: "m", messages: [{ role: "user", content: `hi ${n++}` }] }) });
-      assert.equal(res.status, 200);
+    const servedBy = async (headers: Record<string, string> = {}) => {
+      const res = await asUser("/v1/chat/completions", { method: "POST", headers, body: JSON.stringify({ model: "m", messages: [{ role: "user", content: `hi ${n++}` }] }) });
       await res.arrayBuffer();
-      return res.headers.get("x-flotilla-server");
+      return `${res.status} ${res.headers.get("x-flotilla-server") ?? ""}`;
     };
     const served = [];
     for (let i = 0; i < 6; i++) served.push(await servedBy());
-    assert.deepEqual(served, Array(6).fill(nameOf(b)));
+    assert.deepEqual(served, Array(6).fill(`200 ${nameOf(b)}`));
+    assert.equal(await servedBy({ "x-ollama-pin-server": nameOf(a) }), "503 ", "pinned there, it is refused");
 
     const back = await json<Record<string, number>>(gw.admin("/v1/admin/models/provider-models/bulk-toggle", { method: "POST", body: JSON.stringify({ enable: true, provider_id: nameOf(a) }) }));
     assert.deepEqual(back, { updated_count: 1, skipped_count: 1, total_checked: 2 });
-    const again = [];
-    for (let i = 0; i < 6; i++) again.push(await servedBy());
-    assert.ok(again.includes(nameOf(a)), `turned on again, ${nameOf(a)} serves again: ${again.join(", ")}`);
+    assert.equal(await servedBy({ "x-ollama-pin-server": nameOf(a) }), `200 ${nameOf(a)}`);
     const unknown = await gw.admin("/v1/admin/models/provider-models/bulk-toggle", { method: "POST", body: JSON.stringify({ enable: false, provider_id: "nowhere" }) });
     assert.equal(unknown.status, 404);
   });
