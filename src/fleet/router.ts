@@ -119,6 +119,11 @@ export class Router {
     this.sessions.set(session, server);
   }
 
+  /** The server a conversation is sticky to, if any. */
+  stickyServer(session: string): string | undefined {
+    return this.options.affinity ? this.sessions.get(session) : undefined;
+  }
+
   private pinned(req: RouteRequest, key: string): Candidates {
     const node = this.fleet.get(req.pin as string);
     if (!node) return { ok: false, reason: "pin_unknown" };

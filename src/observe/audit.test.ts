@@ -11,6 +11,7 @@ function row(i: number, overrides: Partial<RequestRow> = {}): RequestRow {
   return {
     id: `req_${i}`, time: JAN_2 + i, key_id: "k", source: "svc", surface: "ollama", method: "POST", path: "/api/chat",
     model: "m", server: "s", status: 200, latency_ms: 1, ttft_ms: null, tokens_in: 2, tokens_out: 3, retries: 0, error: null,
+    user_id: null, loaded: 1, route: "best", retry_reasons: null, queue_ms: 0,
     ...overrides,
   };
 }

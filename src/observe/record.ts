@@ -1,4 +1,5 @@
 import type { Surface } from "../kernel/index.js";
+import type { RouteRule } from "../store/index.js";
 import type { AuditWriter } from "./audit.js";
 import type { Metrics } from "./metrics.js";
 
@@ -7,6 +8,7 @@ export interface RequestRecord {
   requestId: string;
   surface: Surface;
   keyId?: string;
+  userId?: string;
   source?: string;
   method: string;
   path: string;
@@ -19,6 +21,13 @@ export interface RequestRecord {
   usage?: { prompt_tokens: number; completion_tokens: number };
   error?: string;
   retries: number;
+  /** The server that answered had the model loaded when it was chosen (undefined: no server, or not known). */
+  loaded?: boolean;
+  route?: RouteRule;
+  /** The failure code of each retried attempt, in order. */
+  retryReasons?: readonly string[];
+  /** Time spent waiting for a free slot. */
+  queueMs?: number;
 }
 
 const micros = (ms: number) => Math.round(ms * 1000) / 1000;
@@ -51,6 +60,11 @@ export function createRecorder(audit: AuditWriter, metrics: Metrics) {
       tokens_out: r.usage?.completion_tokens ?? null,
       retries: r.retries,
       error: r.error ?? null,
+      user_id: r.userId ?? null,
+      loaded: r.loaded === undefined ? null : r.loaded ? 1 : 0,
+      route: r.route ?? null,
+      retry_reasons: r.retryReasons?.length ? r.retryReasons.join(",") : null,
+      queue_ms: r.queueMs === undefined ? null : micros(r.queueMs),
     });
   };
 }

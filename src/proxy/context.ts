@@ -5,12 +5,15 @@ import type { Surface } from "../kernel/index.js";
 import type { Metrics } from "../observe/metrics.js";
 import type { RequestRecord } from "../observe/record.js";
 import type { AnswerTap } from "./forward.js";
+import type { RouteRule } from "../store/index.js";
 
 /** Who is asking and how, fixed when the request arrives. */
 export interface CallContext {
   requestId: string;
   surface: Surface;
   keyId?: string;
+  /** The user behind the key or session, for the audit log. */
+  userId?: string;
   /** Whom the request counts against when servers are shared out (kernel's callerOf). */
   caller: string;
   /** X-Ollama-Source: the calling service, for the audit log. */
@@ -31,6 +34,17 @@ export interface RecordedOutcome {
   ttftMs?: number;
   usage?: { prompt_tokens: number; completion_tokens: number };
   error?: string;
+}
+
+/** How a request was routed, filled in as its attempts go: for the audit log's routing analytics. */
+export interface RouteTrace {
+  /** time spent waiting for a slot, over every attempt */
+  queueMs: number;
+  /** the last chosen server had the model loaded when chosen */
+  loaded?: boolean;
+  route?: RouteRule;
+  /** the failure code of each attempt that was retried */
+  retryReasons: string[];
 }
 
 export interface ProxyDeps {
@@ -62,11 +76,12 @@ export interface PreparedChat {
 }
 
 /** Records a finished call: the context it came with, what it was for, and how it ended after `attempts` servers. */
-export function recordCall(deps: ProxyDeps, ctx: CallContext, path: string, model: string | undefined, outcome: RecordedOutcome, attempts: number): void {
+export function recordCall(deps: ProxyDeps, ctx: CallContext, path: string, model: string | undefined, outcome: RecordedOutcome, attempts: number, trace?: RouteTrace): void {
   deps.record({
     requestId: ctx.requestId,
     surface: ctx.surface,
     keyId: ctx.keyId,
+    userId: ctx.userId,
     source: ctx.source,
     method: ctx.method,
     path,
@@ -78,5 +93,9 @@ export function recordCall(deps: ProxyDeps, ctx: CallContext, path: string, mode
     usage: outcome.usage,
     error: outcome.error,
     retries: Math.max(0, attempts - 1),
+    loaded: outcome.server ? trace?.loaded : undefined,
+    route: outcome.server ? trace?.route : undefined,
+    retryReasons: trace?.retryReasons,
+    queueMs: trace?.queueMs,
   });
 }

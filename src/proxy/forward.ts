@@ -1,7 +1,7 @@
 import type { FastifyReply } from "fastify";
 import { modelKey, type Choice, type Slot } from "../fleet/index.js";
 import { batchTurn, FlotillaError } from "../kernel/index.js";
-import { recordCall, type CallContext, type ProxyDeps, type RecordedOutcome } from "./context.js";
+import { recordCall, type CallContext, type ProxyDeps, type RecordedOutcome, type RouteTrace } from "./context.js";
 import {
   BrokenAnswerError,
   clientApi,
@@ -48,20 +48,21 @@ export interface AnswerTap {
 export async function forwardInference(deps: ProxyDeps, ctx: CallContext, call: InferenceCall, reply: FastifyReply): Promise<void> {
   const { abort, release } = stopWhenGone(deps, ctx, reply);
   const tried = new Set<string>();
+  const trace: RouteTrace = { queueMs: 0, retryReasons: [] };
   let outcome: RecordedOutcome;
   try {
     const kind = serverApiNeeded(call.path, call.body);
     if (kind) refuseWhenNoneSpeaks(deps, call.model, kind);
-    outcome = await withServer(deps, ctx, call.model, abort.signal, tried, (slot) => attemptOn(deps, ctx, call, slot, reply, abort.signal), kind);
+    outcome = await withServer(deps, ctx, call.model, abort.signal, tried, (slot) => attemptOn(deps, ctx, call, slot, reply, abort.signal), kind, trace);
     deps.fleet.router.remember(ctx.session, outcome.server);
   } catch (err) {
     const failure = err instanceof FlotillaError ? err : new FlotillaError("internal_error", "internal error", { cause: err });
-    recordCall(deps, ctx, call.path, call.model, { status: failure.status, server: "", error: failure.message }, tried.size);
+    recordCall(deps, ctx, call.path, call.model, { status: failure.status, server: "", error: failure.message }, tried.size, trace);
     throw failure;
   } finally {
     release();
   }
-  recordCall(deps, ctx, call.path, call.model, outcome, tried.size);
+  recordCall(deps, ctx, call.path, call.model, outcome, tried.size, trace);
 }
 
 /**
@@ -98,15 +99,18 @@ export async function withServer<T>(
   tried: Set<string>,
   attempt: (slot: Slot) => Promise<T>,
   kind?: Api,
+  trace?: RouteTrace,
 ): Promise<T> {
   let lastError: FlotillaError | undefined;
   for (let n = 0; n < deps.config.routing.max_attempts; n++) {
     let slot: Slot;
+    const asked = performance.now();
     try {
       slot = await acquire(deps, ctx, model, signal, tried, n === 0, kind);
     } catch (err) {
       throw lastError ?? err;
     }
+    if (trace) traceRoute(deps, ctx, slot, asked, trace);
     tried.add(slot.choice.node.name);
     deps.fleet.requests.add({ id: ctx.requestId, model, node: slot.choice.node.name, priority: ctx.priority, keyId: ctx.keyId, startedAt: Date.now() });
     try {
@@ -115,6 +119,7 @@ export async function withServer<T>(
       const failure = err instanceof FlotillaError ? err : upstreamFailure(slot.choice.node, err);
       if (!failure.retryable || signal.aborted) throw failure;
       lastError = failure;
+      trace?.retryReasons.push(failure.code);
       deps.metrics.retries.inc({ reason: failure.code });
       if (failure.code === "upstream_unreachable") void deps.fleet.poller.poll(slot.choice.node);
     } finally {
@@ -123,6 +128,16 @@ export async function withServer<T>(
     }
   }
   throw lastError ?? new FlotillaError("no_server_available", `no server answered for ${model}`);
+}
+
+/** What the audit row says of this attempt's routing: the slot's wait, whether the model was loaded, and which rule chose. */
+function traceRoute(deps: ProxyDeps, ctx: CallContext, slot: Slot, asked: number, trace: RouteTrace): void {
+  const { node, upstreamModel, fallbackFrom } = slot.choice;
+  trace.queueMs += performance.now() - asked;
+  trace.loaded = node.loaded.has(modelKey(upstreamModel));
+  if (ctx.pin !== undefined) trace.route = "pin";
+  else if (fallbackFrom !== undefined) trace.route = "fallback";
+  else trace.route = ctx.session !== undefined && deps.fleet.router.stickyServer(ctx.session) === node.name ? "affinity" : "best";
 }
 
 /**

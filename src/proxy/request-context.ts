@@ -11,6 +11,7 @@ export function callContext(req: FastifyRequest, reply: FastifyReply, body?: Rec
     requestId: String(req.id),
     surface: surfaceOf(req.url),
     keyId: req.principal?.keyId,
+    userId: req.principal?.userId,
     caller: callerOf(req.principal, req.ip),
     source: header(h["x-ollama-source"]),
     pin: header(h["x-ollama-pin-server"]),

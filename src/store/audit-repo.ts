@@ -1,14 +1,21 @@
 import type { Kysely, Transaction } from "kysely";
+import { auditStats, type AuditStats } from "./audit-stats.js";
 import type { Database, RequestRow, UsageRow } from "./schema.js";
 
-/** Rows per multi-row INSERT: 500 × 16 columns stays far below SQLite's and PostgreSQL's parameter limits. */
+/** Rows per multi-row INSERT: 500 × 21 columns stays far below SQLite's and PostgreSQL's parameter limits. */
 export const INSERT_BATCH = 500;
 
 export interface RequestQuery {
   /** rows with time >= sinceMs */
   sinceMs: number;
   keyId?: string;
+  userId?: string;
+  source?: string;
   model?: string;
+  server?: string;
+  status?: number;
+  /** Only rows older than this one (newest-first order): where the previous page ended. */
+  before?: { time: number; id: string };
   limit: number;
 }
 
@@ -19,7 +26,7 @@ export interface UsageQuery {
   model?: string;
 }
 
-export interface AuditRepo {
+export interface AuditRepo extends AuditStats {
   /**
    * Writes request rows (one multi-row INSERT per 500) and adds `usage` to the
    * daily counts, all in one transaction. A request id already stored is skipped,
@@ -28,14 +35,17 @@ export interface AuditRepo {
   insertRequests(rows: RequestRow[], usage?: UsageRow[]): Promise<void>;
   /** Adds these counts to usage_daily (rows with the same day, model and key add up). */
   addUsage(rows: UsageRow[]): Promise<void>;
-  /** Newest first. */
+  /** Newest first (time, then id, descending): a stable order to page through. */
   listRequests(query: RequestQuery): Promise<RequestRow[]>;
+  /** Deletes at most `batch` request rows older than `beforeMs`; answers how many went. */
+  pruneRequests(beforeMs: number, batch: number): Promise<number>;
   /** By day, then model, then key. */
   usage(query: UsageQuery): Promise<UsageRow[]>;
 }
 
 export function auditRepo(db: Kysely<Database>): AuditRepo {
   return {
+    ...auditStats(db),
     async insertRequests(rows, usage = []) {
       if (rows.length === 0 && usage.length === 0) return;
       await db.transaction().execute(async (tx) => {
@@ -55,8 +65,22 @@ export function auditRepo(db: Kysely<Database>): AuditRepo {
     listRequests(query) {
       let q = db.selectFrom("requests").selectAll().where("time", ">=", query.sinceMs);
       if (query.keyId !== undefined) q = q.where("key_id", "=", query.keyId);
+      if (query.userId !== undefined) q = q.where("user_id", "=", query.userId);
+      if (query.source !== undefined) q = q.where("source", "=", query.source);
       if (query.model !== undefined) q = q.where("model", "=", query.model);
+      if (query.server !== undefined) q = q.where("server", "=", query.server);
+      if (query.status !== undefined) q = q.where("status", "=", query.status);
+      const before = query.before;
+      // `time <= t` first, so the time index bounds the scan; the OR only settles ties within one millisecond.
+      if (before) q = q.where("time", "<=", before.time).where((eb) => eb.or([eb("time", "<", before.time), eb("id", "<", before.id)]));
       return q.orderBy("time", "desc").orderBy("id", "desc").limit(query.limit).execute();
+    },
+    async pruneRequests(beforeMs, batch) {
+      const result = await db
+        .deleteFrom("requests")
+        .where("id", "in", (eb) => eb.selectFrom("requests").select("id").where("time", "<", beforeMs).limit(batch))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
     usage(query) {
       let q = db.selectFrom("usage_daily").selectAll().where("day", ">=", query.sinceDay);

@@ -10,6 +10,7 @@ function row(i: number): RequestRow {
   return {
     id: `req_${i}`, time: 1_700_000_000_000 + i, key_id: "k", source: null, surface: "openai", method: "POST", path: "/v1/chat/completions",
     model: "m", server: "s", status: 200, latency_ms: 1.5, ttft_ms: null, tokens_in: 1, tokens_out: 2, retries: 0, error: null,
+    user_id: null, loaded: null, route: null, retry_reasons: null, queue_ms: null,
   };
 }
 

@@ -20,7 +20,7 @@ import { type ProjectRepo, projectRepo } from "./project-repo.js";
 import { sessionRepo, userRepo, type SessionRepo, type UserRepo } from "./user-repo.js";
 
 export type { StoreOptions, Dialect } from "./connect.js";
-export type { Database, ServerRow, ApiKeyRow, RequestRow, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow, WebhookRow, WebhookDeliveryRow, DeliveryStatus, ResponseRow, ResponseEventRow, MediaRow, MediaStatus, ConversationRow, ConversationItemRow, ConversationShareRow, ProjectRow, ModelCatalogRow, ProviderModelRow } from "./schema.js";
+export type { Database, ServerRow, ApiKeyRow, RequestRow, RouteRule, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow, WebhookRow, WebhookDeliveryRow, DeliveryStatus, ResponseRow, ResponseEventRow, MediaRow, MediaStatus, ConversationRow, ConversationItemRow, ConversationShareRow, ProjectRow, ModelCatalogRow, ProviderModelRow } from "./schema.js";
 export type { ServerRepo, ServerInput } from "./server-repo.js";
 export type { ApiKeyRepo } from "./api-key-repo.js";
 export type { SecretRepo } from "./secret-repo.js";
@@ -34,6 +34,7 @@ export { redisTaskRepo, type RedisTaskRepo } from "./redis-task-repo.js";
 export { taskRepoInThread, type TaskThread } from "./task-thread.js";
 export type { UserRepo, SessionRepo, UserUpdate } from "./user-repo.js";
 export type { AuditRepo, RequestQuery, UsageQuery } from "./audit-repo.js";
+export type { AnalyticsBucket, NodeModelCounts, NodeModelPercentiles, TimedColumn, UsageDimension, UsageGroup } from "./audit-stats.js";
 export type { WebhookChange, WebhookRepo } from "./webhook-repo.js";
 export type { ResponseChange, ResponseRepo } from "./response-repo.js";
 export type { MediaReady, MediaRepo } from "./media-repo.js";

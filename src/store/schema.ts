@@ -145,7 +145,20 @@ export interface RequestRow {
   tokens_out: number | null;
   retries: number;
   error: string | null;
+  /** the user whose key or session made the request */
+  user_id: string | null;
+  /** 1: the server had the model loaded when it was chosen; 0: a cold load; null: no server was chosen */
+  loaded: number | null;
+  /** how the server was chosen; null when none was */
+  route: RouteRule | null;
+  /** the failure codes of the attempts retried, comma-joined in order */
+  retry_reasons: string | null;
+  /** time spent waiting for a free slot on a server */
+  queue_ms: number | null;
 }
+
+/** best: the router's ranking; pin: X-Ollama-Pin-Server; affinity: the server that served the conversation before; fallback: another model or node by policy. */
+export type RouteRule = "best" | "pin" | "affinity" | "fallback";
 
 /** Counts per UTC day, model and key; '' stands for "no model" and "no key". */
 export interface UsageRow {

@@ -30,6 +30,11 @@ function requestRow(i: number, overrides: Partial<RequestRow> = {}): RequestRow 
     tokens_out: 20,
     retries: 0,
     error: null,
+    user_id: i % 2 ? "user_a" : null,
+    loaded: i % 5 ? 1 : 0,
+    route: "best",
+    retry_reasons: null,
+    queue_ms: 0.5,
     ...overrides,
   };
 }
@@ -75,7 +80,7 @@ forEachBackend("migrations run once: reopening finds the schema and the data as 
   try {
     assert.equal((await again.servers.get("gpu1"))?.url, "http://a:1");
     const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(again.db);
-    assert.deepEqual(rows.map((r) => r.name), ["001_initial", "002_accounts", "003_tokens", "004_events", "005_tasks", "006_task_claims", "007_mcp_tools", "008_webhooks", "009_responses", "010_background_responses", "011_conversations", "012_model_catalogs", "013_media"]);
+    assert.deepEqual(rows.map((r) => r.name), ["001_initial", "002_accounts", "003_tokens", "004_events", "005_tasks", "006_task_claims", "007_mcp_tools", "008_webhooks", "009_responses", "010_background_responses", "011_conversations", "012_model_catalogs", "013_media", "014_request_routing"]);
   } finally {
     await again.close();
   }

@@ -12,6 +12,7 @@ import * as backgroundResponses from "./010_background_responses.js";
 import * as conversations from "./011_conversations.js";
 import * as modelCatalogs from "./012_model_catalogs.js";
 import * as media from "./013_media.js";
+import * as requestRouting from "./014_request_routing.js";
 
 /** Every migration, in order; names never change once released. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "011_conversations": conversations,
   "012_model_catalogs": modelCatalogs,
   "013_media": media,
+  "014_request_routing": requestRouting,
 };
 
 export const migrationProvider: MigrationProvider = {
