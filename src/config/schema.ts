@@ -244,6 +244,8 @@ export const ConfigSchema = Type.Object(
       {
         flush_interval_ms: Type.Integer({ minimum: 10, default: 1000 }),
         batch_size: Type.Integer({ minimum: 1, default: 500 }),
+        /** Request rows older than this many days are deleted (daily usage counts are kept); 0 keeps them for ever. */
+        retention_days: Type.Integer({ minimum: 0, maximum: 36_500, default: 7 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -3,6 +3,8 @@ import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Config } from "../config/index.js";
 import { registerClusterRoutes, registerFleetRoutes, registerModelRoutes, registerNodeRoutes, type FleetService } from "../fleet/index.js";
 import { registerEventRoutes } from "../observe/routes.js";
+import { registerAnalyticsRoutes } from "../observe/analytics-routes.js";
+import { registerAuditRoutes } from "../observe/audit-routes.js";
 import { registerLiveRoutes } from "../observe/live-routes.js";
 import type { LiveState } from "../observe/live.js";
 import { registerQueueRoutes, registerWorkerQueueRoutes, type Queues } from "../queue/index.js";
@@ -95,6 +97,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerModelRoutes(app, deps.fleet.fleet, deps.fleet.models);
   registerClusterRoutes(app, deps.fleet, () => deps.metrics.requestsProcessed(), deps.config.embedded.name);
   registerEventRoutes(app, deps.accounts.store, deps.fleet.fleet);
+  registerAuditRoutes(app, deps.accounts.store);
+  registerAnalyticsRoutes(app, deps.accounts.store);
   registerLiveRoutes(app, deps.live, deps.upgrades, (request, level) => authorizeUpgrade(request, level, deps.keyring, credentials));
   registerWorkerRoutes(app, deps.upgrades, deps.workers);
   registerMcpRelayRoutes(app, deps.upgrades, deps.relays);

@@ -12,6 +12,7 @@ import { FleetEvents } from "../observe/events.js";
 import { LiveState } from "../observe/live.js";
 import { Metrics } from "../observe/metrics.js";
 import { createRecorder } from "../observe/record.js";
+import { AuditRetention } from "../observe/retention.js";
 import { openAuditSink, openStore, type Store } from "../store/index.js";
 import { buildApp } from "./app.js";
 import { defaultAllowedHosts, RequestOrigins } from "./request-origin.js";
@@ -97,6 +98,11 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
     onError: (err) => app.log.error({ err }, "audit flush failed"),
   });
   opened.add(() => audit.close());
+  const retention = new AuditRetention(store.audit, {
+    retentionDays: config.audit.retention_days,
+    onError: (err) => app.log.error({ err }, "old audit rows could not be pruned"),
+  });
+  opened.add(() => retention.close());
   const origins = new RequestOrigins(config.auth.allowed_origins, config.allowed_hosts ?? defaultAllowedHosts(config.host));
   const upgrades = new UpgradeRoutes((request) => origins.problem(request.headers));
   const workers = new WorkerHub(
@@ -174,6 +180,7 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   await fleet.start();
   await catalogs.start();
   events.start();
+  retention.start();
   await sealPlainSigningSecrets(store, signingSecrets);
   webhooks.start();
   const embedded = await startEmbeddedNode(config, fleet.fleet, log);
@@ -226,6 +233,7 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
       await taskBackend.close();
       await audit.close();
       await auditSink.close();
+      await retention.close();
       await touchKeys(store, keyring);
       catalogs.close();
       await fleet.close();
