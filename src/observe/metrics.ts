@@ -1,5 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
+/** What the gauges read at each scrape. */
+export interface MetricSources {
+  /** [server, up (0/1), requests in flight] */
+  serverUp(): Array<[string, number, number]>;
+  queued(): number;
+  queueDepths(): Record<string, number>;
+  /** [server, model] for each model loaded */
+  loadedModels(): Array<[string, string]>;
+}
+
 /** The gateway's Prometheus metrics; one instance per process. */
 export class Metrics {
   readonly registry = new Registry();
@@ -13,16 +23,16 @@ export class Metrics {
 
   readonly duration = new Histogram({
     name: "flotilla_request_duration_seconds",
-    help: "Time from request to the end of the answer",
-    labelNames: ["path"] as const,
+    help: "Time from request to the end of the answer, by path and model",
+    labelNames: ["path", "model"] as const,
     buckets: [0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     registers: [this.registry],
   });
 
   readonly ttft = new Histogram({
     name: "flotilla_time_to_first_byte_seconds",
-    help: "Time from request to the first byte of the upstream answer",
-    labelNames: ["server"] as const,
+    help: "Time from request to the first byte of the upstream answer, by server and model",
+    labelNames: ["server", "model"] as const,
     buckets: [0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
@@ -31,6 +41,28 @@ export class Metrics {
     name: "flotilla_retries_total",
     help: "Requests retried on another server",
     labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+
+  readonly queueWait = new Histogram({
+    name: "flotilla_queue_wait_seconds",
+    help: "Time a request waited for a free slot on a server, by model",
+    labelNames: ["model"] as const,
+    buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 15, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly routed = new Counter({
+    name: "flotilla_routed_total",
+    help: "Requests sent to a server, by the rule that chose it (best, pin, affinity, fallback) and whether it had the model loaded (false: a cold load)",
+    labelNames: ["route", "loaded"] as const,
+    registers: [this.registry],
+  });
+
+  readonly tasks = new Counter({
+    name: "flotilla_tasks_ended_total",
+    help: "Queued tasks that ended on this replica, by queue and state (completed, failed, cancelled, …)",
+    labelNames: ["queue", "state"] as const,
     registers: [this.registry],
   });
 
@@ -46,7 +78,7 @@ export class Metrics {
     return (await this.requests.get()).values.reduce((sum, v) => sum + v.value, 0);
   }
 
-  constructor(collect: { serverUp(): Array<[string, number, number]>; queued(): number }) {
+  constructor(collect: MetricSources) {
     collectDefaultMetrics({ register: this.registry, prefix: "flotilla_process_" });
     new Gauge({
       name: "flotilla_server_up",
@@ -74,6 +106,26 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(collect.queued());
+      },
+    });
+    new Gauge({
+      name: "flotilla_queue_depth",
+      help: "Requests waiting for a free server, by model (or pinned server|model)",
+      labelNames: ["model"] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [model, depth] of Object.entries(collect.queueDepths())) this.set({ model }, depth);
+      },
+    });
+    new Gauge({
+      name: "flotilla_model_loaded",
+      help: "1 for each model a server has loaded (in memory, ready to answer)",
+      labelNames: ["server", "model"] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [server, model] of collect.loadedModels()) this.set({ server, model }, 1);
       },
     });
   }

@@ -37,8 +37,11 @@ export function createRecorder(audit: AuditWriter, metrics: Metrics) {
   return function record(r: RequestRecord): void {
     const status = String(r.status);
     metrics.requests.inc({ surface: r.surface, path: r.path, server: r.server, status });
-    metrics.duration.observe({ path: r.path }, r.latencyMs / 1000);
-    if (r.ttftMs !== undefined) metrics.ttft.observe({ server: r.server }, r.ttftMs / 1000);
+    const model = r.model ?? "";
+    metrics.duration.observe({ path: r.path, model }, r.latencyMs / 1000);
+    if (r.ttftMs !== undefined) metrics.ttft.observe({ server: r.server, model }, r.ttftMs / 1000);
+    if (r.queueMs !== undefined) metrics.queueWait.observe({ model }, r.queueMs / 1000);
+    if (r.route !== undefined) metrics.routed.inc({ route: r.route, loaded: r.loaded ? "true" : "false" });
     if (r.usage && r.model) {
       metrics.tokens.inc({ model: r.model, direction: "in" }, r.usage.prompt_tokens);
       metrics.tokens.inc({ model: r.model, direction: "out" }, r.usage.completion_tokens);

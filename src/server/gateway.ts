@@ -91,6 +91,8 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   const metrics = new Metrics({
     serverUp: () => fleet.fleet.all().map((n) => [n.name, n.up ? 1 : 0, n.inFlight]),
     queued: () => fleet.admission.waiting,
+    queueDepths: () => fleet.admission.queueDepths(),
+    loadedModels: () => fleet.fleet.all().flatMap((n) => [...n.loaded.values()].map((m): [string, string] => [n.name, m.name])),
   });
   const audit = new AuditWriter(auditSink, {
     flushIntervalMs: config.audit.flush_interval_ms,
@@ -169,6 +171,7 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   });
   opened.add(() => webhooks.close());
   sendTaskEvents(queues, store, webhooks, log);
+  queues.on("ended", (row) => metrics.tasks.inc({ queue: row.queue, state: row.state }));
   // The queue's runners call the gateway's own routes in process, with a key that exists only in memory.
   const runnerKey = generateKey();
   keyring.addInternal({ id: TASK_RUNNER_KEY_ID, hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });

@@ -167,6 +167,20 @@ describe("operations: the audit log, usage and analytics of traffic through simu
     assert.equal(a.buckets.reduce((n, b) => n + b.requests, 0), 5);
   });
 
+  test("/metrics counts the routing, the queue waits, the tokens and the loaded models", async () => {
+    const text = await (await gw.admin("/metrics")).text();
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}|]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
+    assert.equal(value('flotilla_routed_total{route="best",loaded="true"}'), 3);
+    assert.equal(value('flotilla_routed_total{route="best",loaded="false"}'), 1);
+    assert.equal(value('flotilla_routed_total{route="pin",loaded="true"}'), 1);
+    assert.equal(value('flotilla_retries_total{reason="upstream_error"}'), 1);
+    assert.equal(value('flotilla_queue_wait_seconds_count{model="m1"}'), 3);
+    assert.equal(value('flotilla_request_duration_seconds_count{path="/api/chat",model="m2"}'), 2);
+    assert.equal(value('flotilla_tokens_total{model="m2",direction="out"}'), reported.m2.out);
+    assert.equal(value(`flotilla_model_loaded{server="${nameOf(s1)}",model="m1:latest"}`), 1);
+    assert.equal(value(`flotilla_server_up{server="${nameOf(s3)}"}`), 1);
+  });
+
   test("the operations views are an admin's: a user's key is refused", async () => {
     for (const path of ["/api/requests", "/api/usage", "/api/analytics"]) {
       const res = await fetch(gw.url + path, { headers: { authorization: `Bearer ${alice.key}` } });
