@@ -1,7 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { isoTime } from "../kernel/index.js";
-import type { AnalyticsBucket, NodeModelPercentiles, Store } from "../store/index.js";
+import type { AnalyticsBucket, AuditStats, NodeModelPercentiles } from "../store/index.js";
 import { HOUR_MS, MAX_HOURS, Nullable } from "./audit-routes.js";
 
 const AnalyticsQuery = Type.Object({ hours: Type.Number({ exclusiveMinimum: 0, maximum: MAX_HOURS, default: 24, description: "How far back to look, in hours" }) });
@@ -67,7 +67,7 @@ export function bucketSeconds(hours: number): number {
 }
 
 /** Seed 004's routing quality: loaded hits, cold loads, retries, pins and affinity, latencies per node and model, over time. */
-export function registerAnalyticsRoutes(app: FastifyInstance, store: Store): void {
+export function registerAnalyticsRoutes(app: FastifyInstance, audit: AuditStats): void {
   app.get(
     "/api/analytics",
     {
@@ -78,7 +78,6 @@ export function registerAnalyticsRoutes(app: FastifyInstance, store: Store): voi
       const { hours } = req.query as Static<typeof AnalyticsQuery>;
       const since = Date.now() - hours * HOUR_MS;
       const bucket = bucketSeconds(hours);
-      const audit = store.audit;
       const [buckets, routes, retries, nodes, latency, ttft, queue] = await Promise.all([
         audit.analyticsBuckets(since, bucket * 1000),
         audit.routeCounts(since),

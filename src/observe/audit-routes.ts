@@ -2,7 +2,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { modelKey } from "../fleet/index.js";
 import { FlotillaError, isoTime } from "../kernel/index.js";
-import type { EventRow, RequestRow, Store, UsageDimension, UsageGroup } from "../store/index.js";
+import type { AuditStats, EventRow, RequestRow, Store, UsageDimension, UsageGroup } from "../store/index.js";
 
 export const HOUR_MS = 3_600_000;
 /** The longest window the operations views look back over: 90 days. */
@@ -103,8 +103,8 @@ export function requestView(row: RequestRow): Static<typeof RequestView> {
   };
 }
 
-/** Seed 004's audit log and usage: who used what, for the operator. */
-export function registerAuditRoutes(app: FastifyInstance, store: Store): void {
+/** Seed 004's audit log and usage: who used what, for the operator. `stats` runs the aggregates (off the main thread on SQLite). */
+export function registerAuditRoutes(app: FastifyInstance, store: Store, stats: AuditStats): void {
   const tags = ["observe"];
   const config = { auth: "admin" as const };
   app.get(
@@ -135,7 +135,7 @@ export function registerAuditRoutes(app: FastifyInstance, store: Store): void {
       const { hours } = req.query as Static<typeof UsageQuery>;
       const now = Date.now();
       const since = now - hours * HOUR_MS;
-      const by = (dimension: UsageDimension) => store.audit.usageBy(dimension, since);
+      const by = (dimension: UsageDimension) => stats.usageBy(dimension, since);
       const [models, keys, users, sources, events] = await Promise.all([
         by("model"),
         by("key_id"),

@@ -9,6 +9,7 @@ import { registerLiveRoutes } from "../observe/live-routes.js";
 import type { LiveState } from "../observe/live.js";
 import { registerQueueRoutes, registerWorkerQueueRoutes, type Queues } from "../queue/index.js";
 import type { Metrics } from "../observe/metrics.js";
+import type { AuditStats } from "../store/index.js";
 import { registerProxyRoutes, type ProxyDeps } from "../proxy/index.js";
 import type { Keyring } from "../accounts/index.js";
 import { authorizeUpgrade, registerAuth } from "./auth.js";
@@ -37,6 +38,8 @@ export interface AppDeps {
   fleet: FleetService;
   metrics: Metrics;
   record: ProxyDeps["record"];
+  /** The audit log's aggregates, run where they do not hold up requests. */
+  auditStats: AuditStats;
   upgrades: UpgradeRoutes;
   workers: WorkerHub;
   relays: RelayHub;
@@ -97,8 +100,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerModelRoutes(app, deps.fleet.fleet, deps.fleet.models);
   registerClusterRoutes(app, deps.fleet, () => deps.metrics.requestsProcessed(), deps.config.embedded.name);
   registerEventRoutes(app, deps.accounts.store, deps.fleet.fleet);
-  registerAuditRoutes(app, deps.accounts.store);
-  registerAnalyticsRoutes(app, deps.accounts.store);
+  registerAuditRoutes(app, deps.accounts.store, deps.auditStats);
+  registerAnalyticsRoutes(app, deps.auditStats);
   registerLiveRoutes(app, deps.live, deps.upgrades, (request, level) => authorizeUpgrade(request, level, deps.keyring, credentials));
   registerWorkerRoutes(app, deps.upgrades, deps.workers);
   registerMcpRelayRoutes(app, deps.upgrades, deps.relays);

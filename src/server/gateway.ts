@@ -100,7 +100,7 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
     onError: (err) => app.log.error({ err }, "audit flush failed"),
   });
   opened.add(() => audit.close());
-  const retention = new AuditRetention(store.audit, {
+  const retention = new AuditRetention(auditSink.audit, {
     retentionDays: config.audit.retention_days,
     onError: (err) => app.log.error({ err }, "old audit rows could not be pruned"),
   });
@@ -175,7 +175,7 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   // The queue's runners call the gateway's own routes in process, with a key that exists only in memory.
   const runnerKey = generateKey();
   keyring.addInternal({ id: TASK_RUNNER_KEY_ID, hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
-  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound, catalogs, runnerKey, origins, media });
+  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), auditStats: auditSink.audit, upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound, catalogs, runnerKey, origins, media });
   opened.add(() => app.close());
   app.server.on("upgrade", upgrades.listener);
   opened.add(() => upgrades.close());
@@ -235,8 +235,8 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
       await closeWithin(app, config.shutdown_timeout_ms);
       await taskBackend.close();
       await audit.close();
-      await auditSink.close();
       await retention.close();
+      await auditSink.close();
       await touchKeys(store, keyring);
       catalogs.close();
       await fleet.close();

@@ -25,6 +25,8 @@ test("on SQLite, audit batches are written by a thread of their own and read bac
     ]);
     assert.equal((await store.audit.listRequests({ sinceMs: 0, limit: 1000 })).length, 700);
     assert.equal((await store.audit.usage({ sinceDay: "2023-11-01" }))[0].tokens_out, 1400);
+    assert.deepEqual((await sink.audit.usageBy("model", 0)).map((g) => [g.name, g.requests, g.tokens_out]), [["m", 700, 1400]], "aggregates run on the thread too");
+    assert.equal(await sink.audit.pruneRequests(1_700_000_000_000 + 100, 1000), 100, "and the retention's deletes");
     await assert.rejects(sink.audit.insertRequests([{ ...row(1), status: null as unknown as number }]), /NOT NULL/i, "a failed batch is reported to the writer");
   } finally {
     await sink.close();

@@ -34,7 +34,7 @@ export { redisTaskRepo, type RedisTaskRepo } from "./redis-task-repo.js";
 export { taskRepoInThread, type TaskThread } from "./task-thread.js";
 export type { UserRepo, SessionRepo, UserUpdate } from "./user-repo.js";
 export type { AuditRepo, RequestQuery, UsageQuery } from "./audit-repo.js";
-export type { AnalyticsBucket, NodeModelCounts, NodeModelPercentiles, TimedColumn, UsageDimension, UsageGroup } from "./audit-stats.js";
+export type { AnalyticsBucket, AuditStats, NodeModelCounts, NodeModelPercentiles, TimedColumn, UsageDimension, UsageGroup } from "./audit-stats.js";
 export type { WebhookChange, WebhookRepo } from "./webhook-repo.js";
 export type { ResponseChange, ResponseRepo } from "./response-repo.js";
 export type { MediaReady, MediaRepo } from "./media-repo.js";
@@ -106,4 +106,4 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     close: () => (closed ??= db.destroy()),
   };
 }
-export { openAuditSink, type AuditSink } from "./audit-sink.js";
+export { openAuditSink, type AuditSink, type AuditWork } from "./audit-sink.js";
