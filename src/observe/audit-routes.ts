@@ -77,7 +77,7 @@ const UsageView = Type.Object({
   sources: Type.Array(Type.Object({ source: Nullable(Type.String()), ...UsageCounts })),
 });
 
-export function requestView(row: RequestRow): Static<typeof RequestView> {
+function requestView(row: RequestRow): Static<typeof RequestView> {
   return {
     id: row.id,
     time: isoTime(row.time),

@@ -37,7 +37,8 @@ export function createRecorder(audit: AuditWriter, metrics: Metrics) {
   return function record(r: RequestRecord): void {
     const status = String(r.status);
     metrics.requests.inc({ surface: r.surface, path: r.path, server: r.server, status });
-    const model = r.model ?? "";
+    // A model label only for answered requests: names clients make up must not grow the series without bound.
+    const model = r.server && r.model ? r.model : "";
     metrics.duration.observe({ path: r.path, model }, r.latencyMs / 1000);
     if (r.ttftMs !== undefined) metrics.ttft.observe({ server: r.server, model }, r.ttftMs / 1000);
     if (r.queueMs !== undefined) metrics.queueWait.observe({ model }, r.queueMs / 1000);

@@ -108,6 +108,7 @@ export async function withServer<T>(
     try {
       slot = await acquire(deps, ctx, model, signal, tried, n === 0, kind);
     } catch (err) {
+      if (trace) trace.queueMs += performance.now() - asked;
       throw lastError ?? err;
     }
     if (trace) traceRoute(deps, ctx, slot, asked, trace);
