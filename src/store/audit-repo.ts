@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from "kysely";
 import { auditStats, type AuditStats } from "./audit-stats.js";
+import type { Dialect } from "./connect.js";
 import type { Database, RequestRow, UsageRow } from "./schema.js";
 
 /** Rows per multi-row INSERT: 500 × 21 columns stays far below SQLite's and PostgreSQL's parameter limits. */
@@ -43,9 +44,9 @@ export interface AuditRepo extends AuditStats {
   usage(query: UsageQuery): Promise<UsageRow[]>;
 }
 
-export function auditRepo(db: Kysely<Database>): AuditRepo {
+export function auditRepo(db: Kysely<Database>, dialect: Dialect): AuditRepo {
   return {
-    ...auditStats(db),
+    ...auditStats(db, dialect),
     async insertRequests(rows, usage = []) {
       if (rows.length === 0 && usage.length === 0) return;
       await db.transaction().execute(async (tx) => {

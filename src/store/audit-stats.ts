@@ -1,4 +1,5 @@
 import { sql, type Kysely } from "kysely";
+import type { Dialect } from "./connect.js";
 import type { Database } from "./schema.js";
 
 /** The audit columns usage is grouped by. */
@@ -78,8 +79,14 @@ const errors = count(sql`status >= 400`);
 const loadedHits = count(sql`loaded = 1`);
 const coldLoads = count(sql`loaded = 0`);
 
-/** Aggregates over the audit log, in SQL both SQLite and PostgreSQL run; the time index bounds each scan. */
-export function auditStats(db: Kysely<Database>): AuditStats {
+/**
+ * Aggregates over the audit log, in SQL both SQLite and PostgreSQL run; the
+ * time index bounds each scan. SQLite is told so: left to itself it walks the
+ * grouped column's index (key_id, time) for its order, a random read of the
+ * table per row — ten times slower over a million rows.
+ */
+export function auditStats(db: Kysely<Database>, dialect: Dialect): AuditStats {
+  const requests = dialect === "sqlite" ? sql`requests indexed by requests_time` : sql`requests`;
   return {
     async usageBy(dimension, sinceMs) {
       const column = sql.ref(dimension);
@@ -89,7 +96,7 @@ export function auditStats(db: Kysely<Database>): AuditStats {
           coalesce(sum(latency_ms), 0) as busy_ms, ${coldLoads} as cold_loads,
           avg(case when loaded = 0 then ttft_ms end) as cold_ttft_ms_avg,
           min(time) as first_time, max(time) as last_time
-        from requests where time >= ${sinceMs}
+        from ${requests} where time >= ${sinceMs}
         group by ${column} order by requests desc, name`.execute(db);
       return rows;
     },
@@ -103,26 +110,26 @@ export function auditStats(db: Kysely<Database>): AuditStats {
           coalesce(sum(latency_ms), 0) as latency_ms_sum,
           coalesce(sum(ttft_ms), 0) as ttft_ms_sum, count(ttft_ms) as ttft_count,
           coalesce(sum(queue_ms), 0) as queue_ms_sum, count(queue_ms) as queue_count
-        from requests where time >= ${sinceMs}
+        from ${requests} where time >= ${sinceMs}
         group by ${bucket} order by bucket`.execute(db);
       return rows;
     },
     async routeCounts(sinceMs) {
       const { rows } = await sql<{ route: string | null; requests: number }>`
-        select route, count(*) as requests from requests where time >= ${sinceMs} and server is not null
+        select route, count(*) as requests from ${requests} where time >= ${sinceMs} and server is not null
         group by route order by requests desc, route`.execute(db);
       return rows;
     },
     async retryReasons(sinceMs) {
       const { rows } = await sql<{ reasons: string | null; requests: number }>`
-        select retry_reasons as reasons, count(*) as requests from requests where time >= ${sinceMs} and retries > 0
+        select retry_reasons as reasons, count(*) as requests from ${requests} where time >= ${sinceMs} and retries > 0
         group by retry_reasons`.execute(db);
       return rows;
     },
     async nodeModels(sinceMs) {
       const { rows } = await sql<NodeModelCounts>`
         select server, model, count(*) as requests, ${errors} as errors, ${loadedHits} as loaded_hits, ${coldLoads} as cold_loads
-        from requests where time >= ${sinceMs} and server is not null
+        from ${requests} where time >= ${sinceMs} and server is not null
         group by server, model order by server, model`.execute(db);
       return rows;
     },
@@ -134,7 +141,7 @@ export function auditStats(db: Kysely<Database>): AuditStats {
           select server, model, ${value} as value,
             row_number() over (partition by server, model order by ${value}) as rn,
             count(*) over (partition by server, model) as n
-          from requests where time >= ${sinceMs} and server is not null and ${value} is not null
+          from ${requests} where time >= ${sinceMs} and server is not null and ${value} is not null
         ) ranked
         where rn = (n * 50 + 99) / 100 or rn = (n * 95 + 99) / 100
         order by server, model, rn`.execute(db);

@@ -6,6 +6,6 @@ import { answerInOrder } from "./thread-calls.js";
 
 /** The SQLite audit thread: one connection, one call at a time. */
 const { db } = connect({ dataDir: (workerData as { dataDir: string }).dataDir });
-const audit = auditRepo(db);
+const audit = auditRepo(db, "sqlite");
 
 answerInOrder((message: AuditCall) => (audit[message.method] as (...args: unknown[]) => Promise<unknown>)(...message.args));

@@ -86,7 +86,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     db,
     servers: serverRepo(db),
     apiKeys: apiKeyRepo(db),
-    audit: auditRepo(db),
+    audit: auditRepo(db, dialect),
     users: userRepo(db, dialect),
     sessions: sessionRepo(db),
     secrets: secretRepo(db),

@@ -217,7 +217,7 @@ forEachBackend("api keys are found by hash, touched in a batch and revoked once"
 
 forEachBackend("1,200 audit rows land in 3 inserts and list newest first, by key, model and time", async (store) => {
   const counter = insertCounter();
-  await auditRepo(store.db.withPlugin(counter)).insertRequests(Array.from({ length: 1200 }, (_, i) => requestRow(i)));
+  await auditRepo(store.db.withPlugin(counter), store.dialect).insertRequests(Array.from({ length: 1200 }, (_, i) => requestRow(i)));
   assert.deepEqual(counter.batches, [500, 500, 200]);
 
   const all = await store.audit.listRequests({ sinceMs: 0, limit: 5000 });
