@@ -37,6 +37,7 @@ const ENV_ALIASES: Record<string, string> = {
   REDIS_URL: "redis_url",
   METRICS_PORT: "metrics_port",
   OLLAMA_ADMIN_TOKEN: "admin_key",
+  DOCKER_HOST: "schedule.docker_host",
 };
 
 /**

@@ -368,6 +368,18 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** Scheduled jobs (seed 004). */
+    schedule: Type.Object(
+      {
+        /** Fire scheduled jobs from this replica (replicas sharing a database fire each run once between them). */
+        enabled: Type.Boolean({ default: true }),
+        /** The longest the scheduler waits before looking again for jobs made or changed on other replicas. */
+        tick_ms: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
+        /** The Docker Engine API that job discovery reads containers' labels from: `unix:///path` or `tcp://host:port`; empty: no discovery. */
+        docker_host: Type.String({ maxLength: 1024, pattern: "^(|unix:///.+|tcp://[^/]+/?)$", default: "unix:///var/run/docker.sock" }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     embedded: Type.Object(
       {
         /** GGUF files the gateway serves itself: `path` or `name=path`. */

@@ -1,6 +1,6 @@
 export { Queues, PermanentTaskError, type TaskRunner, type NewTask } from "./service.js";
 export { QueueConfigs } from "./configs.js";
-export { QueueSpec } from "./spec.js";
+export { MAX_TASK_TIMEOUT_SECS, QueueSpec } from "./spec.js";
 export { inferenceRunner, taskRequest } from "./inference.js";
 export { registerQueueRoutes, taskView } from "./routes.js";
 export { sendWebhooks } from "./webhooks.js";

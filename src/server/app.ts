@@ -31,6 +31,7 @@ import { registerWebhookRoutes, type WebhookDispatcher } from "../webhooks/index
 import { registerResponsesRoutes } from "../responses/index.js";
 import { hasImagesToInline, inlineChatImages, registerMediaRoutes, type MediaService } from "../media/index.js";
 import { ConversationChats, registerConversationRoutes, registerModelCatalogRoutes, type ModelCatalogs } from "../conversations/index.js";
+import { registerScheduleRoutes, type ScheduledJobs } from "../schedule/index.js";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -52,6 +53,7 @@ export interface AppDeps {
   origins: RequestOrigins;
   outbound: OutboundGuard;
   catalogs: ModelCatalogs;
+  scheduledJobs: ScheduledJobs;
   /** The gateway's own key for work it runs for a caller (queued tasks, background responses), held in memory only. */
   runnerKey: string;
   media: MediaService;
@@ -132,6 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerWebhookRoutes(app, deps.accounts.store, deps.webhooks, deps.outbound);
   registerMediaRoutes(app, deps.media, deps.config.media.public_url);
   registerModelCatalogRoutes(app, deps.catalogs);
+  registerScheduleRoutes(app, deps.scheduledJobs, deps.config.schedule.docker_host);
   registerProxyRoutes(app, proxy);
   return app;
 }

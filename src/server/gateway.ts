@@ -24,6 +24,7 @@ import { sealPlainSigningSecrets, sendTaskEvents, WebhookDispatcher } from "../w
 import { startEmbeddedNode } from "../engine/embedded-node.js";
 import { openMedia } from "../media/index.js";
 import { Accounts, ensureAdminKey, keyRecord, Keyring, loadKeys } from "../accounts/index.js";
+import { ScheduledJobs } from "../schedule/index.js";
 import { inferenceRunner, openTaskBackend, QueueConfigs, Queues, sendWebhooks, warnOfTasksLeftInDatabase } from "../queue/index.js";
 
 export interface Gateway {
@@ -172,10 +173,17 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   opened.add(() => webhooks.close());
   sendTaskEvents(queues, store, webhooks, log);
   queues.on("ended", (row) => metrics.tasks.inc({ queue: row.queue, state: row.state }));
+  const scheduledJobs = new ScheduledJobs({
+    repo: store.scheduledJobs,
+    queues,
+    outbound,
+    // A node the fleet does not know, or one without max_concurrency, is taken to run one job at a time.
+    concurrencyOf: (node) => fleet.fleet.get(node)?.spec.max_concurrency ?? 1,
+  });
   // The queue's runners call the gateway's own routes in process, with a key that exists only in memory.
   const runnerKey = generateKey();
   keyring.addInternal({ id: TASK_RUNNER_KEY_ID, hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
-  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), auditStats: auditSink.audit, upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound, catalogs, runnerKey, origins, media });
+  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), auditStats: auditSink.audit, upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound, catalogs, runnerKey, origins, media, scheduledJobs });
   opened.add(() => app.close());
   app.server.on("upgrade", upgrades.listener);
   opened.add(() => upgrades.close());

@@ -17,10 +17,11 @@ import { type ConversationRepo, conversationRepo } from "./conversation-repo.js"
 import { type ModelCatalogRepo, modelCatalogRepo } from "./model-catalog-repo.js";
 import { type ShareRepo, shareRepo } from "./share-repo.js";
 import { type ProjectRepo, projectRepo } from "./project-repo.js";
+import { type ScheduledJobRepo, scheduledJobRepo } from "./scheduled-job-repo.js";
 import { sessionRepo, userRepo, type SessionRepo, type UserRepo } from "./user-repo.js";
 
 export type { StoreOptions, Dialect } from "./connect.js";
-export type { Database, ServerRow, ApiKeyRow, RequestRow, RouteRule, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow, WebhookRow, WebhookDeliveryRow, DeliveryStatus, ResponseRow, ResponseEventRow, MediaRow, MediaStatus, ConversationRow, ConversationItemRow, ConversationShareRow, ProjectRow, ModelCatalogRow, ProviderModelRow } from "./schema.js";
+export type { Database, ServerRow, ApiKeyRow, RequestRow, RouteRule, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow, WebhookRow, WebhookDeliveryRow, DeliveryStatus, ResponseRow, ResponseEventRow, MediaRow, MediaStatus, ConversationRow, ConversationItemRow, ConversationShareRow, ProjectRow, ModelCatalogRow, ProviderModelRow, ScheduledJobRow, ScheduledRunRow } from "./schema.js";
 export type { ServerRepo, ServerInput } from "./server-repo.js";
 export type { ApiKeyRepo } from "./api-key-repo.js";
 export type { SecretRepo } from "./secret-repo.js";
@@ -42,6 +43,7 @@ export type { ModelCatalogRepo, CatalogWrite, ProviderModelWrite, DisabledModels
 export { MAIN_BRANCH, type ConversationChange, type ConversationQuery, type ConversationRepo, type Fork, type ItemQuery, type NewItemRow } from "./conversation-repo.js";
 export type { ShareRepo } from "./share-repo.js";
 export type { ProjectChange, ProjectQuery, ProjectRepo } from "./project-repo.js";
+export type { ScheduledJobChange, ScheduledJobRepo, ScheduledRunOutcome } from "./scheduled-job-repo.js";
 export type { McpKeyAccess, McpKeyAccessRepo, McpToolChange, McpToolRepo, McpToolSettings } from "./mcp-tool-repo.js";
 
 /** The storage contract: every backend passes the same conformance suite (store.test.ts). */
@@ -67,6 +69,7 @@ export interface Store {
   readonly modelCatalogs: ModelCatalogRepo;
   readonly shares: ShareRepo;
   readonly projects: ProjectRepo;
+  readonly scheduledJobs: ScheduledJobRepo;
   /** Closes the database; calling it again does nothing more. */
   close(): Promise<void>;
 }
@@ -103,6 +106,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     modelCatalogs: modelCatalogRepo(db),
     shares: shareRepo(db),
     projects: projectRepo(db),
+    scheduledJobs: scheduledJobRepo(db),
     close: () => (closed ??= db.destroy()),
   };
 }

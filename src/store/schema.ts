@@ -33,6 +33,8 @@ export interface Database {
   projects: ProjectRow;
   model_catalogs: ModelCatalogRow;
   provider_models: ProviderModelRow;
+  scheduled_jobs: ScheduledJobRow;
+  scheduled_runs: ScheduledRunRow;
 }
 
 export type ServerKind = "ollama" | "openai";
@@ -472,4 +474,40 @@ export interface ProviderModelRow {
   active: number;
   created_at: number;
   updated_at: number;
+}
+
+/** A scheduled job (seed 004). */
+export interface ScheduledJobRow {
+  id: string;
+  name: string;
+  /** a croner expression: 5 fields, or 6 with seconds first */
+  cron: string;
+  /** IANA name the cron is read in */
+  timezone: string;
+  model: string;
+  node: string | null;
+  /** how long a run is expected to take, for the timeline's conflicts */
+  duration_ms: number;
+  /** JSON: `{type: "queue", queue, tasks}` or `{type: "webhook", url, payload?}` */
+  action: string;
+  /** 0 or 1 */
+  enabled: number;
+  /** `docker:<container>` for a job imported from a container's labels; null for one made through the API */
+  origin: string | null;
+  last_run_at: number | null;
+  /** `succeeded` or `failed` */
+  last_run_status: string | null;
+  last_run_error: string | null;
+  /** JSON: what the run made (queued task ids, the webhook's status) */
+  last_run_result: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The lease on one run of a job: whoever inserts it fires the run. */
+export interface ScheduledRunRow {
+  job_id: string;
+  run_at: number;
+  owner: string;
+  claimed_at: number;
 }

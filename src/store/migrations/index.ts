@@ -13,6 +13,7 @@ import * as conversations from "./011_conversations.js";
 import * as modelCatalogs from "./012_model_catalogs.js";
 import * as media from "./013_media.js";
 import * as requestRouting from "./014_request_routing.js";
+import * as scheduledJobs from "./015_scheduled_jobs.js";
 
 /** Every migration, in order; names never change once released. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "012_model_catalogs": modelCatalogs,
   "013_media": media,
   "014_request_routing": requestRouting,
+  "015_scheduled_jobs": scheduledJobs,
 };
 
 export const migrationProvider: MigrationProvider = {
