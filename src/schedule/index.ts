@@ -5,3 +5,6 @@
  */
 export { ScheduledJobs, type JobsDeps } from "./jobs.js";
 export { registerScheduleRoutes } from "./routes.js";
+export { Scheduler, type SchedulerOptions } from "./scheduler.js";
+export { jobActions, type ActionRunner } from "./actions.js";
+export { Discovery, LABELS as DISCOVERY_LABELS } from "./discovery.js";

@@ -35,6 +35,11 @@ export class ScheduledJobs {
     return this.deps.repo.list();
   }
 
+  /** The jobs imported from these origins (`docker:<container>`). */
+  async withOrigins(origins: string[]): Promise<ScheduledJobRow[]> {
+    return this.deps.repo.withOrigins(origins);
+  }
+
   async get(id: string): Promise<ScheduledJobRow> {
     const row = await this.deps.repo.get(id);
     if (!row) throw new FlotillaError("not_found", `no scheduled job "${id}"`);

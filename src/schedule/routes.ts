@@ -1,13 +1,16 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
+import { bodyMayBeOmitted } from "../kernel/index.js";
+import { Discovery } from "./discovery.js";
 import { jobView, type ScheduledJobs } from "./jobs.js";
 import { suggestions, timeline } from "./plan.js";
-import { JobBody, JobPatch, JobView, SuggestionsQuery, SuggestionsView, TimelineQuery, TimelineView } from "./schemas.js";
+import { DiscoverView, ImportBody, ImportView, JobBody, JobPatch, JobView, SuggestionsQuery, SuggestionsView, TimelineQuery, TimelineView } from "./schemas.js";
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-/** Seed 004's scheduled jobs: CRUD, the timeline with its conflicts, and open slots. Operators only. */
-export function registerScheduleRoutes(app: FastifyInstance, jobs: ScheduledJobs): void {
+/** Seed 004's scheduled jobs: CRUD, the timeline with its conflicts, open slots, and jobs found on Docker. Operators only. */
+export function registerScheduleRoutes(app: FastifyInstance, jobs: ScheduledJobs, dockerHost: string): void {
+  const discovery = new Discovery(dockerHost, jobs);
   const tags = ["scheduled jobs"];
   const config = { auth: "admin" as const };
   const view = (row: Parameters<typeof jobView>[0]) => jobView(row, jobs.now());
@@ -42,6 +45,24 @@ export function registerScheduleRoutes(app: FastifyInstance, jobs: ScheduledJobs
     { schema: { summary: "Daily times where a job of the model and duration would collide with nothing", tags, querystring: SuggestionsQuery, response: { 200: SuggestionsView } }, config },
     async function scheduledJobsSuggestions(req) {
       return suggestions(jobs, req.query as Static<typeof SuggestionsQuery>);
+    },
+  );
+
+  app.get(
+    "/api/scheduled-jobs/discover",
+    { schema: { summary: "Jobs declared by Docker containers' labels (flotilla.schedule.*)", tags, response: { 200: DiscoverView } }, config },
+    async function discoverScheduledJobs() {
+      const { found, reason } = await discovery.discover();
+      return { dockerHost, jobs: found.map(({ imported, ...d }) => ({ ...d, importedAs: imported?.id ?? null })), reason };
+    },
+  );
+
+  app.post(
+    "/api/scheduled-jobs/discover",
+    { schema: { summary: "Import the jobs Docker containers' labels declare (each container once)", tags, body: ImportBody, response: { 200: ImportView } }, preValidation: bodyMayBeOmitted, config },
+    async function importScheduledJobs(req) {
+      const result = await discovery.import((req.body as Static<typeof ImportBody>).containers);
+      return { ...result, imported: result.imported.map(view) };
     },
   );
 }

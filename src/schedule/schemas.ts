@@ -139,3 +139,28 @@ export const SuggestionsView = Type.Object({
   /** jobs that fire so often that only their first runs were weighed: a slot may still meet their later ones */
   capped: Type.Array(Type.String()),
 });
+
+export const DiscoveredView = Type.Object({
+  container: Type.String(),
+  containerId: Type.String(),
+  /** the job its labels declare; null when they make none (see problem) */
+  job: OrNull(Type.Unknown()),
+  problem: OrNull(Type.String()),
+  /** the id of the job it was imported as */
+  importedAs: OrNull(Type.String()),
+});
+export const DiscoverView = Type.Object({
+  dockerHost: Type.String(),
+  jobs: Type.Array(DiscoveredView),
+  /** why the list is empty without looking: Docker unreachable, or discovery off */
+  reason: OrNull(Type.String()),
+});
+export const ImportBody = Type.Object(
+  { containers: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 1000, description: "only these containers (by name); all when absent" })) },
+  { additionalProperties: false },
+);
+export const ImportView = Type.Object({
+  imported: Type.Array(JobView),
+  skipped: Type.Array(Type.Object({ container: Type.String(), reason: Type.String() })),
+  reason: OrNull(Type.String()),
+});

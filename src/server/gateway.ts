@@ -24,7 +24,7 @@ import { sealPlainSigningSecrets, sendTaskEvents, WebhookDispatcher } from "../w
 import { startEmbeddedNode } from "../engine/embedded-node.js";
 import { openMedia } from "../media/index.js";
 import { Accounts, ensureAdminKey, keyRecord, Keyring, loadKeys } from "../accounts/index.js";
-import { ScheduledJobs } from "../schedule/index.js";
+import { jobActions, ScheduledJobs, Scheduler } from "../schedule/index.js";
 import { inferenceRunner, openTaskBackend, QueueConfigs, Queues, sendWebhooks, warnOfTasksLeftInDatabase } from "../queue/index.js";
 
 export interface Gateway {
@@ -148,8 +148,9 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   const live = new LiveState(fleet, events);
   const taskBackend = openTaskBackend(config, store, log);
   opened.add(() => taskBackend.close());
+  const replicaId = `gw_${randomBytes(6).toString("hex")}`;
   const queues = new Queues(taskBackend.tasks, new QueueConfigs(config.queues, config.queues_dir ?? join(config.data_dir, "queues")), {
-    replicaId: `gw_${randomBytes(6).toString("hex")}`,
+    replicaId,
     maxRunning: config.task_runner.max_running,
     pollMs: config.task_runner.poll_ms,
     leaseGraceMs: config.task_runner.lease_grace_ms,
@@ -180,6 +181,8 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
     // A node the fleet does not know, or one without max_concurrency, is taken to run one job at a time.
     concurrencyOf: (node) => fleet.fleet.get(node)?.spec.max_concurrency ?? 1,
   });
+  const scheduler = new Scheduler({ repo: store.scheduledJobs, run: jobActions(queues, outbound), owner: replicaId, tickMs: config.schedule.tick_ms, log });
+  opened.add(() => scheduler.close());
   // The queue's runners call the gateway's own routes in process, with a key that exists only in memory.
   const runnerKey = generateKey();
   keyring.addInternal({ id: TASK_RUNNER_KEY_ID, hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
@@ -198,6 +201,7 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   await warnOfTasksLeftInDatabase(taskBackend.backend, store, log);
   await queues.start(inferenceRunner(app, runnerKey, (id) => fleet.requests.stop(id)));
   sendWebhooks(queues, outbound, log);
+  if (config.schedule.enabled) scheduler.start();
   await app.listen({ port: config.port, host: config.host });
   const extra: Server[] = [];
   opened.add(() => extra.forEach((server) => server.close()));
@@ -232,6 +236,7 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
       clearInterval(touch);
       clearInterval(sweep);
       for (const server of extra) server.close();
+      await scheduler.close();
       await queues.close();
       workers.close();
       relays.close();
