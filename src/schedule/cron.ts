@@ -6,7 +6,7 @@ export function checkTimezone(timezone: string, param = "timezone"): string {
   try {
     return new Intl.DateTimeFormat("en-US", { timeZone: timezone }).resolvedOptions().timeZone;
   } catch {
-    throw new FlotillaError("invalid_request", `"${timezone}" is not an IANA timezone (Europe/Paris, America/New_York, UTC)`, { param });
+    throw new FlotillaError("invalid_request", `${param} "${timezone}" is not an IANA timezone (Europe/Paris, America/New_York, UTC)`, { param });
   }
 }
 
@@ -15,7 +15,7 @@ export function checkCron(expression: string, timezone: string, param = "cron"):
   try {
     return schedule(expression, timezone);
   } catch (err) {
-    throw new FlotillaError("invalid_request", `"${expression}" is not a cron expression: ${(err as Error).message}`, { param });
+    throw new FlotillaError("invalid_request", `${param} "${expression}" is not a cron expression: ${(err as Error).message}`, { param });
   }
 }
 

@@ -110,8 +110,8 @@ export class ScheduledJobs {
       return;
     }
     const { queues } = this.deps;
-    if (!queues.configs.get(action.queue)) throw new FlotillaError("invalid_request", `no queue named "${action.queue}"`, { param: "action.queue" });
-    if (queues.configs.isOwn(action.queue)) throw new FlotillaError("invalid_request", `queue "${action.queue}" is the gateway's own: it takes no tasks from scheduled jobs`, { param: "action.queue" });
+    if (!queues.configs.get(action.queue)) throw new FlotillaError("invalid_request", `action.queue "${action.queue}" is not a queue`, { param: "action.queue" });
+    if (queues.configs.isOwn(action.queue)) throw new FlotillaError("invalid_request", `action.queue "${action.queue}" is the gateway's own: it takes no tasks from scheduled jobs`, { param: "action.queue" });
   }
 }
 
