@@ -18,10 +18,11 @@ import { type ModelCatalogRepo, modelCatalogRepo } from "./model-catalog-repo.js
 import { type ShareRepo, shareRepo } from "./share-repo.js";
 import { type ProjectRepo, projectRepo } from "./project-repo.js";
 import { type ScheduledJobRepo, scheduledJobRepo } from "./scheduled-job-repo.js";
+import { type NotificationRepo, notificationRepo } from "./notification-repo.js";
 import { sessionRepo, userRepo, type SessionRepo, type UserRepo } from "./user-repo.js";
 
 export type { StoreOptions, Dialect } from "./connect.js";
-export type { Database, ServerRow, ApiKeyRow, RequestRow, RouteRule, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow, WebhookRow, WebhookDeliveryRow, DeliveryStatus, ResponseRow, ResponseEventRow, MediaRow, MediaStatus, ConversationRow, ConversationItemRow, ConversationShareRow, ProjectRow, ModelCatalogRow, ProviderModelRow, ScheduledJobRow, ScheduledRunRow } from "./schema.js";
+export type { Database, ServerRow, ApiKeyRow, RequestRow, RouteRule, UsageRow, ServerKind, ServerSource, KeyRole, Surface, UserRow, UserRole, SessionRow, SessionKind, UserIdentityRow, EventRow, EventKind, SystemSampleRow, TransferRow, TransferStatus, TransferSource, TaskRow, TaskState, QueueWorkerRow, WebhookRow, WebhookDeliveryRow, DeliveryStatus, ResponseRow, ResponseEventRow, MediaRow, MediaStatus, ConversationRow, ConversationItemRow, ConversationShareRow, ProjectRow, ModelCatalogRow, ProviderModelRow, ScheduledJobRow, ScheduledRunRow, NotificationSubscriptionRow, NotificationSendRow } from "./schema.js";
 export type { ServerRepo, ServerInput } from "./server-repo.js";
 export type { ApiKeyRepo } from "./api-key-repo.js";
 export type { SecretRepo } from "./secret-repo.js";
@@ -44,6 +45,7 @@ export { MAIN_BRANCH, type ConversationChange, type ConversationQuery, type Conv
 export type { ShareRepo } from "./share-repo.js";
 export type { ProjectChange, ProjectQuery, ProjectRepo } from "./project-repo.js";
 export type { ScheduledJobChange, ScheduledJobRepo, ScheduledRunOutcome } from "./scheduled-job-repo.js";
+export type { NotificationRepo } from "./notification-repo.js";
 export type { McpKeyAccess, McpKeyAccessRepo, McpToolChange, McpToolRepo, McpToolSettings } from "./mcp-tool-repo.js";
 
 /** The storage contract: every backend passes the same conformance suite (store.test.ts). */
@@ -70,6 +72,7 @@ export interface Store {
   readonly shares: ShareRepo;
   readonly projects: ProjectRepo;
   readonly scheduledJobs: ScheduledJobRepo;
+  readonly notifications: NotificationRepo;
   /** Closes the database; calling it again does nothing more. */
   close(): Promise<void>;
 }
@@ -107,6 +110,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     shares: shareRepo(db),
     projects: projectRepo(db),
     scheduledJobs: scheduledJobRepo(db),
+    notifications: notificationRepo(db),
     close: () => (closed ??= db.destroy()),
   };
 }

@@ -35,6 +35,8 @@ export interface Database {
   provider_models: ProviderModelRow;
   scheduled_jobs: ScheduledJobRow;
   scheduled_runs: ScheduledRunRow;
+  notification_subscriptions: NotificationSubscriptionRow;
+  notification_sends: NotificationSendRow;
 }
 
 export type ServerKind = "ollama" | "openai";
@@ -510,4 +512,29 @@ export interface ScheduledRunRow {
   run_at: number;
   owner: string;
   claimed_at: number;
+}
+
+/** What server events one owner wants told, and how (seed 004's subscriptions). */
+export interface NotificationSubscriptionRow {
+  id: string;
+  /** a user id, or `key:<id>` for a key without a user */
+  owner: string;
+  /** a server or worker's name, or `*` for every one */
+  server: string;
+  /** JSON array of event names: `server.down`, `server.up`, `server.reboot` */
+  events: string;
+  /** `telegram`, `webhook`, or a channel a plugin added */
+  channel: string;
+  /** the webhook's URL; null for other channels */
+  url: string | null;
+  created_at: number;
+}
+
+/** When a notice of `event` about `server` last went out: the cooldown, and the lease replicas race for. */
+export interface NotificationSendRow {
+  server: string;
+  event: string;
+  sent_at: number;
+  /** the replica that sent it */
+  owner: string;
 }

@@ -14,6 +14,7 @@ import * as modelCatalogs from "./012_model_catalogs.js";
 import * as media from "./013_media.js";
 import * as requestRouting from "./014_request_routing.js";
 import * as scheduledJobs from "./015_scheduled_jobs.js";
+import * as notifications from "./016_notifications.js";
 
 /** Every migration, in order; names never change once released. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "013_media": media,
   "014_request_routing": requestRouting,
   "015_scheduled_jobs": scheduledJobs,
+  "016_notifications": notifications,
 };
 
 export const migrationProvider: MigrationProvider = {
