@@ -380,6 +380,26 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** Notifications of server events (seed 004): Telegram, webhooks, and channels plugins add. */
+    notifications: Type.Object(
+      {
+        /** Send notifications from this replica (replicas sharing a database send each one once between them). */
+        enabled: Type.Boolean({ default: true }),
+        /** After a notice of one event about one server, how long the same one is not sent again (a flapping server). */
+        cooldown_ms: Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000, default: 1_800_000 }),
+        /** Sends per recipient before it is given up; each retry waits twice the one before, from retry_base_ms. */
+        max_attempts: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
+        retry_base_ms: Type.Integer({ minimum: 10, maximum: 600_000, default: 2000 }),
+        timeout_ms: Type.Integer({ minimum: 100, maximum: 60_000, default: 10_000 }),
+        /** Telegram's Bot API; another address (a proxy, a test double) is the operator's to give. */
+        telegram_api_url: Type.String({ pattern: "^https?://", maxLength: 2048, default: "https://api.telegram.org" }),
+        /** An address that answers while the gateway is online (e.g. https://1.1.1.1); without answer, `server.down` notices are held until it does. Unset: no check. */
+        reference_url: Type.Optional(Type.String({ pattern: "^https?://", maxLength: 2048 })),
+        /** While the reference does not answer, how often it is asked again. */
+        reference_check_ms: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     embedded: Type.Object(
       {
         /** GGUF files the gateway serves itself: `path` or `name=path`. */

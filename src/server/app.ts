@@ -31,7 +31,7 @@ import { registerWebhookRoutes, type WebhookDispatcher } from "../webhooks/index
 import { registerResponsesRoutes } from "../responses/index.js";
 import { hasImagesToInline, inlineChatImages, registerMediaRoutes, type MediaService } from "../media/index.js";
 import { ConversationChats, registerConversationRoutes, registerModelCatalogRoutes, type ModelCatalogs } from "../conversations/index.js";
-import { registerScheduleRoutes, type ScheduledJobs } from "../schedule/index.js";
+import { registerNotificationRoutes, registerScheduleRoutes, type NotificationRoutesDeps, type ScheduledJobs } from "../schedule/index.js";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -54,6 +54,7 @@ export interface AppDeps {
   outbound: OutboundGuard;
   catalogs: ModelCatalogs;
   scheduledJobs: ScheduledJobs;
+  notifications: NotificationRoutesDeps;
   /** The gateway's own key for work it runs for a caller (queued tasks, background responses), held in memory only. */
   runnerKey: string;
   media: MediaService;
@@ -135,6 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerMediaRoutes(app, deps.media, deps.config.media.public_url);
   registerModelCatalogRoutes(app, deps.catalogs);
   registerScheduleRoutes(app, deps.scheduledJobs, deps.config.schedule.docker_host);
+  registerNotificationRoutes(app, deps.notifications);
   registerProxyRoutes(app, proxy);
   return app;
 }

@@ -24,13 +24,15 @@ import { sealPlainSigningSecrets, sendTaskEvents, WebhookDispatcher } from "../w
 import { startEmbeddedNode } from "../engine/embedded-node.js";
 import { openMedia } from "../media/index.js";
 import { Accounts, ensureAdminKey, keyRecord, Keyring, loadKeys } from "../accounts/index.js";
-import { jobActions, ScheduledJobs, Scheduler } from "../schedule/index.js";
+import { jobActions, Notifier, referenceProbe, ScheduledJobs, Scheduler, TelegramChannel, TelegramSettings, webhookChannel } from "../schedule/index.js";
 import { inferenceRunner, openTaskBackend, QueueConfigs, Queues, sendWebhooks, warnOfTasksLeftInDatabase } from "../queue/index.js";
 
 export interface Gateway {
   app: FastifyInstance;
   store: Store;
   fleet: FleetService;
+  /** Tells subscribers of server events; `addChannel` adds a way of telling them (a plugin's). */
+  notifier: Notifier;
   /** http://host:port of the main listener */
   url: string;
   /** The admin key made at first start, if it was made now: print it once. */
@@ -183,10 +185,29 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   });
   const scheduler = new Scheduler({ repo: store.scheduledJobs, run: jobActions(queues, outbound), owner: replicaId, tickMs: config.schedule.tick_ms, log });
   opened.add(() => scheduler.close());
+  const notifications = config.notifications;
+  const telegramSettings = new TelegramSettings(store.settings, new Sealer(sealingSecret, "telegram bot token"));
+  const telegram = new TelegramChannel(notifications.telegram_api_url, () => telegramSettings.target(true), notifications.timeout_ms);
+  const notifier = new Notifier({
+    repo: store.notifications,
+    owner: replicaId,
+    // Replicas see a server change up to a poll apart: the cooldown is also how long they take to agree on one notice.
+    cooldownMs: Math.max(notifications.cooldown_ms, 2 * config.poll.interval_ms),
+    maxAttempts: notifications.max_attempts,
+    retryBaseMs: notifications.retry_base_ms,
+    online: notifications.reference_url === undefined ? undefined : referenceProbe(notifications.reference_url, notifications.timeout_ms),
+    recheckMs: notifications.reference_check_ms,
+    isDown: (server) => fleet.fleet.get(server)?.up === false,
+    log,
+  });
+  notifier.addChannel(telegram);
+  notifier.addChannel(webhookChannel(outbound, notifications.timeout_ms));
+  opened.add(() => notifier.close());
+  if (notifications.enabled) events.on("event", (row) => notifier.fleetEvent(row));
   // The queue's runners call the gateway's own routes in process, with a key that exists only in memory.
   const runnerKey = generateKey();
   keyring.addInternal({ id: TASK_RUNNER_KEY_ID, hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
-  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), auditStats: auditSink.audit, upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound, catalogs, runnerKey, origins, media, scheduledJobs });
+  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), auditStats: auditSink.audit, upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound, catalogs, runnerKey, origins, media, scheduledJobs, notifications: { notifier, telegram, settings: telegramSettings, repo: store.notifications, outbound } });
   opened.add(() => app.close());
   app.server.on("upgrade", upgrades.listener);
   opened.add(() => upgrades.close());
@@ -229,6 +250,7 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
     app,
     store,
     fleet,
+    notifier,
     url: `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${address.port}`,
     generatedAdminKey: generated,
     servesTinyModel: embedded?.tiny ?? false,
@@ -237,6 +259,7 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
       clearInterval(sweep);
       for (const server of extra) server.close();
       await scheduler.close();
+      await notifier.close();
       await queues.close();
       workers.close();
       relays.close();
