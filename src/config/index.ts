@@ -137,6 +137,7 @@ const LIST_ENV: Record<string, RegExp | undefined> = {
   outbound__allow: /[\s,]+/,
   allowed_hosts: /[\s,]+/,
   auth__allowed_origins: /[\s,]+/,
+  plugins__packages: /[\s,]+/,
 };
 
 function fromFlags(flags: ConfigFlags, problems: string[]): Record<string, unknown> {

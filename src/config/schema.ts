@@ -237,6 +237,8 @@ export const ConfigSchema = Type.Object(
         affinity: Type.Boolean({ default: true }),
         /** Embedding inputs above this count are split across servers that have the model. */
         embed_split_min: Type.Integer({ minimum: 2, default: 64 }),
+        /** A routing strategy a plugin adds, by its name; unset: the built-in ranking (loaded, free VRAM, least busy, fastest). */
+        strategy: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -409,6 +411,20 @@ export const ConfigSchema = Type.Object(
         max_concurrency: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
         /** The node's name in the fleet. */
         name: Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:@-]+$", default: "embedded" }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Plugins (docs/plugins.md): ES modules that add routing strategies, notification channels and request hooks. */
+    plugins: Type.Object(
+      {
+        /** Every `*.js`/`*.mjs` file and every folder with a package.json here is a plugin; default `<data_dir>/plugins`. */
+        dir: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+        /** npm packages, imported from the project's node_modules. */
+        packages: Type.Array(Type.String({ maxLength: 214, pattern: "^(@[a-z0-9-~][a-z0-9-._~]*/)?[a-z0-9-~][a-z0-9-._~]*$" }), { default: [] }),
+        /** A plugin that fails to load stops the start; false: it is listed as failed and the gateway starts without it. */
+        required: Type.Boolean({ default: true }),
+        /** Each plugin's own settings, by plugin name: what its setup reads as `api.options`. */
+        options: Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.Record(Type.String(), Type.Unknown()), { default: {} }),
       },
       { additionalProperties: false, default: {} },
     ),

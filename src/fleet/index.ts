@@ -2,7 +2,7 @@ export { FleetService } from "./service.js";
 export { Fleet } from "./fleet.js";
 export { ServerNode, type ServerSpec, type ModelEntry, type LoadedEntry } from "./node.js";
 export { HttpTransport, StreamBody, PulledBody, isConnectFailure, requestBodyBytes, type Transport, type NodeVia, type UpstreamRequest, type UpstreamResponse, type UpstreamBody } from "./transport.js";
-export { Router, type Choice, type RouteRequest, type RoutingMode, type FallbackPolicy } from "./router.js";
+export { Router, type NodeOrder, type Choice, type RouteRequest, type RoutingMode, type FallbackPolicy } from "./router.js";
 export type { InFlightRequest } from "./in-flight.js";
 export { Admission, type Slot, type AcquireRequest } from "./admission.js";
 export type { Priority } from "./fair-queue.js";

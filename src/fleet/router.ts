@@ -43,6 +43,9 @@ export interface FallbackPolicy {
   node?: string;
 }
 
+/** Reorders the servers the router ranked for a model (by its key), best first: a plugin's routing strategy. */
+export type NodeOrder = (ranked: ServerNode[], key: string) => ServerNode[];
+
 const AFFINITY_MAX = 10_000;
 
 /**
@@ -55,6 +58,8 @@ export class Router {
   /** In local mode, the one node requests may go to. */
   private onlyNode: string | undefined;
   fallback: FallbackPolicy = { enabled: false };
+  /** `routing.strategy`'s order after the built-in ranking; without one, requests pay one check. */
+  strategy: NodeOrder | undefined;
 
   constructor(
     private readonly fleet: Fleet,
@@ -153,6 +158,11 @@ export class Router {
   }
 
   private order(nodes: ServerNode[], key: string): ServerNode[] {
+    const ranked = this.rank(nodes, key);
+    return this.strategy === undefined ? ranked : this.strategy(ranked, key);
+  }
+
+  private rank(nodes: ServerNode[], key: string): ServerNode[] {
     if (nodes.length < 2) return nodes;
     const turn = this.rotation++;
     const ranked = nodes.map((node, i) => ({ node, tie: (i - turn) % nodes.length }));
