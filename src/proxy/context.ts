@@ -5,6 +5,7 @@ import type { Surface } from "../kernel/index.js";
 import type { Metrics } from "../observe/metrics.js";
 import type { RequestRecord } from "../observe/record.js";
 import type { AnswerTap } from "./forward.js";
+import type { ClientPath } from "./translate/index.js";
 import type { RouteRule } from "../store/index.js";
 
 /** Who is asking and how, fixed when the request arrives. */
@@ -57,6 +58,8 @@ export interface ProxyDeps {
   chat?: ChatExtension;
   /** Makes a chat request's `jan_*` and linked images readable upstream (base64 data URLs), giving the body new messages; true when it did. False at once when it has none. */
   inlineImages?(body: Record<string, unknown>, owner: string): Promise<boolean> | false;
+  /** Plugins' before-route hooks: may refuse the request (throw) or set `ctx.pin`. Undefined without any: the hot path pays one check. */
+  beforeRoute?(ctx: CallContext, path: ClientPath, model: string): Promise<void>;
 }
 
 /**

@@ -51,6 +51,7 @@ export function registerInferenceRoutes(app: FastifyInstance, deps: ProxyDeps): 
           const extended = route.path === "/v1/chat/completions" ? deps.chat?.prepare(req, body) : undefined;
           if (extended) return forwardChat(deps, await extended, req, reply);
           const ctx = callContext(req, reply, body);
+          if (deps.beforeRoute) await deps.beforeRoute(ctx, route.path, String(body.model));
           // Inlined images change the body: the client's own bytes can no longer be forwarded as they came.
           const inlining = route.path === "/v1/chat/completions" && inlineImages(deps, req, body);
           const inlined = inlining !== false && (await inlining);
@@ -75,6 +76,7 @@ export async function forwardChat(deps: ProxyDeps, prepared: PreparedChat, req: 
   await inlineImages(deps, req, prepared.body);
   const ctx = callContext(req, reply, prepared.body);
   if (prepared.session) ctx.session = prepared.session;
+  if (deps.beforeRoute) await deps.beforeRoute(ctx, "/v1/chat/completions", String(prepared.body.model));
   const call = { path: "/v1/chat/completions" as const, body: prepared.body, raw: undefined, model: String(prepared.body.model), tap: prepared.tap };
   await forwardInference(deps, ctx, call, reply);
   return reply;

@@ -32,6 +32,7 @@ import { registerResponsesRoutes } from "../responses/index.js";
 import { hasImagesToInline, inlineChatImages, registerMediaRoutes, type MediaService } from "../media/index.js";
 import { ConversationChats, registerConversationRoutes, registerModelCatalogRoutes, type ModelCatalogs } from "../conversations/index.js";
 import { registerNotificationRoutes, registerScheduleRoutes, type NotificationRoutesDeps, type ScheduledJobs } from "../schedule/index.js";
+import { registerPluginRoutes, type Plugins } from "../plugins/index.js";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -58,6 +59,7 @@ export interface AppDeps {
   /** The gateway's own key for work it runs for a caller (queued tasks, background responses), held in memory only. */
   runnerKey: string;
   media: MediaService;
+  plugins: Plugins;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -127,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     record: deps.record,
     chat: new ConversationChats(deps.accounts.store),
     inlineImages: (body, owner) => (hasImagesToInline(body) ? inlineChatImages(deps.media, body, owner) : false),
+    beforeRoute: deps.plugins.beforeRoute,
   };
   registerConversationRoutes(app, deps.accounts.store, proxy);
   registerAccountsRoutes(app, deps.accounts);
@@ -137,6 +140,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerModelCatalogRoutes(app, deps.catalogs);
   registerScheduleRoutes(app, deps.scheduledJobs, deps.config.schedule.docker_host);
   registerNotificationRoutes(app, deps.notifications);
+  registerPluginRoutes(app, deps.plugins.list);
   registerProxyRoutes(app, proxy);
   return app;
 }

@@ -25,6 +25,7 @@ import { startEmbeddedNode } from "../engine/embedded-node.js";
 import { openMedia } from "../media/index.js";
 import { Accounts, ensureAdminKey, keyRecord, Keyring, loadKeys } from "../accounts/index.js";
 import { jobActions, Notifier, referenceProbe, ScheduledJobs, Scheduler, TelegramChannel, TelegramSettings, webhookChannel } from "../schedule/index.js";
+import { loadPlugins } from "../plugins/index.js";
 import { inferenceRunner, openTaskBackend, QueueConfigs, Queues, sendWebhooks, warnOfTasksLeftInDatabase } from "../queue/index.js";
 
 export interface Gateway {
@@ -64,6 +65,8 @@ export async function startGateway(config: Readonly<Config>): Promise<Gateway> {
 }
 
 async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Promise<Gateway> {
+  // First: a plugin that cannot load stops the start before anything is opened.
+  const plugins = await loadPlugins(config);
   const storeOptions = { dataDir: config.data_dir, databaseUrl: config.database_url };
   const store = await openStore(storeOptions);
   opened.add(() => store.close());
@@ -89,6 +92,7 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   const log = { info: (m: string) => app.log.info(m), warn: (m: string) => app.log.warn(m) };
   const fleet = new FleetService(config, store, log, { call: (node, call) => callUpstream(node, call), statusError: upstreamStatusError }, new Sealer(sealingSecret, "server api_key"));
   opened.add(() => fleet.close());
+  fleet.router.strategy = plugins.strategy;
   const catalogs = new ModelCatalogs(store, fleet, { reloadMs: CATALOG_RELOAD_MS, showTimeoutMs: config.poll.timeout_ms }, log);
   opened.add(() => catalogs.close());
   const metrics = new Metrics({
@@ -207,8 +211,9 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   // The queue's runners call the gateway's own routes in process, with a key that exists only in memory.
   const runnerKey = generateKey();
   keyring.addInternal({ id: TASK_RUNNER_KEY_ID, hash: hashKey(runnerKey), role: "user", user_id: null, expires_at: null, revoked_at: null, scopes: ["inference"], daily_token_budget: null });
-  const app = await buildApp({ config, keyring, fleet, metrics, record: createRecorder(audit, metrics), auditStats: auditSink.audit, upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound, catalogs, runnerKey, origins, media, scheduledJobs, notifications: { notifier, telegram, settings: telegramSettings, repo: store.notifications, outbound } });
+  const app = await buildApp({ config, keyring, fleet, metrics, record: plugins.afterResponse(createRecorder(audit, metrics)), auditStats: auditSink.audit, upgrades, workers, relays, tools, accounts, live, queues, webhooks, outbound, catalogs, runnerKey, origins, media, scheduledJobs, plugins, notifications: { notifier, telegram, settings: telegramSettings, repo: store.notifications, outbound } });
   opened.add(() => app.close());
+  plugins.attachLog(app.log);
   app.server.on("upgrade", upgrades.listener);
   opened.add(() => upgrades.close());
 
