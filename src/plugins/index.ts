@@ -25,7 +25,7 @@ const SETUP_TIMEOUT_MS = 30_000;
 /** Plugins that keep the gateway from starting, each with its reason. */
 export class PluginLoadError extends Error {
   constructor(readonly problems: string[]) {
-    super(`plugins:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    super(`cannot start with these plugins:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "PluginLoadError";
   }
 }
