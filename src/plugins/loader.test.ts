@@ -67,14 +67,14 @@ test("a folder with a package.json is a plugin, entered by its main file", async
 
 test("a plugin that cannot be imported stops the start, naming its file and the import error", async () => {
   const message = await problemsOf(load(pluginsDir({ "broken.mjs": "export default {" })));
-  assert.match(message, /plugin broken\.mjs \(.*broken\.mjs\): cannot be imported: .*SyntaxError|plugin broken\.mjs .*cannot be imported/);
+  assert.match(message, /plugin broken\.mjs \(.*broken\.mjs\): cannot be imported: SyntaxError: Unexpected end of input/);
 });
 
 test("a default export of the wrong shape is refused with what is wrong", async () => {
   const dir = pluginsDir({ "a.mjs": "export const plugin = {};", "b.mjs": 'export default { name: "b" };', "c.mjs": 'export default { name: "bad name!", setup() {} };' });
   const message = await problemsOf(load(dir));
   assert.match(message, /plugin a\.mjs .*wrong shape: the module has no default export/);
-  assert.match(message, /plugin b\.mjs .*wrong shape: setup\(api\) must be a function/);
+  assert.match(message, /plugin b \(.*b\.mjs\): wrong shape: setup\(api\) must be a function/);
   assert.match(message, /wrong shape: name must be/);
 });
 
@@ -104,7 +104,7 @@ test("a setup that throws, or adds a strategy name already taken, fails its plug
 test("with plugins.required false a broken plugin is listed as failed and the rest load", async () => {
   const plugins = await load(pluginsDir({ "broken.mjs": "throw new Error('boom at import')", "good.mjs": GOOD }), { required: false });
   assert.deepEqual(plugins.list.map((p) => [p.name, p.status]), [["broken.mjs", "failed"], ["good", "loaded"]]);
-  assert.match(plugins.list[0].error ?? "", /cannot be imported: boom at import/);
+  assert.match(plugins.list[0].error ?? "", /cannot be imported: Error: boom at import/);
 });
 
 test("a routing.strategy no plugin adds stops the start, even when plugins are optional", async () => {

@@ -47,8 +47,9 @@ export async function loadAll(sources: readonly PluginSource[], options: LoadOpt
     statuses.push(status);
     try {
       const plugin = await within(options.timeoutMs, "import and setup", async () => {
-        const found = pluginOf(await importSource(source));
-        status.name = found.name;
+        const module = await importSource(source);
+        status.name = declaredName(module) ?? status.name;
+        const found = pluginOf(module);
         status.version = found.version ?? null;
         if (statuses.some((s) => s !== status && s.status === "loaded" && s.name === found.name)) throw new Error(`a plugin named "${found.name}" is already loaded`);
         const own = await setUp(found, additions, options);
@@ -72,8 +73,14 @@ async function importSource(source: PluginSource): Promise<unknown> {
   try {
     return await import(specifierOf(source));
   } catch (err) {
-    throw new Error(`cannot be imported: ${(err as Error).message.split("\n")[0]}`);
+    throw new Error(`cannot be imported: ${String(err).split("\n")[0]}`);
   }
+}
+
+/** The name a module's default export gives itself, when it is a valid one: what a plugin of the wrong shape is reported by. */
+function declaredName(module: unknown): string | undefined {
+  const name = ((module as { default?: { name?: unknown } }).default ?? {}).name;
+  return typeof name === "string" && NAME.test(name) ? name : undefined;
 }
 
 /** The module's default export, checked for the shape `{ name, version?, setup(api) }`. */
