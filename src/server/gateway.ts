@@ -206,6 +206,7 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   });
   notifier.addChannel(telegram);
   notifier.addChannel(webhookChannel(outbound, notifications.timeout_ms));
+  for (const channel of plugins.channels) notifier.addChannel(channel);
   opened.add(() => notifier.close());
   if (notifications.enabled) events.on("event", (row) => notifier.fleetEvent(row));
   // The queue's runners call the gateway's own routes in process, with a key that exists only in memory.
