@@ -54,8 +54,11 @@ describe("flotilla queues, tasks and configs against a running gateway (seed 001
   test("queues watch follows a queue as it drains, a line per change, and ends once nothing is left", async () => {
     assert.equal((await cli(["queues", "pause", "q"])).code, 0);
     for (let i = 0; i < 3; i++) assert.equal((await cli(["tasks", "add", "q", "--data", DATA])).code, 0);
-    const watching = cli(["queues", "watch", "q"]);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // The queue is let go only once the watcher has printed it paused: a slow start of the CLI cannot miss that line.
+    let printed: () => void = () => undefined;
+    const firstLine = new Promise<void>((resolve) => (printed = resolve));
+    const watching = runCli(gw, ["queues", "watch", "q"], (out) => out.includes("\n") && printed());
+    await Promise.race([firstLine, watching]);
     assert.equal((await cli(["queues", "unpause", "q"])).code, 0);
     const { code, stdout } = await watching;
     assert.equal(code, 0);

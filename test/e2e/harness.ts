@@ -160,12 +160,15 @@ export async function startWithModelM(options: StartOptions = {}): Promise<{ gw:
 }
 
 /** Runs the `flotilla` command as a person would, against `gw`, with the admin key in the environment. */
-export function runCli(gw: Flotilla, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(gw: Flotilla, args: string[], onStdout?: (text: string) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? "", FLOTILLA_API_KEY: ADMIN_KEY, FLOTILLA_SERVER: gw.url } });
     let stdout = "";
     let stderr = "";
-    proc.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+    proc.stdout?.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      onStdout?.(stdout);
+    });
     proc.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     proc.on("exit", (code) => resolve({ code, stdout, stderr }));
   });
