@@ -41,6 +41,15 @@ export function registerAccountRoutes(app: FastifyInstance, accounts: Accounts):
     return user;
   };
 
+  app.get(
+    "/api/auth/setup",
+    { schema: { summary: "Whether first-run setup is still open (no user exists yet)", tags, response: { 200: Type.Object({ required: Type.Boolean() }) } }, config: { auth: "public" } },
+    async function setupStatus() {
+      // Counts guests too: a gateway with guests only answers false, and setup itself still works there.
+      return { required: (await store.users.count()) === 0 };
+    },
+  );
+
   app.post(
     "/api/auth/setup",
     { schema: { summary: "Create the first admin (only while no user exists)", tags, body: SetupBody, response: { 201: Type.Object({ user: UserView }) } }, config: { auth: "public" } },

@@ -35,6 +35,7 @@ describe("accounts: setup, login sessions, users and their keys (seed 004)", () 
 
   test("setup creates the first admin once, signed in by an HttpOnly SameSite cookie", async () => {
     assert.equal((await call("/api/auth/me")).status, 401);
+    assert.deepEqual(await (await call("/api/auth/setup")).json(), { required: true });
     const res = await fetch(gw.url + "/api/auth/setup", json({ username: "root", password: "correct horse battery", display_name: "Root" }));
     assert.equal(res.status, 201);
     const { user } = (await res.json()) as { user: { username: string; role: string; last_login_at: string | null } };
@@ -47,6 +48,7 @@ describe("accounts: setup, login sessions, users and their keys (seed 004)", () 
     const again = await fetch(gw.url + "/api/auth/setup", json({ username: "mallory", password: "another password" }));
     assert.equal(again.status, 409);
     assert.match(((await again.json()) as { error: string }).error, /setup is done/);
+    assert.deepEqual(await (await call("/api/auth/setup")).json(), { required: false });
 
     const me = await call("/api/auth/me", {}, { cookie: adminCookie });
     assert.equal(me.status, 200);
