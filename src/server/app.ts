@@ -33,6 +33,7 @@ import { hasImagesToInline, inlineChatImages, registerMediaRoutes, type MediaSer
 import { ConversationChats, registerConversationRoutes, registerModelCatalogRoutes, type ModelCatalogs } from "../conversations/index.js";
 import { registerNotificationRoutes, registerScheduleRoutes, type NotificationRoutesDeps, type ScheduledJobs } from "../schedule/index.js";
 import { registerPluginRoutes, type Plugins } from "../plugins/index.js";
+import { registerDashboardRoutes } from "../dashboard/index.js";
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -141,6 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerScheduleRoutes(app, deps.scheduledJobs, deps.config.schedule.docker_host);
   registerNotificationRoutes(app, deps.notifications);
   registerPluginRoutes(app, deps.plugins.list);
+  registerDashboardRoutes(app);
   registerProxyRoutes(app, proxy);
   return app;
 }

@@ -50,11 +50,6 @@ export function registerSystemRoutes(app: FastifyInstance, fleet: Fleet, metrics
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  // Ollama clients and tools probe the root for this exact text.
-  app.get("/", { schema: { hide: true }, config }, async function root(_req, reply) {
-    return reply.type("text/plain; charset=utf-8").send("Ollama is running");
-  });
-
   app.get("/swagger/index.html", { schema: { hide: true }, config }, async function swaggerRedirect(_req, reply) {
     return reply.redirect("/api/client/", 301);
   });

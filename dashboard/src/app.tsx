@@ -1,0 +1,89 @@
+import { useEffect, useState } from "preact/hooks";
+import { api, ApiError, saveKey, savedKey, send, type Me } from "./api.js";
+import { Fleet } from "./fleet.js";
+import { Keys } from "./keys.js";
+import { Playground } from "./playground.js";
+import { SignIn } from "./sign-in.js";
+
+type Screen = { kind: "loading" } | { kind: "setup" } | { kind: "login"; problem?: string } | { kind: "in"; me: Me };
+
+const PAGES = [
+  { path: "/dashboard", title: "Fleet" },
+  { path: "/dashboard/playground", title: "Playground" },
+  { path: "/dashboard/keys", title: "API keys" },
+] as const;
+type PagePath = (typeof PAGES)[number]["path"];
+
+function pageOf(pathname: string): PagePath {
+  return PAGES.find((p) => p.path !== "/dashboard" && pathname.startsWith(p.path))?.path ?? "/dashboard";
+}
+
+/** Who is signed in: the saved key or the session cookie; else whether setup or login comes first. */
+async function whoAmI(): Promise<Screen> {
+  try {
+    return { kind: "in", me: await api<Me>("/api/auth/me") };
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401) throw err;
+    const problem = savedKey() ? "The saved API key is not valid any more." : undefined;
+    saveKey(null);
+    const { required } = await api<{ required: boolean }>("/api/auth/setup");
+    return required ? { kind: "setup" } : { kind: "login", problem };
+  }
+}
+
+export function App() {
+  const [screen, setScreen] = useState<Screen>({ kind: "loading" });
+  const [page, setPage] = useState<PagePath>(pageOf(location.pathname));
+  const [failure, setFailure] = useState<string>();
+
+  const refresh = () => whoAmI().then(setScreen, (err: Error) => setFailure(err.message));
+  useEffect(() => {
+    void refresh();
+    const onPop = () => setPage(pageOf(location.pathname));
+    addEventListener("popstate", onPop);
+    return () => removeEventListener("popstate", onPop);
+  }, []);
+
+  const go = (path: PagePath) => (event: MouseEvent) => {
+    event.preventDefault();
+    history.pushState(null, "", path);
+    setPage(path);
+  };
+  const signOut = async () => {
+    if (!savedKey()) await send("/api/auth/logout", { method: "POST" }).catch(() => undefined);
+    saveKey(null);
+    setScreen({ kind: "login" });
+  };
+
+  if (failure) return <main class="narrow"><p role="alert" class="error">The gateway did not answer: {failure}</p></main>;
+  if (screen.kind === "loading") return <main class="narrow"><p aria-live="polite">Loading…</p></main>;
+  if (screen.kind !== "in") return <SignIn setup={screen.kind === "setup"} problem={screen.kind === "login" ? screen.problem : undefined} onSignedIn={refresh} />;
+
+  const { me } = screen;
+  const admin = me.role === "admin";
+  return (
+    <>
+      <header class="top">
+        <strong class="brand">Flotilla</strong>
+        <nav aria-label="Dashboard">
+          {PAGES.map((p) => (
+            <a href={p.path} onClick={go(p.path)} aria-current={page === p.path ? "page" : undefined}>
+              {p.title}
+            </a>
+          ))}
+        </nav>
+        <span class="who">
+          {me.user ? me.user.username : "API key"} ({me.role})
+        </span>
+        <button type="button" onClick={signOut}>
+          Sign out
+        </button>
+      </header>
+      <main>
+        {page === "/dashboard" && <Fleet admin={admin} />}
+        {page === "/dashboard/playground" && <Playground />}
+        {page === "/dashboard/keys" && <Keys admin={admin} hasUser={me.user !== null} />}
+      </main>
+    </>
+  );
+}
