@@ -56,7 +56,7 @@ describe("the dashboard in headless Chromium", () => {
     await sims.closeAll();
   });
 
-  test("first run: sets up the admin, signs in, follows a drain live, chats with streaming, shows a new key once", async (t) => {
+  test("first run: sets up the admin, signs in, follows a drain live, chats with streaming, shows a new key once and revokes it", async (t) => {
     if (!browser) return t.skip(missing);
     const { page, problems } = await watchedPage();
     const root = await page.goto(gw.url + "/");
@@ -123,6 +123,10 @@ describe("the dashboard in headless Chromium", () => {
     await page.locator("tr", { hasText: "laptop" }).waitFor();
     assert.equal(await page.getByLabel("The new key").count(), 0);
     assert.ok(!(await page.content()).includes(shown), "after a reload the key is never shown again");
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Revoke laptop" }).click();
+    await page.locator("tr", { hasText: "laptop" }).locator("td", { hasText: "revoked" }).waitFor();
+    assert.equal((await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${shown}` } })).status, 401, "a revoked key stops working");
 
     assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss), undefined);
     assert.equal(await page.locator("img").count(), 0);
