@@ -43,10 +43,10 @@ export function registerAccountRoutes(app: FastifyInstance, accounts: Accounts):
 
   app.get(
     "/api/auth/setup",
-    { schema: { summary: "Whether first-run setup is still open (no user exists yet)", tags, response: { 200: Type.Object({ required: Type.Boolean() }) } }, config: { auth: "public" } },
+    { schema: { summary: "Whether first-run setup is still open (no account but guests exists yet)", tags, response: { 200: Type.Object({ required: Type.Boolean() }) } }, config: { auth: "public" } },
     async function setupStatus() {
-      // Counts guests too: a gateway with guests only answers false, and setup itself still works there.
-      return { required: (await store.users.count()) === 0 };
+      // As setup itself: guests do not count.
+      return { required: !(await store.users.hasAccount()) };
     },
   );
 

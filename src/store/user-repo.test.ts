@@ -23,7 +23,9 @@ forEachBackend("the first user goes in only while there is none, even when two t
 
 forEachBackend("guests do not count as the first user: setup stays open until a real account exists", async (store) => {
   await store.users.insert(user("g1", "guest-1", "guest"));
+  assert.equal(await store.users.hasAccount(), false);
   assert.equal(await store.users.insertFirst(user("u1", "alice", "admin")), true);
+  assert.equal(await store.users.hasAccount(), true);
   assert.equal(await store.users.insertFirst(user("u2", "bob", "admin")), false);
 });
 

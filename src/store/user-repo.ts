@@ -22,6 +22,8 @@ export interface UserRepo {
    * Two concurrent calls cannot both succeed.
    */
   insertFirst(row: UserRow): Promise<boolean>;
+  /** Whether an account other than a guest exists: while none does, first-run setup is open. */
+  hasAccount(): Promise<boolean>;
   get(id: string): Promise<UserRow | undefined>;
   findByUsername(username: string): Promise<UserRow | undefined>;
   /** Oldest first. */
@@ -62,6 +64,9 @@ export function userRepo(db: Kysely<Database>, dialect: Dialect): UserRepo {
     },
     async insert(row) {
       await db.insertInto("users").values(row).execute();
+    },
+    async hasAccount() {
+      return (await db.selectFrom("users").select("id").where("role", "!=", "guest").limit(1).executeTakeFirst()) !== undefined;
     },
     insertFirst: (row) =>
       db.transaction().execute(async (tx) => {
