@@ -122,6 +122,10 @@ test("the default plugins directory may be missing; a named one may not", async 
   assert.deepEqual(none.list, []);
   assert.equal(none.strategy, undefined);
   assert.equal(none.beforeRoute, undefined);
+  const file = join(root, "a-file");
+  writeFileSync(file, "");
+  const underFile = await loadPlugins({ data_dir: join(file, "data"), plugins: { packages: [], required: true, options: {} }, routing: {} });
+  assert.deepEqual(underFile.list, [], "a data dir under a file is the data dir's problem, told when it is made");
   assert.match(await problemsOf(load(join(root, "missing"))), /plugins\.dir .*missing: ENOENT/);
 });
 

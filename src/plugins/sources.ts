@@ -11,8 +11,8 @@ export interface PluginSource {
 
 /**
  * The plugins in `dir`: every `*.js` and `*.mjs` file and every folder with a
- * package.json, in name order. A directory that does not exist holds none,
- * unless the operator named it (then it is a mistake worth stopping for).
+ * package.json, in name order. A directory that does not exist (or lies under a
+ * file) holds none, unless the operator named it (then it is a mistake worth stopping for).
  */
 export function pluginsIn(dir: string, named: boolean): PluginSource[] {
   let entries;
@@ -20,7 +20,8 @@ export function pluginsIn(dir: string, named: boolean): PluginSource[] {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" && !named) return [];
+    // The default lies in the data dir: when that cannot be read, the start stops over the data dir itself, naming it.
+    if ((code === "ENOENT" || code === "ENOTDIR") && !named) return [];
     throw new Error(`plugins.dir ${dir}: ${code ?? String(err)}`);
   }
   const found: PluginSource[] = [];
