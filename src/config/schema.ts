@@ -1,5 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { QueueSpec } from "../queue/spec.js";
+import { MediaSchema } from "./media-schema.js";
+import { NotificationsSchema, PluginsSchema, ScheduleSchema } from "./operations-schema.js";
 
 export const ServerKind = Type.Union([Type.Literal("ollama"), Type.Literal("openai")]);
 export type ServerKind = Static<typeof ServerKind>;
@@ -324,40 +326,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
-    /** Seed 002's media uploads (`jan_*` ids): where their bytes are kept, how large they may be, how long their URLs last. */
-    media: Type.Object(
-      {
-        /** `disk`: files under `dir`; `s3`: an S3-compatible bucket (`media.s3`). */
-        store: Type.Union([Type.Literal("disk"), Type.Literal("s3")], { default: "disk" }),
-        /** The disk store's folder; `<data_dir>/media` when not set. */
-        dir: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
-        /** The largest upload, checked on the bytes themselves (Jan's MEDIA_MAX_BYTES). */
-        max_bytes: Type.Integer({ minimum: 1024, maximum: 1024 * MIB, default: 20 * MIB }),
-        /** How long a signed download or upload URL works (Jan's MEDIA_S3_PRESIGN_TTL: 5 minutes). */
-        url_ttl_seconds: Type.Integer({ minimum: 1, maximum: 604_800, default: 300 }),
-        /** Fetching an upload's `remote_url`, or a chat message's image link (Jan's MEDIA_REMOTE_FETCH_TIMEOUT). */
-        fetch_timeout_ms: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000 }),
-        /** The gateway's address as clients reach it, for the disk store's signed URLs; the request's own Host when not set. */
-        public_url: Type.Optional(Type.String({ pattern: "^https?://", maxLength: 2048 })),
-        s3: Type.Object(
-          {
-            /** An S3-compatible endpoint (MinIO, R2, …); AWS's own when not set. */
-            endpoint: Type.Optional(Type.String({ pattern: "^https?://", maxLength: 2048 })),
-            region: Type.String({ minLength: 1, maxLength: 64, default: "us-east-1" }),
-            bucket: Type.Optional(Type.String({ minLength: 3, maxLength: 63 })),
-            /** Without both keys the SDK's own chain is used (env, instance role). */
-            access_key_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-            secret_access_key: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-            /** Path-style URLs (endpoint/bucket/key), as MinIO and most self-hosted stores want. */
-            force_path_style: Type.Boolean({ default: false }),
-            /** Put before every object key, e.g. `flotilla/`. */
-            prefix: Type.String({ maxLength: 256, default: "" }),
-          },
-          { additionalProperties: false, default: {} },
-        ),
-      },
-      { additionalProperties: false, default: {} },
-    ),
+    media: MediaSchema,
     webhooks: Type.Object(
       {
         /** The older name of outbound.allow_private: either one being true allows. */
@@ -370,38 +339,8 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
-    /** Scheduled jobs (seed 004). */
-    schedule: Type.Object(
-      {
-        /** Fire scheduled jobs from this replica (replicas sharing a database fire each run once between them). */
-        enabled: Type.Boolean({ default: true }),
-        /** The longest the scheduler waits before looking again for jobs made or changed on other replicas. */
-        tick_ms: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
-        /** The Docker Engine API that job discovery reads containers' labels from: `unix:///path` or `tcp://host:port`; empty: no discovery. */
-        docker_host: Type.String({ maxLength: 1024, pattern: "^(|unix:///.+|tcp://[^/]+/?)$", default: "unix:///var/run/docker.sock" }),
-      },
-      { additionalProperties: false, default: {} },
-    ),
-    /** Notifications of server events (seed 004): Telegram, webhooks, and channels plugins add. */
-    notifications: Type.Object(
-      {
-        /** Send notifications from this replica (replicas sharing a database send each one once between them). */
-        enabled: Type.Boolean({ default: true }),
-        /** After a notice of one event about one server, how long the same one is not sent again (a flapping server). */
-        cooldown_ms: Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000, default: 1_800_000 }),
-        /** Sends per recipient before it is given up; each retry waits twice the one before, from retry_base_ms. */
-        max_attempts: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
-        retry_base_ms: Type.Integer({ minimum: 10, maximum: 600_000, default: 2000 }),
-        timeout_ms: Type.Integer({ minimum: 100, maximum: 60_000, default: 10_000 }),
-        /** Telegram's Bot API; another address (a proxy, a test double) is the operator's to give. */
-        telegram_api_url: Type.String({ pattern: "^https?://", maxLength: 2048, default: "https://api.telegram.org" }),
-        /** An address that answers while the gateway is online (e.g. https://1.1.1.1); without answer, `server.down` notices are held until it does. Unset: no check. */
-        reference_url: Type.Optional(Type.String({ pattern: "^https?://", maxLength: 2048 })),
-        /** While the reference does not answer, how often it is asked again. */
-        reference_check_ms: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
-      },
-      { additionalProperties: false, default: {} },
-    ),
+    schedule: ScheduleSchema,
+    notifications: NotificationsSchema,
     embedded: Type.Object(
       {
         /** GGUF files the gateway serves itself: `path` or `name=path`. */
@@ -414,20 +353,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
-    /** Plugins (docs/plugins.md): ES modules that add routing strategies, notification channels and request hooks. */
-    plugins: Type.Object(
-      {
-        /** Every `*.js`/`*.mjs` file and every folder with a package.json here is a plugin; default `<data_dir>/plugins`. */
-        dir: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
-        /** npm packages, imported from the project's node_modules. */
-        packages: Type.Array(Type.String({ maxLength: 214, pattern: "^(@[a-z0-9-~][a-z0-9-._~]*/)?[a-z0-9-~][a-z0-9-._~]*$" }), { default: [] }),
-        /** A plugin that fails to load stops the start; false: it is listed as failed and the gateway starts without it. */
-        required: Type.Boolean({ default: true }),
-        /** Each plugin's own settings, by plugin name: what its setup reads as `api.options`. */
-        options: Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.Record(Type.String(), Type.Unknown()), { default: {} }),
-      },
-      { additionalProperties: false, default: {} },
-    ),
+    plugins: PluginsSchema,
     shutdown_timeout_ms: Type.Integer({ minimum: 0, default: 10_000 }),
     limits: LimitsSchema,
   },
