@@ -36,6 +36,11 @@ export interface LoadedHistory {
   messages: ChatMessage[];
 }
 
+/** What a chat in the conversation sends before its new messages: the project's instruction as the first system message (Jan's), then the items. */
+export function historyMessages(loaded: LoadedHistory): ChatMessage[] {
+  return loaded.instruction ? [{ role: "system", content: loaded.instruction }, ...loaded.messages] : loaded.messages;
+}
+
 /** What a regenerate answers (Jan's shape): the new MAIN, with the old one kept as `old_main_backup`. */
 export interface ForkAnswer {
   branch: "MAIN";

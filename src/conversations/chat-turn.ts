@@ -3,7 +3,7 @@ import type { ChatExtension, PreparedChat } from "../proxy/index.js";
 import type { Store } from "../store/index.js";
 import { ownerFor } from "./access.js";
 import { ChatAnswerTap, type ChatAnswer, type TurnMetadata } from "./answer-tap.js";
-import { ChatHistory, chatItemBodies, type ChatMessage, type NewChatItem } from "./chat-history.js";
+import { ChatHistory, chatItemBodies, historyMessages, type ChatMessage, type NewChatItem } from "./chat-history.js";
 import { orderedId } from "./ids.js";
 
 /** Jan cuts a title made from the first message at this many characters. */
@@ -40,7 +40,7 @@ export class ConversationChats implements ChatExtension {
     const conversationId = created ? await this.create(owner) : id;
     const loaded = await this.history.load(owner, conversationId);
     const asked = request.messages as ChatMessage[];
-    const messages = [...instructionOf(loaded.instruction), ...loaded.messages, ...asked];
+    const messages = [...historyMessages(loaded), ...asked];
     const keep = store !== false;
     const tap = new ChatAnswerTap(request.stream === true, (answer) => this.keep(owner, conversationId, created, keep ? asked : undefined, answer));
     return { body: { ...request, messages }, tap, session: conversationId };
@@ -74,8 +74,6 @@ export class ConversationChats implements ChatExtension {
     return title;
   }
 }
-
-const instructionOf = (instruction: string | undefined): ChatMessage[] => (instruction ? [{ role: "system", content: instruction }] : []);
 
 /** The answer as an item to keep: incomplete when the stream stopped before its finish. */
 export function answerItem(answer: ChatAnswer): NewChatItem {

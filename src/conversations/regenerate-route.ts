@@ -5,7 +5,7 @@ import { forwardChat, type ProxyDeps } from "../proxy/index.js";
 import { MAIN_BRANCH, type ConversationItemRow, type Store } from "../store/index.js";
 import { myConversation, ownerFor } from "./access.js";
 import { ChatAnswerTap } from "./answer-tap.js";
-import { ChatHistory, type ChatMessage } from "./chat-history.js";
+import { ChatHistory, historyMessages } from "./chat-history.js";
 import { answerItem } from "./chat-turn.js";
 
 const RegenerateParams = Type.Object({ conv_id: Type.String({ minLength: 1, maxLength: 128 }), item_id: Type.String({ minLength: 1, maxLength: 128 }) });
@@ -46,7 +46,7 @@ export function registerRegenerateRoute(app: FastifyInstance, store: Store, prox
       if (!chosen) throw new FlotillaError("invalid_request", "no model is known for this answer: name one in `model`", { param: "model" });
       const fork = await history.dropAfter(owner, conversationId, asked.id);
       const loaded = await history.load(owner, conversationId);
-      const messages: ChatMessage[] = [...(loaded.instruction ? [{ role: "system" as const, content: loaded.instruction }] : []), ...loaded.messages];
+      const messages = historyMessages(loaded);
       const streamed = options.stream === true;
       const tap = new ChatAnswerTap(
         streamed,
