@@ -47,15 +47,16 @@ export function registerInferenceRoutes(app: FastifyInstance, deps: ProxyDeps): 
         },
         async function proxyInference(req, reply) {
           const body = req.body as Record<string, unknown>;
-          refuseHidden(deps, req, String(body.model));
+          const model = String(body.model);
+          refuseHidden(deps, req, model);
           const extended = route.path === "/v1/chat/completions" ? deps.chat?.prepare(req, body) : undefined;
           if (extended) return forwardChat(deps, await extended, req, reply);
           const ctx = callContext(req, reply, body);
-          if (deps.beforeRoute) await deps.beforeRoute(ctx, route.path, String(body.model));
+          if (deps.beforeRoute) await deps.beforeRoute(ctx, route.path, model);
           // Inlined images change the body: the client's own bytes can no longer be forwarded as they came.
           const inlining = route.path === "/v1/chat/completions" && inlineImages(deps, req, body);
           const inlined = inlining !== false && (await inlining);
-          const call = { path: route.path, body, raw: inlined ? undefined : req.rawBody, model: String(body.model) };
+          const call = { path: route.path, body, raw: inlined ? undefined : req.rawBody, model };
           if (await splitEmbeddings(deps, ctx, call, reply)) return reply;
           await forwardInference(deps, ctx, call, reply);
           return reply;
@@ -72,12 +73,13 @@ function refuseHidden(deps: ProxyDeps, req: FastifyRequest, model: string): void
 
 /** A chat completion made by the gateway (the chat extension's, a regenerate's): its own body (never the client's bytes), tap and affinity. */
 export async function forwardChat(deps: ProxyDeps, prepared: PreparedChat, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  refuseHidden(deps, req, String(prepared.body.model));
+  const model = String(prepared.body.model);
+  refuseHidden(deps, req, model);
   await inlineImages(deps, req, prepared.body);
   const ctx = callContext(req, reply, prepared.body);
   if (prepared.session) ctx.session = prepared.session;
-  if (deps.beforeRoute) await deps.beforeRoute(ctx, "/v1/chat/completions", String(prepared.body.model));
-  const call = { path: "/v1/chat/completions" as const, body: prepared.body, raw: undefined, model: String(prepared.body.model), tap: prepared.tap };
+  if (deps.beforeRoute) await deps.beforeRoute(ctx, "/v1/chat/completions", model);
+  const call = { path: "/v1/chat/completions" as const, body: prepared.body, raw: undefined, model, tap: prepared.tap };
   await forwardInference(deps, ctx, call, reply);
   return reply;
 }
