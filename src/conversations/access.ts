@@ -1,7 +1,6 @@
 import type { FastifyRequest } from "fastify";
-import { FlotillaError, ownerOf } from "../kernel/index.js";
+import { FlotillaError, ownerOf, unixSeconds } from "../kernel/index.js";
 import type { ConversationRow, Store } from "../store/index.js";
-import { seconds } from "./ids.js";
 import type { ConversationListQuery, ConversationView, ItemView } from "./schema.js";
 
 /** Whose a request's conversations are: its user or key; with the open proxy, callers without one share "anonymous". Admins see only their own. */
@@ -28,8 +27,8 @@ export function conversationView(row: ConversationRow, items?: ItemView[]): Conv
     project_id: row.project_id,
     referrer: row.referrer,
     metadata: JSON.parse(row.metadata) as Record<string, string>,
-    created_at: seconds(row.created_at),
-    updated_at: seconds(row.updated_at),
+    created_at: unixSeconds(row.created_at),
+    updated_at: unixSeconds(row.updated_at),
     ...(items ? { items } : {}),
   };
 }

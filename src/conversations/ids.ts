@@ -32,4 +32,3 @@ export function newSlug(): string {
 export const shareIdOf = (slug: string) => `shr_${slug}`;
 export const slugOf = (shareIdOrSlug: string) => shareIdOrSlug.replace(/^shr_/, "");
 
-export const seconds = (ms: number) => Math.floor(ms / 1000);

@@ -1,6 +1,6 @@
-import { FlotillaError } from "../kernel/index.js";
+import { FlotillaError, unixSeconds } from "../kernel/index.js";
 import type { ConversationItemRow, NewItemRow } from "../store/index.js";
-import { newId, seconds } from "./ids.js";
+import { newId } from "./ids.js";
 import type { ItemInput, ItemView } from "./schema.js";
 
 type Part = Record<string, unknown>;
@@ -9,7 +9,7 @@ type Body = Record<string, unknown> & { type: string };
 /** A conversation item as the API answers it: OpenAI's item, with Jan's `object` and `created_at`. */
 export function itemView(row: ConversationItemRow): ItemView {
   const { type, ...rest } = JSON.parse(row.body) as Body;
-  return { id: row.id, object: "conversation.item", type, ...rest, created_at: seconds(row.created_at) };
+  return { id: row.id, object: "conversation.item", type, ...rest, created_at: unixSeconds(row.created_at) };
 }
 
 /** A new item's row from its body. */

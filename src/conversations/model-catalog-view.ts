@@ -1,3 +1,4 @@
+import { unixSeconds } from "../kernel/index.js";
 import type { FleetModel } from "../fleet/index.js";
 import type { ModelCatalogRow, ProviderModelRow } from "../store/index.js";
 import type { CatalogEntry, CatalogPatch, ProviderModel, ProviderModelPatch } from "./model-catalog-schemas.js";
@@ -50,8 +51,6 @@ function architecture(caps: ReadonlySet<string>, show: ShowInfo | undefined): Ca
   return { modality: `${input.join("+")}->${output.join("+")}`, input_modalities: input, output_modalities: output, tokenizer: show?.tokenizer ?? "", instruct_type: null };
 }
 
-const seconds = (ms: number) => Math.floor(ms / 1000);
-
 function createdMs(src: CatalogSource): number {
   const modified = src.model?.modified_at ? Date.parse(src.model.modified_at) : NaN;
   return src.row?.created_at ?? (Number.isFinite(modified) ? modified : 0);
@@ -93,9 +92,9 @@ export function catalogView(src: CatalogSource): CatalogEntry {
     supports_video: edits.supports_video ?? false,
     supports_tools: edits.supports_tools ?? caps.has("tools"),
     supports_browser: edits.supports_browser ?? false,
-    last_synced_at: show ? seconds(show.fetchedAt) : undefined,
-    created_at: seconds(createdMs(src)),
-    updated_at: seconds(src.row?.updated_at ?? createdMs(src)),
+    last_synced_at: show ? unixSeconds(show.fetchedAt) : undefined,
+    created_at: unixSeconds(createdMs(src)),
+    updated_at: unixSeconds(src.row?.updated_at ?? createdMs(src)),
     available: model !== undefined,
   };
 }
@@ -125,8 +124,8 @@ export function providerModelView(src: ProviderSource, catalog: CatalogEntry): P
     supports_audio: catalog.supports_audio,
     supports_video: catalog.supports_video,
     active: src.row ? src.row.active === 1 : true,
-    created_at: src.row ? seconds(src.row.created_at) : catalog.created_at,
-    updated_at: src.row ? seconds(src.row.updated_at) : catalog.updated_at,
+    created_at: src.row ? unixSeconds(src.row.created_at) : catalog.created_at,
+    updated_at: src.row ? unixSeconds(src.row.updated_at) : catalog.updated_at,
     available: src.available,
   };
 }

@@ -1,9 +1,9 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { FlotillaError } from "../kernel/index.js";
+import { FlotillaError, unixSeconds } from "../kernel/index.js";
 import type { ProjectChange, ProjectRow, Store } from "../store/index.js";
 import { conversationPage, myProject, ownerFor, pageOf } from "./access.js";
-import { orderedId, seconds } from "./ids.js";
+import { orderedId } from "./ids.js";
 import { ConversationList, ConversationListQuery, Deleted, Limit, listOf, Order } from "./schema.js";
 
 const tags = ["projects"];
@@ -52,9 +52,9 @@ function projectView(row: ProjectRow): Static<typeof ProjectView> {
     favorite: row.favorite === 1,
     is_favorite: row.favorite === 1,
     is_archived: row.archived_at !== null,
-    archived_at: row.archived_at === null ? null : seconds(row.archived_at),
-    created_at: seconds(row.created_at),
-    updated_at: seconds(row.updated_at),
+    archived_at: row.archived_at === null ? null : unixSeconds(row.archived_at),
+    created_at: unixSeconds(row.created_at),
+    updated_at: unixSeconds(row.updated_at),
   };
 }
 

@@ -1,9 +1,9 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { FlotillaError } from "../kernel/index.js";
+import { FlotillaError, unixSeconds } from "../kernel/index.js";
 import { MAIN_BRANCH, type ConversationRow, type ConversationShareRow, type Store } from "../store/index.js";
 import { myConversation, ownerFor } from "./access.js";
-import { newSlug, seconds, shareIdOf, slugOf } from "./ids.js";
+import { newSlug, shareIdOf, slugOf } from "./ids.js";
 import { itemView, withoutImages } from "./items.js";
 import { ConvParams, Deleted, ItemParams, ItemView } from "./schema.js";
 
@@ -46,7 +46,7 @@ const ShareParams = Type.Object({ conv_id: Type.String({ minLength: 1, maxLength
 const PublicParams = Type.Object({ share_id: Type.String({ minLength: 1, maxLength: 128 }) });
 
 function shareView(req: FastifyRequest, row: ConversationShareRow): Static<typeof ShareView> {
-  const nullableSeconds = (ms: number | null) => (ms === null ? null : seconds(ms));
+  const nullableSeconds = (ms: number | null) => (ms === null ? null : unixSeconds(ms));
   return {
     id: row.id,
     object: "share",
@@ -60,8 +60,8 @@ function shareView(req: FastifyRequest, row: ConversationShareRow): Static<typeo
     last_viewed_at: nullableSeconds(row.last_viewed_at),
     snapshot_version: 1,
     share_options: JSON.parse(row.options) as Static<typeof ShareOptions>,
-    created_at: seconds(row.created_at),
-    updated_at: seconds(row.updated_at),
+    created_at: unixSeconds(row.created_at),
+    updated_at: unixSeconds(row.updated_at),
   };
 }
 
@@ -78,7 +78,7 @@ async function snapshotOf(store: Store, conversation: ConversationRow, given: Ne
   }
   const metadata = JSON.parse(conversation.metadata) as Record<string, string>;
   const items = shown.map(itemView).map((view) => (given.include_images ? view : withoutImages(view)));
-  return { title: given.title ?? conversation.title ?? "", model_name: metadata.model_id ?? "", assistant_name: metadata.assistant_name ?? "", created_at: seconds(conversation.created_at), items };
+  return { title: given.title ?? conversation.title ?? "", model_name: metadata.model_id ?? "", assistant_name: metadata.assistant_name ?? "", created_at: unixSeconds(conversation.created_at), items };
 }
 
 /** Jan's shares: a public, read-only snapshot of a conversation or one item, taken when shared, until revoked. */
@@ -148,7 +148,7 @@ export function registerShareRoutes(app: FastifyInstance, store: Store): void {
     if (!row) throw new FlotillaError("not_found", "no such share, or it was revoked", { param: "share_id" });
     // Not kept by caches: a revoked share must stop showing at once.
     reply.header("cache-control", "no-store");
-    return { object: "public_share" as const, slug: row.slug, title: row.title ?? "", created_at: seconds(row.created_at), snapshot: JSON.parse(row.snapshot) as Snapshot };
+    return { object: "public_share" as const, slug: row.slug, title: row.title ?? "", created_at: unixSeconds(row.created_at), snapshot: JSON.parse(row.snapshot) as Snapshot };
   };
   const openSchema = { summary: "A share, by its slug or id, for anyone with the address: the snapshot taken when it was shared", tags, params: PublicParams, response: { 200: PublicShare } };
   app.get("/v1/share/:share_id", { schema: openSchema, config: { auth: "public" } }, open);

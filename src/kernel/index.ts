@@ -33,4 +33,4 @@ export { bodyMayBeOmitted, callerGone, type BodyClass } from "./request-body.js"
 export { namePatterns } from "./name-pattern.js";
 export { outboundAllowProblem } from "./outbound-allow.js";
 export { boundedFetch, OutboundError, OutboundGuard, type OutboundAnswer, type OutboundLimits, type OutboundPolicy, type OutboundRequest } from "./outbound.js";
-export { isoTime, isoTimeOrNull } from "./time.js";
+export { isoTime, isoTimeOrNull, unixSeconds } from "./time.js";

@@ -15,3 +15,8 @@ export function isoTime(ms: number): string {
 export function isoTimeOrNull(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : isoTime(ms);
 }
+
+/** A stored time (ms since 1970) as the whole Unix seconds OpenAI's and Jan's objects carry (`created_at`). */
+export function unixSeconds(ms: number): number {
+  return Math.floor(ms / 1000);
+}

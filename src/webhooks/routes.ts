@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { FlotillaError, ownerOf, type OutboundGuard, type Principal } from "../kernel/index.js";
+import { FlotillaError, ownerOf, unixSeconds, type OutboundGuard, type Principal } from "../kernel/index.js";
 import type { Store, WebhookDeliveryRow, WebhookRow } from "../store/index.js";
 import type { WebhookDispatcher } from "./dispatcher.js";
 
@@ -46,8 +46,6 @@ const DeliveryView = Type.Object({
 });
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-const seconds = (ms: number) => Math.floor(ms / 1000);
-
 function webhookView(row: WebhookRow): Static<typeof WebhookView> {
   return {
     id: row.id,
@@ -56,8 +54,8 @@ function webhookView(row: WebhookRow): Static<typeof WebhookView> {
     events: JSON.parse(row.events) as string[],
     description: row.description,
     enabled: row.enabled === 1,
-    created_at: seconds(row.created_at),
-    updated_at: seconds(row.updated_at),
+    created_at: unixSeconds(row.created_at),
+    updated_at: unixSeconds(row.updated_at),
   };
 }
 
@@ -71,9 +69,9 @@ function deliveryView(row: WebhookDeliveryRow): Static<typeof DeliveryView> {
     attempts: row.attempts,
     last_status: row.last_status,
     last_error: row.last_error,
-    next_attempt_at: row.next_attempt_at === null ? null : seconds(row.next_attempt_at),
-    created_at: seconds(row.created_at),
-    updated_at: seconds(row.updated_at),
+    next_attempt_at: row.next_attempt_at === null ? null : unixSeconds(row.next_attempt_at),
+    created_at: unixSeconds(row.created_at),
+    updated_at: unixSeconds(row.updated_at),
   };
 }
 
