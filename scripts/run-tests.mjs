@@ -2,6 +2,8 @@
 // Runs every compiled *.test.js under dist/ with node's test runner.
 // Node 20's --test takes no globs, so the files are listed here.
 // Arguments filter by path substring: `node scripts/run-tests.mjs fleet proxy`.
+// The dashboard's per-panel browser suites (test/browser/panels/) are long variants:
+// `npm test` leaves them out and `.ci/run` runs them after it (`npm run test:panels`, i.e. `--panels`).
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -14,8 +16,12 @@ function findTests(dir) {
   });
 }
 
-const filters = process.argv.slice(2);
+const PANELS = join("dist", "test", "browser", "panels");
+const args = process.argv.slice(2);
+const panels = args.includes("--panels");
+const filters = args.filter((a) => a !== "--panels");
 const files = findTests("dist")
+  .filter((f) => f.startsWith(PANELS) === panels)
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 if (files.length === 0) {

@@ -1,3 +1,4 @@
+import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, saveKey, savedKey, send, type Me } from "./api.js";
 import { Fleet } from "./fleet.js";
@@ -7,14 +8,23 @@ import { SignIn } from "./sign-in.js";
 
 type Screen = { kind: "loading" } | { kind: "setup" } | { kind: "login"; problem?: string } | { kind: "in"; me: Me };
 
-const PAGES = [
-  { path: "/dashboard", title: "Fleet" },
-  { path: "/dashboard/playground", title: "Playground" },
-  { path: "/dashboard/keys", title: "API keys" },
-] as const;
-type PagePath = (typeof PAGES)[number]["path"];
+/** What every page is given: who is signed in. */
+interface PageProps {
+  me: Me;
+  admin: boolean;
+}
 
-function pageOf(pathname: string): PagePath {
+/**
+ * The pages, in the navigation's order: one entry each. `adminOnly` pages call admin APIs,
+ * so they are not offered to other users (the APIs would refuse them anyway).
+ */
+const PAGES: Array<{ path: string; title: string; adminOnly?: boolean; view: (props: PageProps) => JSX.Element }> = [
+  { path: "/dashboard", title: "Fleet", view: ({ admin }) => <Fleet admin={admin} /> },
+  { path: "/dashboard/playground", title: "Playground", view: () => <Playground /> },
+  { path: "/dashboard/keys", title: "API keys", view: ({ me, admin }) => <Keys admin={admin} hasUser={me.user !== null} /> },
+];
+
+function pageOf(pathname: string): string {
   return PAGES.find((p) => p.path !== "/dashboard" && pathname.startsWith(p.path))?.path ?? "/dashboard";
 }
 
@@ -33,7 +43,7 @@ async function whoAmI(): Promise<Screen> {
 
 export function App() {
   const [screen, setScreen] = useState<Screen>({ kind: "loading" });
-  const [page, setPage] = useState<PagePath>(pageOf(location.pathname));
+  const [page, setPage] = useState<string>(pageOf(location.pathname));
   const [failure, setFailure] = useState<string>();
 
   const refresh = () => whoAmI().then(setScreen, (err: Error) => setFailure(err.message));
@@ -44,7 +54,7 @@ export function App() {
     return () => removeEventListener("popstate", onPop);
   }, []);
 
-  const go = (path: PagePath) => (event: MouseEvent) => {
+  const go = (path: string) => (event: MouseEvent) => {
     event.preventDefault();
     history.pushState(null, "", path);
     setPage(path);
@@ -61,13 +71,15 @@ export function App() {
 
   const { me } = screen;
   const admin = me.role === "admin";
+  const shown = PAGES.filter((p) => admin || !p.adminOnly);
+  const current = shown.find((p) => p.path === page) ?? shown[0];
   return (
     <>
       <header class="top">
         <strong class="brand">Flotilla</strong>
         <nav aria-label="Dashboard">
-          {PAGES.map((p) => (
-            <a href={p.path} onClick={go(p.path)} aria-current={page === p.path ? "page" : undefined}>
+          {shown.map((p) => (
+            <a href={p.path} onClick={go(p.path)} aria-current={current.path === p.path ? "page" : undefined}>
               {p.title}
             </a>
           ))}
@@ -80,9 +92,7 @@ export function App() {
         </button>
       </header>
       <main>
-        {page === "/dashboard" && <Fleet admin={admin} />}
-        {page === "/dashboard/playground" && <Playground />}
-        {page === "/dashboard/keys" && <Keys admin={admin} hasUser={me.user !== null} />}
+        <current.view me={me} admin={admin} />
       </main>
     </>
   );

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api.js";
+import { when } from "./format.js";
 
 /** An API key as /auth/api-keys lists it (src/accounts/key-routes.ts KeyView); `key` only in the answer that makes it. */
 interface KeyView {
@@ -11,10 +12,6 @@ interface KeyView {
   created_at: string;
   last_used_at: string | null;
   key?: string;
-}
-
-function when(iso: string | null): string {
-  return iso ? new Date(iso).toLocaleString() : "never";
 }
 
 function NewKey({ admin, onMade }: { admin: boolean; onMade: (key: KeyView) => void }) {

@@ -1,18 +1,11 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import type { SimServer } from "../sim/index.js";
 import { simulators, startFlotilla, type Flotilla } from "../e2e/harness.js";
+import { launchChromium, screenshots, watchedPage } from "./browser-harness.js";
 
-/** Debian's Chromium (apt-get install chromium); .ci/run installs it, and CI requires it. */
-const CHROMIUM = process.env.FLOTILLA_CHROMIUM ?? "/usr/bin/chromium";
-const REQUIRED = process.env.FLOTILLA_REQUIRE_SERVICES === "1";
-// What this machine's closed network needs: no background calls home, no sandbox as root.
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-/** Git-ignored; the screenshots are the test's artifacts, never committed. */
-const SHOTS = join(process.cwd(), "screenshots", "dashboard");
+const shot = screenshots("dashboard");
 const XSS_MODEL = "<img src=x onerror=window.__xss=1>:latest";
 const TOKENS = ["Hello", " from", " the", " simulated", " fleet", "."];
 
@@ -24,31 +17,16 @@ let browser: Browser | undefined;
 /** Why the tests skip, on a machine without Chromium (a hook cannot skip them itself). */
 let missing: string | undefined;
 
-/** A page that records what the Content-Security-Policy refused and every script error. */
-async function watchedPage(options: Parameters<Browser["newPage"]>[0] = {}): Promise<{ page: Page; problems: string[] }> {
-  const page = await (browser as Browser).newPage(options);
-  const problems: string[] = [];
-  page.on("console", (m) => m.type() === "error" && !/401|Unauthorized/.test(m.text()) && problems.push(`${m.text()} (${m.location().url})`));
-  page.on("pageerror", (err) => problems.push(err.message));
-  return { page, problems };
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 const nodeCard = (page: Page, model: string) => page.locator("li.node", { has: page.locator("dd.models", { hasText: model }) });
 
 describe("the dashboard in headless Chromium", () => {
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      if (REQUIRED) throw new Error(`Chromium not found at ${CHROMIUM}, and FLOTILLA_REQUIRE_SERVICES=1 requires it`);
-      missing = `Chromium not found at ${CHROMIUM}: apt-get install chromium, or set FLOTILLA_CHROMIUM`;
-      return;
-    }
-    mkdirSync(SHOTS, { recursive: true });
+    ({ browser, missing } = await launchChromium());
+    if (!browser) return;
     chat = await sims.start({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"], tokens: TOKENS, tokenIntervalMs: 150 });
     odd = await sims.start({ kind: "ollama", models: [XSS_MODEL] });
     // No FLOTILLA_ADMIN_KEY and a fresh data dir: a first start, with no account yet.
     gw = await startFlotilla({ servers: [`${chat.url},ollama`, `${odd.url},ollama`], adminKey: null });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   });
   after(async () => {
     await browser?.close();
@@ -58,7 +36,7 @@ describe("the dashboard in headless Chromium", () => {
 
   test("first run: sets up the admin, signs in, follows a drain live, chats with streaming, shows a new key once and revokes it", async (t) => {
     if (!browser) return t.skip(missing);
-    const { page, problems } = await watchedPage();
+    const { page, problems } = await watchedPage(browser);
     const root = await page.goto(gw.url + "/");
     assert.match(root?.headers()["content-security-policy"] ?? "", /default-src 'self';.*frame-ancestors 'none'/);
     await page.getByRole("heading", { name: "Welcome to Flotilla" }).waitFor();
@@ -137,7 +115,7 @@ describe("the dashboard in headless Chromium", () => {
     if (!browser) return t.skip(missing);
     const printed = /flt_[\w-]{20,}/.exec(gw.output())?.[0];
     assert.ok(printed, "the first start printed an admin key");
-    const { page, problems } = await watchedPage({ viewport: { width: 390, height: 844 }, colorScheme: "dark" });
+    const { page, problems } = await watchedPage(browser, { viewport: { width: 390, height: 844 }, colorScheme: "dark" });
     await page.goto(gw.url + "/dashboard");
     await page.getByLabel(/Or use an API key/).fill(printed);
     await page.getByRole("button", { name: "Use the key" }).click();

@@ -1,15 +1,9 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import type { SimServer } from "../sim/index.js";
 import { ADMIN_KEY, simulators, startFlotilla, type Flotilla } from "../e2e/harness.js";
-
-/** Debian's Chromium (apt-get install chromium); .ci/run installs it, and CI requires it. */
-const CHROMIUM = process.env.FLOTILLA_CHROMIUM ?? "/usr/bin/chromium";
-const REQUIRED = process.env.FLOTILLA_REQUIRE_SERVICES === "1";
-// What this machine's closed network needs: no background calls home, no sandbox as root.
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+import { launchChromium } from "./browser-harness.js";
 
 const sims = simulators();
 let gw: Flotilla;
@@ -20,14 +14,10 @@ let missing: string | undefined;
 
 describe("the /state page in headless Chromium", () => {
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      if (REQUIRED) throw new Error(`Chromium not found at ${CHROMIUM}, and FLOTILLA_REQUIRE_SERVICES=1 requires it`);
-      missing = `Chromium not found at ${CHROMIUM}: apt-get install chromium, or set FLOTILLA_CHROMIUM`;
-      return;
-    }
+    ({ browser, missing } = await launchChromium());
+    if (!browser) return;
     sim = await sims.start({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"] });
     gw = await startFlotilla({ servers: [`${sim.url},ollama`] });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   });
   after(async () => {
     await browser?.close();
