@@ -31,7 +31,8 @@ type ToolCallDelta = { index?: number; id?: string; function?: { name?: string; 
  * as Jan does — a `metadata` field on a JSON answer, or on a stream a
  * `chat.completion.metadata` event just before `[DONE]`. That event carries an
  * empty `choices` so that OpenAI's clients, which read every event's choices,
- * pass over it. A turn that cannot be stored still reaches the client.
+ * pass over it. A turn that cannot be stored still reaches the client, and
+ * `warn` tells the operator why it was not kept.
  */
 export class ChatAnswerTap implements AnswerTap {
   private readonly frames = new SseFrames();
@@ -41,6 +42,7 @@ export class ChatAnswerTap implements AnswerTap {
   constructor(
     private readonly streamed: boolean,
     private readonly store: (answer: ChatAnswer) => Promise<TurnMetadata | undefined>,
+    private readonly warn: (err: unknown) => void,
     /** How a whole answer carries the metadata: by default as its `metadata` field. */
     private readonly wrap: (completion: Record<string, unknown>, metadata: TurnMetadata) => unknown = (completion, metadata) => ({ ...completion, metadata }),
   ) {}
@@ -90,7 +92,8 @@ export class ChatAnswerTap implements AnswerTap {
   private async kept(): Promise<TurnMetadata | undefined> {
     try {
       return await this.store(this.answer);
-    } catch {
+    } catch (err) {
+      this.warn(err);
       return undefined;
     }
   }

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyRequest } from "fastify";
 import type { ChatExtension, PreparedChat } from "../proxy/index.js";
 import type { Store } from "../store/index.js";
 import { ownerFor } from "./access.js";
@@ -23,7 +23,10 @@ type ConversationField = string | { id?: string };
 export class ConversationChats implements ChatExtension {
   private readonly history: ChatHistory;
 
-  constructor(private readonly store: Pick<Store, "conversations" | "projects">) {
+  constructor(
+    private readonly store: Pick<Store, "conversations" | "projects">,
+    private readonly log: Pick<FastifyBaseLogger, "warn">,
+  ) {
     this.history = new ChatHistory(store);
   }
 
@@ -42,7 +45,11 @@ export class ConversationChats implements ChatExtension {
     const asked = request.messages as ChatMessage[];
     const messages = [...historyMessages(loaded), ...asked];
     const keep = store !== false;
-    const tap = new ChatAnswerTap(request.stream === true, (answer) => this.keep(owner, conversationId, created, keep ? asked : undefined, answer));
+    const tap = new ChatAnswerTap(
+      request.stream === true,
+      (answer) => this.keep(owner, conversationId, created, keep ? asked : undefined, answer),
+      (err) => this.log.warn({ err, conversation: conversationId }, "the answer reached the client but its turn was not kept"),
+    );
     return { body: { ...request, messages }, tap, session: conversationId };
   }
 

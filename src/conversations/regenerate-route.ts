@@ -54,6 +54,7 @@ export function registerRegenerateRoute(app: FastifyInstance, store: Store, prox
           const [item] = await history.append(owner, conversationId, [{ ...answerItem(answer), model: answer.model ?? chosen }]);
           return { ...fork, user_item_id: asked.id, conversation_id: conversationId, completion_item_id: item?.id ?? null };
         },
+        (err) => req.log.warn({ err, conversation: conversationId }, "the regenerated answer reached the client but was not kept"),
         (completion, metadata) => ({ ...metadata, completion }),
       );
       const body = { model: chosen, messages, stream: streamed, ...pick(options, "temperature", "max_tokens") };

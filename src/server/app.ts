@@ -128,7 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     fleet: deps.fleet,
     metrics: deps.metrics,
     record: deps.record,
-    chat: new ConversationChats(deps.accounts.store),
+    chat: new ConversationChats(deps.accounts.store, app.log),
     inlineImages: (body, owner) => (hasImagesToInline(body) ? inlineChatImages(deps.media, body, owner) : false),
     beforeRoute: deps.plugins.beforeRoute,
   };
