@@ -40,10 +40,11 @@ export class ConversationChats implements ChatExtension {
     const given = conversation as ConversationField;
     const id = typeof given === "string" ? given : given.id;
     const created = id === undefined;
-    const conversationId = created ? await this.create(owner) : id;
-    const loaded = await this.history.load(owner, conversationId);
+    // A new conversation is made only once its first answer is whole: a first turn that fails leaves none behind.
+    const conversationId = id ?? orderedId("conv", Date.now());
+    const history = created ? [] : historyMessages(await this.history.load(owner, conversationId));
     const asked = request.messages as ChatMessage[];
-    const messages = [...historyMessages(loaded), ...asked];
+    const messages = [...history, ...asked];
     const keep = store !== false;
     const tap = new ChatAnswerTap(
       request.stream === true,
@@ -53,15 +54,14 @@ export class ConversationChats implements ChatExtension {
     return { body: { ...request, messages }, tap, session: conversationId };
   }
 
-  private async create(owner: string): Promise<string> {
+  private async create(owner: string, id: string): Promise<void> {
     const now = Date.now();
-    const id = orderedId("conv", now);
     await this.store.conversations.insert({ id, owner, title: null, project_id: null, referrer: null, metadata: "{}", next_position: 0, created_at: now, updated_at: now }, []);
-    return id;
   }
 
   /** Appends the turn (unless `asked` is undefined: store false) and titles an untitled conversation from its first message. */
   private async keep(owner: string, conversationId: string, created: boolean, asked: ChatMessage[] | undefined, answer: ChatAnswer): Promise<TurnMetadata> {
+    if (created) await this.create(owner, conversationId);
     const metadata: TurnMetadata = { conversation_id: conversationId, conversation_created: created };
     if (asked) {
       const stored = await this.history.append(owner, conversationId, [...asked, answerItem(answer)]);

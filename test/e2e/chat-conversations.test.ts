@@ -145,6 +145,19 @@ describe("chat completions in a stored conversation (Jan's conversation and stor
     assert.equal(((await asBob.json()) as { error: { param: string } }).error.param, "conversation");
   });
 
+  test("a first turn that fails leaves no empty conversation behind", async () => {
+    const count = async () => (await api<{ total: number }>(bob, "GET", "/v1/conversations")).body.total;
+    const before = await count();
+    const failed = await api<{ error: { code: string } }>(bob, "POST", "/v1/chat/completions", {
+      model: "no-server-has-this",
+      messages: [{ role: "user", content: "hello?" }],
+      conversation: {},
+    });
+    assert.equal(failed.status, 404);
+    assert.equal(failed.body.error.code, "model_not_found");
+    assert.equal(await count(), before);
+  });
+
   test("regenerate answers the last user message again on a new MAIN, the old answer kept in the backup branch", async () => {
     const before = await items(conversationId);
     const oldAnswer = before[3];
