@@ -58,6 +58,8 @@ export function App() {
     event.preventDefault();
     history.pushState(null, "", path);
     setPage(path);
+    // Keyboard and screen-reader users land on the new page, not back at the top of the navigation.
+    document.getElementById("content")?.focus();
   };
   const signOut = async () => {
     if (!savedKey()) await send("/api/auth/logout", { method: "POST" }).catch(() => undefined);
@@ -73,17 +75,20 @@ export function App() {
   const admin = me.role === "admin";
   const shown = PAGES.filter((p) => admin || !p.adminOnly);
   const current = shown.find((p) => p.path === page) ?? shown[0];
+  const link = (p: (typeof PAGES)[number]) => (
+    <li>
+      <a href={p.path} onClick={go(p.path)} aria-current={current.path === p.path ? "page" : undefined}>
+        {p.title}
+      </a>
+    </li>
+  );
   return (
     <>
+      <a class="skip" href="#content">
+        Skip to the page
+      </a>
       <header class="top">
         <strong class="brand">Flotilla</strong>
-        <nav aria-label="Dashboard">
-          {shown.map((p) => (
-            <a href={p.path} onClick={go(p.path)} aria-current={current.path === p.path ? "page" : undefined}>
-              {p.title}
-            </a>
-          ))}
-        </nav>
         <span class="who">
           {me.user ? me.user.username : "API key"} ({me.role})
         </span>
@@ -91,9 +96,22 @@ export function App() {
           Sign out
         </button>
       </header>
-      <main>
-        <current.view me={me} admin={admin} />
-      </main>
+      <div class="layout">
+        <nav aria-label="Dashboard" class="side">
+          <ul>{shown.filter((p) => !p.adminOnly).map(link)}</ul>
+          {shown.some((p) => p.adminOnly) && (
+            <>
+              <h2 class="nav-group" id="nav-admin">
+                Admin
+              </h2>
+              <ul aria-labelledby="nav-admin">{shown.filter((p) => p.adminOnly).map(link)}</ul>
+            </>
+          )}
+        </nav>
+        <main id="content" tabIndex={-1}>
+          <current.view me={me} admin={admin} />
+        </main>
+      </div>
     </>
   );
 }
