@@ -1,40 +1,18 @@
 import assert from "node:assert/strict";
-import { createServer, type Server as HttpServer } from "node:http";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
-import { z } from "zod";
+import { httpMcpServer } from "../fixtures/http-mcp-server.js";
 import { ADMIN_KEY, startFlotilla, waitFor, type Flotilla } from "./harness.js";
 import { startAgent, type WorkerProcess } from "./worker-harness.js";
 
 const CLIENT_KEY = "relay-key-0123456789";
 const TOKEN = "laptop-token";
 const FIXTURE = join(process.cwd(), "dist/test/fixtures/mcp-server.js");
-
-/** A streamable-HTTP MCP server made with the SDK (stateless), as one configured by URL would be. */
-async function httpMcpServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const http: HttpServer = createServer((req, res) => {
-    const server = new McpServer({ name: "web", version: "1.0.0" });
-    server.registerTool("search", { description: "Finds things", inputSchema: { q: z.string() } }, async ({ q }) => ({ content: [{ type: "text", text: `found ${q}` }] }));
-    server.registerTool("fail", { description: "Always fails" }, async () => {
-      throw new Error("the search index is down");
-    });
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    res.on("close", () => void transport.close());
-    let body = "";
-    req.on("data", (d: Buffer) => (body += d.toString()));
-    req.on("end", () => void server.connect(transport).then(() => transport.handleRequest(req, res, body ? JSON.parse(body) : undefined)));
-  });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  const { port } = http.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}/mcp`, close: () => new Promise((resolve) => http.close(() => resolve())) };
-}
 
 describe("Flotilla as one MCP server: /mcp aggregates relays and configured servers", () => {
   let gw: Flotilla;
