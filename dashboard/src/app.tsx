@@ -1,6 +1,7 @@
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, saveKey, savedKey, send, type Me } from "./api.js";
+import { Catalog } from "./catalog.js";
 import { Fleet } from "./fleet.js";
 import { Keys } from "./keys.js";
 import { Playground } from "./playground.js";
@@ -22,6 +23,7 @@ const PAGES: Array<{ path: string; title: string; adminOnly?: boolean; view: (pr
   { path: "/dashboard", title: "Fleet", view: ({ admin }) => <Fleet admin={admin} /> },
   { path: "/dashboard/playground", title: "Playground", view: () => <Playground /> },
   { path: "/dashboard/keys", title: "API keys", view: ({ me, admin }) => <Keys admin={admin} hasUser={me.user !== null} /> },
+  { path: "/dashboard/catalog", title: "Catalog", adminOnly: true, view: () => <Catalog /> },
 ];
 
 function pageOf(pathname: string): string {
