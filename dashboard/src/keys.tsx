@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api.js";
 import { when } from "./format.js";
+import { KeyShownOnce } from "./key-once.js";
 
 /** An API key as /auth/api-keys lists it (src/accounts/key-routes.ts KeyView); `key` only in the answer that makes it. */
 interface KeyView {
@@ -74,17 +75,7 @@ export function Keys({ admin, hasUser }: { admin: boolean; hasUser: boolean }) {
           {error}
         </p>
       )}
-      {made?.key && (
-        <div class="card new-key" role="status">
-          <p>
-            The new key <strong>{made.name}</strong>. Copy it now: it is shown this once and never again.
-          </p>
-          <input class="mono" readOnly value={made.key} aria-label="The new key" onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} />
-          <button type="button" onClick={() => setMade(undefined)}>
-            Done
-          </button>
-        </div>
-      )}
+      {made?.key && <KeyShownOnce name={made.name} secret={made.key} onDone={() => setMade(undefined)} />}
       {hasUser && (
         <NewKey
           admin={admin}
