@@ -6,6 +6,7 @@ import { Fleet } from "./fleet.js";
 import { Keys } from "./keys.js";
 import { Playground } from "./playground.js";
 import { SignIn } from "./sign-in.js";
+import { Users } from "./users.js";
 
 type Screen = { kind: "loading" } | { kind: "setup" } | { kind: "login"; problem?: string } | { kind: "in"; me: Me };
 
@@ -24,6 +25,7 @@ const PAGES: Array<{ path: string; title: string; adminOnly?: boolean; view: (pr
   { path: "/dashboard/playground", title: "Playground", view: () => <Playground /> },
   { path: "/dashboard/keys", title: "API keys", view: ({ me, admin }) => <Keys admin={admin} hasUser={me.user !== null} /> },
   { path: "/dashboard/catalog", title: "Catalog", adminOnly: true, view: () => <Catalog /> },
+  { path: "/dashboard/users", title: "Users", adminOnly: true, view: ({ me }) => <Users me={me} /> },
 ];
 
 function pageOf(pathname: string): string {
