@@ -4,6 +4,7 @@ import { api, ApiError, saveKey, savedKey, send, type Me } from "./api.js";
 import { Catalog } from "./catalog.js";
 import { Fleet } from "./fleet.js";
 import { Keys } from "./keys.js";
+import { Notifications } from "./notifications.js";
 import { Playground } from "./playground.js";
 import { SignIn } from "./sign-in.js";
 import { Users } from "./users.js";
@@ -26,6 +27,7 @@ const PAGES: Array<{ path: string; title: string; adminOnly?: boolean; view: (pr
   { path: "/dashboard/keys", title: "API keys", view: ({ me, admin }) => <Keys admin={admin} hasUser={me.user !== null} /> },
   { path: "/dashboard/catalog", title: "Catalog", adminOnly: true, view: () => <Catalog /> },
   { path: "/dashboard/users", title: "Users", adminOnly: true, view: ({ me }) => <Users me={me} /> },
+  { path: "/dashboard/notifications", title: "Notifications", view: ({ me, admin }) => <Notifications admin={admin} guest={me.role === "guest"} /> },
 ];
 
 function pageOf(pathname: string): string {
