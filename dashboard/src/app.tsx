@@ -8,6 +8,7 @@ import { Notifications } from "./notifications.js";
 import { Playground } from "./playground.js";
 import { SignIn } from "./sign-in.js";
 import { Users } from "./users.js";
+import { Traffic } from "./traffic.js";
 
 type Screen = { kind: "loading" } | { kind: "setup" } | { kind: "login"; problem?: string } | { kind: "in"; me: Me };
 
@@ -28,6 +29,7 @@ const PAGES: Array<{ path: string; title: string; adminOnly?: boolean; view: (pr
   { path: "/dashboard/catalog", title: "Catalog", adminOnly: true, view: () => <Catalog /> },
   { path: "/dashboard/users", title: "Users", adminOnly: true, view: ({ me }) => <Users me={me} /> },
   { path: "/dashboard/notifications", title: "Notifications", view: ({ me, admin }) => <Notifications admin={admin} guest={me.role === "guest"} /> },
+  { path: "/dashboard/traffic", title: "Traffic", adminOnly: true, view: () => <Traffic /> },
 ];
 
 function pageOf(pathname: string): string {
