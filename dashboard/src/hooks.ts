@@ -9,7 +9,7 @@ export interface Loaded<T> {
 }
 
 /**
- * GET `path` when the page shows it, and again every `everyMs` when given; a null path loads nothing.
+ * GET `path` when the page shows it, and again `everyMs` after each answer when given; a null path loads nothing.
  * The last good answer stays on screen while a reload runs, so nothing jumps.
  */
 export function useApi<T>(path: string | null, everyMs?: number): Loaded<T> {
@@ -21,15 +21,24 @@ export function useApi<T>(path: string | null, everyMs?: number): Loaded<T> {
   useEffect(() => {
     if (path === null) return;
     let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // The next round waits for this answer: a slow one is never cut off by the next.
+    const next = () => {
+      if (live && everyMs) timer = setTimeout(reload, everyMs);
+    };
     api<T>(path).then(
       (answer) => {
         if (!live) return;
         setData(answer);
         setError(undefined);
+        next();
       },
-      (err: Error) => live && setError(err.message),
+      (err: Error) => {
+        if (!live) return;
+        setError(err.message);
+        next();
+      },
     );
-    const timer = everyMs ? setTimeout(reload, everyMs) : undefined;
     return () => {
       live = false;
       clearTimeout(timer);

@@ -49,7 +49,7 @@ export function LiveFeed({ callers }: { callers: Callers }) {
           {error}
         </p>
       )}
-      <div class="table-wrap live-feed" tabIndex={0} aria-label="Requests in flight and just finished">
+      <div class="table-wrap live-feed" tabIndex={0} role="region" aria-label="Requests in flight and just finished">
         <table>
           <thead>
             <tr>

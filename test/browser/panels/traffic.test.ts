@@ -47,11 +47,14 @@ async function showsRows(page: Page, ids: string[]): Promise<void> {
 
 describe("the Traffic page", () => {
   before(async () => {
-    ({ browser, missing } = await launchChromium());
-    if (!browser) return;
+    // Chromium starts while the gateway does.
+    const launched = launchChromium();
+    launched.catch(() => undefined);
     const fast = await sims.start({ kind: "ollama", models: ["alpha:latest", "beta:latest", XSS_MODEL], loaded: ["alpha:latest"] });
     const slow = await sims.start({ kind: "ollama", models: ["slow:latest"], loaded: ["slow:latest"], tokens: Array.from({ length: 16 }, (_, i) => ` t${i}`), tokenIntervalMs: 400 });
     gw = await startFlotilla({ servers: [`${fast.url},ollama`, `${slow.url},ollama`] });
+    ({ browser, missing } = await launched);
+    if (!browser) return;
 
     // An account to sign in with, and a key of its own whose name is markup.
     const setup = await fetch(`${gw.url}/api/auth/setup`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "root", password: PASSWORD }) });
@@ -61,11 +64,13 @@ describe("the Traffic page", () => {
 
     // Twelve requests: eight and two to known models, one to a model named like markup, one that fails.
     const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: rootKey, maxRetries: 0 });
-    for (let i = 0; i < 8; i++) await openai.chat.completions.create({ model: "alpha:latest", messages: [{ role: "user", content: `question ${i}` }] });
     const ollama = new Ollama({ host: gw.url, headers: { authorization: `Bearer ${ADMIN_KEY}`, "x-ollama-source": SOURCE } });
-    for (let i = 0; i < 2; i++) await ollama.chat({ model: "beta:latest", messages: [{ role: "user", content: "hi" }] });
-    await openai.chat.completions.create({ model: XSS_MODEL, messages: [{ role: "user", content: "hi" }] });
-    await assert.rejects(openai.chat.completions.create({ model: "missing:latest", messages: [{ role: "user", content: "hi" }] }), /404|not found/i);
+    await Promise.all([
+      ...Array.from({ length: 8 }, (_, i) => openai.chat.completions.create({ model: "alpha:latest", messages: [{ role: "user", content: `question ${i}` }] })),
+      ...Array.from({ length: 2 }, () => ollama.chat({ model: "beta:latest", messages: [{ role: "user", content: "hi" }] })),
+      openai.chat.completions.create({ model: XSS_MODEL, messages: [{ role: "user", content: "hi" }] }),
+      assert.rejects(openai.chat.completions.create({ model: "missing:latest", messages: [{ role: "user", content: "hi" }] }), /404|not found/i),
+    ]);
     await waitFor("the twelve audit rows", async () => (await json<AuditPage>("/api/requests?limit=100")).requests.length >= 12);
   });
   after(async () => {
