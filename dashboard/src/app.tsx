@@ -7,8 +7,8 @@ import { Keys } from "./keys.js";
 import { Notifications } from "./notifications.js";
 import { Playground } from "./playground.js";
 import { SignIn } from "./sign-in.js";
-import { Users } from "./users.js";
 import { Traffic } from "./traffic.js";
+import { Users } from "./users.js";
 
 type Screen = { kind: "loading" } | { kind: "setup" } | { kind: "login"; problem?: string } | { kind: "in"; me: Me };
 

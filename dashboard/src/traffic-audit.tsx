@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
-import { useApi } from "./hooks.js";
+import { Alert } from "./controls.js";
 import { millis, when } from "./format.js";
+import { useApi } from "./hooks.js";
 import type { Callers } from "./traffic-callers.js";
 import { StatusCode } from "./traffic-live.js";
 import type { RequestPage } from "./traffic-types.js";
@@ -103,11 +104,7 @@ export function AuditLog({ hours, callers, suggest }: { hours: number; callers: 
     <section class="card" aria-labelledby="audit-title">
       <h3 id="audit-title">Audit log</h3>
       <FilterForm callers={callers} suggest={suggest} onApply={apply} />
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <Alert text={error} />
       <div class="table-wrap">
         <table class="audit">
           <thead>
@@ -155,7 +152,7 @@ export function AuditLog({ hours, callers, suggest }: { hours: number; callers: 
           </tbody>
         </table>
       </div>
-      <div class="pager">
+      <nav class="audit-pager" aria-label="Pages of the audit log">
         <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
           Previous page
         </button>
@@ -165,7 +162,7 @@ export function AuditLog({ hours, callers, suggest }: { hours: number; callers: 
         <button type="button" disabled={!data?.next_cursor} onClick={() => data?.next_cursor && setCursors([...cursors, data.next_cursor])}>
           Next page
         </button>
-      </div>
+      </nav>
     </section>
   );
 }

@@ -1,5 +1,6 @@
-import { useApi } from "./hooks.js";
+import { Alert } from "./controls.js";
 import { millis, when } from "./format.js";
+import { useApi } from "./hooks.js";
 import type { Callers } from "./traffic-callers.js";
 import type { InFlight, RequestPage } from "./traffic-types.js";
 
@@ -44,11 +45,7 @@ export function LiveFeed({ callers }: { callers: Callers }) {
           {now.data ? `${answering.length} in flight` : "Loading…"}
         </span>
       </div>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <Alert text={error} />
       <div class="table-wrap live-feed" tabIndex={0} role="region" aria-label="Requests in flight and just finished">
         <table>
           <thead>

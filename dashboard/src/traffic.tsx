@@ -1,4 +1,5 @@
 import { useState } from "preact/hooks";
+import { Alert } from "./controls.js";
 import { useApi } from "./hooks.js";
 import { AuditLog } from "./traffic-audit.js";
 import { useCallers } from "./traffic-callers.js";
@@ -46,11 +47,7 @@ export function Traffic() {
       <LiveFeed callers={callers} />
       <section class="card" aria-labelledby="usage-title">
         <h3 id="usage-title">Usage and routing</h3>
-        {error && (
-          <p role="alert" class="error">
-            {error}
-          </p>
-        )}
+        <Alert text={error} />
         <UsageView usage={usage.data?.hours === hours ? usage.data : undefined} analytics={analytics.data?.hours === hours ? analytics.data : undefined} />
       </section>
       <AuditLog hours={hours} callers={callers} suggest={suggest} />
