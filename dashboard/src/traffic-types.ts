@@ -74,4 +74,5 @@ export interface Analytics {
   retry_reasons: Array<{ reason: string; count: number }>;
   nodes: Array<{ server: string; model: string | null; requests: number; errors: number; loaded_hits: number; cold_loads: number; loaded_hit_ratio: number | null; latency_ms: Spread; ttft_ms: Spread; queue_ms: Spread }>;
   buckets: Array<{ time: string; requests: number; errors: number; loaded_hits: number; cold_loads: number; retries: number; latency_ms_avg: number; ttft_ms_avg: number | null; queue_ms_avg: number | null }>;
+  model_buckets: Array<{ time: string; model: string; requests: number; tokens_in: number; tokens_out: number }>;
 }

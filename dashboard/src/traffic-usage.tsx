@@ -1,28 +1,46 @@
-import { BarChart, LineChart } from "./charts.js";
+import { BarChart, LineChart, type Series } from "./charts.js";
 import { millis, percent } from "./format.js";
 import type { Analytics, Usage } from "./traffic-types.js";
 
 /** Models and server·model pairs the bar charts show at most (the tables list them all). */
 const TOP = 8;
+/** Models the tokens-over-time chart draws a line for at most: the ones with the most tokens. */
+const MAX_SERIES = 5;
 const count = (n: number) => n.toLocaleString();
 const ratio = (hits: number, cold: number) => (hits + cold === 0 ? null : hits / (hits + cold));
 const spread = (s: { p50: number; p95: number } | null) => (s ? `${millis(s.p50)} / ${millis(s.p95)}` : "–");
 
-/** Every bucket of the window, the empty ones too (the API leaves them out): a chart's x axis is time. */
-export function timeline(analytics: Analytics): { labels: string[]; slots: Array<Analytics["buckets"][number] | undefined> } {
+/**
+ * Every bucket of the window, the empty ones too (the API leaves them out): a chart's x axis is time.
+ * `slot` is where a bucket's start falls among them.
+ */
+export function timeline(analytics: Analytics): { labels: string[]; slots: Array<Analytics["buckets"][number] | undefined>; slot: (time: string) => number } {
   const size = analytics.bucket_seconds * 1000;
-  const first = Math.floor(Date.parse(analytics.since) / size);
-  const last = Math.max(first, Math.floor((Date.parse(analytics.since) + analytics.hours * 3_600_000) / size), ...analytics.buckets.map((b) => Math.floor(Date.parse(b.time) / size)));
-  const byIndex = new Map(analytics.buckets.map((b) => [Math.floor(Date.parse(b.time) / size), b]));
+  const number = (time: string) => Math.floor(Date.parse(time) / size);
+  const first = number(analytics.since);
+  const last = Math.max(first, Math.floor((Date.parse(analytics.since) + analytics.hours * 3_600_000) / size), ...analytics.buckets.map((b) => number(b.time)));
+  const byNumber = new Map(analytics.buckets.map((b) => [number(b.time), b]));
   const long = analytics.hours > 24;
   const labels: string[] = [];
   const slots: Array<Analytics["buckets"][number] | undefined> = [];
   for (let i = first; i <= last; i++) {
     const at = new Date(i * size);
     labels.push(long ? at.toLocaleDateString(undefined, { month: "short", day: "numeric" }) : at.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" }));
-    slots.push(byIndex.get(i));
+    slots.push(byNumber.get(i));
   }
-  return { labels, slots };
+  return { labels, slots, slot: (time) => number(time) - first };
+}
+
+/** Tokens (in and out) of the models with the most, one series each, per bucket. */
+function tokenSeries(analytics: Analytics, count: number, slot: (time: string) => number): Series[] {
+  const totals = new Map<string, number>();
+  for (const b of analytics.model_buckets) totals.set(b.model, (totals.get(b.model) ?? 0) + b.tokens_in + b.tokens_out);
+  const top = [...totals].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, MAX_SERIES).map(([model]) => model);
+  return top.map((model) => {
+    const values: number[] = new Array(count).fill(0);
+    for (const b of analytics.model_buckets) if (b.model === model && slot(b.time) >= 0 && slot(b.time) < count) values[slot(b.time)] += b.tokens_in + b.tokens_out;
+    return { name: model, values };
+  });
 }
 
 function Totals({ analytics }: { analytics: Analytics }) {
@@ -56,7 +74,8 @@ function Totals({ analytics }: { analytics: Analytics }) {
 }
 
 function Charts({ usage, analytics }: { usage: Usage; analytics: Analytics }) {
-  const { labels, slots } = timeline(analytics);
+  const { labels, slots, slot } = timeline(analytics);
+  const tokens = tokenSeries(analytics, slots.length, slot);
   const models = usage.models
     .slice()
     .sort((a, b) => b.tokens_in + b.tokens_out - (a.tokens_in + a.tokens_out))
@@ -85,8 +104,16 @@ function Charts({ usage, analytics }: { usage: Usage; analytics: Analytics }) {
         <h4>Loaded-hit ratio</h4>
         <LineChart label="Share of requests sent to a server with the model loaded, over time" labels={labels} max={1} format={percent} series={[{ name: "Loaded hits", values: slots.map((b) => (b ? ratio(b.loaded_hits, b.cold_loads) : null)) }]} />
       </div>
+      <div class="traffic-chart" data-chart="tokens-over-time">
+        <h4>Tokens per model over time</h4>
+        {tokens.length ? (
+          <LineChart label="Tokens in and out per model over time, the models with the most" labels={labels} format={count} series={tokens} />
+        ) : (
+          <p class="muted">No tokens in this window.</p>
+        )}
+      </div>
       <div class="traffic-chart" data-chart="tokens">
-        <h4>Tokens per model</h4>
+        <h4>Tokens per model, in the window</h4>
         {models.length ? (
           <BarChart label="Tokens in and out per model" series={["Tokens in", "Tokens out"]} format={count} items={models.map((m) => ({ label: m.model, values: [m.tokens_in, m.tokens_out] }))} />
         ) : (

@@ -56,6 +56,10 @@ const AnalyticsView = Type.Object({
       queue_ms_avg: Nullable(Type.Number()),
     }),
   ),
+  model_buckets: Type.Array(
+    Type.Object({ time: Type.String({ description: "The bucket's start" }), model: Type.String(), requests: Type.Integer(), tokens_in: Type.Integer(), tokens_out: Type.Integer() }),
+    { description: "Requests and tokens per model in each bucket that has some, for charts; requests naming no model are left out" },
+  ),
 });
 
 /** Bucket lengths a chart can use; the shortest giving at most MAX_BUCKETS buckets is chosen. */
@@ -66,7 +70,7 @@ export function bucketSeconds(hours: number): number {
   return BUCKET_SECONDS.find((s) => (hours * 3600) / s <= MAX_BUCKETS) ?? BUCKET_SECONDS[BUCKET_SECONDS.length - 1];
 }
 
-/** Seed 004's routing quality: loaded hits, cold loads, retries, pins and affinity, latencies per node and model, over time. */
+/** Seed 004's routing quality: loaded hits, cold loads, retries, pins and affinity, latencies per node and model, over time; tokens per model over time. */
 export function registerAnalyticsRoutes(app: FastifyInstance, audit: AuditStats): void {
   app.get(
     "/api/analytics",
@@ -78,8 +82,9 @@ export function registerAnalyticsRoutes(app: FastifyInstance, audit: AuditStats)
       const { hours } = req.query as Static<typeof AnalyticsQuery>;
       const since = Date.now() - hours * HOUR_MS;
       const bucket = bucketSeconds(hours);
-      const [buckets, routes, retries, nodes, latency, ttft, queue] = await Promise.all([
+      const [buckets, modelBuckets, routes, retries, nodes, latency, ttft, queue] = await Promise.all([
         audit.analyticsBuckets(since, bucket * 1000),
+        audit.modelBuckets(since, bucket * 1000),
         audit.routeCounts(since),
         audit.retryReasons(since),
         audit.nodeModels(since),
@@ -112,6 +117,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, audit: AuditStats)
           ttft_ms_avg: b.ttft_count ? b.ttft_ms_sum / b.ttft_count : null,
           queue_ms_avg: b.queue_count ? b.queue_ms_sum / b.queue_count : null,
         })),
+        model_buckets: modelBuckets.map((b) => ({ time: isoTime(b.bucket * bucket * 1000), model: b.model, requests: b.requests, tokens_in: b.tokens_in, tokens_out: b.tokens_out })),
       };
     },
   );

@@ -14,7 +14,7 @@ export interface AuditSink {
   close(): Promise<void>;
 }
 
-const METHODS: Array<keyof AuditWork> = ["insertRequests", "pruneRequests", "usageBy", "analyticsBuckets", "routeCounts", "retryReasons", "nodeModels", "percentiles"];
+const METHODS: Array<keyof AuditWork> = ["insertRequests", "pruneRequests", "usageBy", "analyticsBuckets", "modelBuckets", "routeCounts", "retryReasons", "nodeModels", "percentiles"];
 
 /**
  * better-sqlite3 is synchronous: a batch of a few thousand inserts, or an

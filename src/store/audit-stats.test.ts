@@ -65,13 +65,18 @@ forEachBackend("usage sums requests, tokens, errors, busy time and cold loads pe
   assert.deepEqual((await store.audit.usageBy("source", 0)).map((g) => [g.name, g.tokens_out]), [["svc", 21], [null, 7]]);
 });
 
-forEachBackend("analytics: time buckets, route rules, retry reasons, per node counts and nearest-rank percentiles", async (store) => {
+forEachBackend("analytics: time buckets, tokens per model and bucket, route rules, retry reasons, per node counts and nearest-rank percentiles", async (store) => {
   await store.audit.insertRequests(rows);
   const buckets = await store.audit.analyticsBuckets(0, 3000);
   const first = Math.floor(T0 / 3000);
   assert.deepEqual(
     buckets.map((b) => [b.bucket - first, b.requests, b.errors, b.loaded_hits, b.cold_loads, b.retries, b.retried, b.latency_ms_sum, b.ttft_count, b.queue_ms_sum]),
     [[0, 1, 0, 1, 0, 0, 0, 10, 1, 0], [1, 3, 0, 3, 0, 1, 1, 60, 3, 4], [2, 2, 2, 0, 1, 0, 0, 1010, 1, 0]],
+  );
+  assert.deepEqual(
+    (await store.audit.modelBuckets(0, 3000)).map((b) => [b.bucket - first, b.model, b.requests, b.tokens_in, b.tokens_out]),
+    [[0, "m1", 1, 3, 7], [1, "m1", 2, 6, 14], [1, "m2", 1, 3, 7], [2, "m2", 1, 0, 0], [2, "m3", 1, 0, 0]],
+    "per model and bucket, a row without tokens counting none",
   );
   assert.deepEqual(await store.audit.routeCounts(0), [{ route: "best", requests: 3 }, { route: "affinity", requests: 1 }, { route: "pin", requests: 1 }]);
   assert.deepEqual(await store.audit.retryReasons(0), [{ reasons: "upstream_error", requests: 1 }]);

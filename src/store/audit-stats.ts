@@ -40,6 +40,16 @@ export interface AnalyticsBucket {
   queue_count: number;
 }
 
+/** One model's requests and tokens in one time bucket. */
+export interface ModelBucket {
+  /** the bucket's number: its start is bucket × bucketMs */
+  bucket: number;
+  model: string;
+  requests: number;
+  tokens_in: number;
+  tokens_out: number;
+}
+
 export interface NodeModelCounts {
   server: string;
   model: string | null;
@@ -64,6 +74,8 @@ export interface AuditStats {
   usageBy(dimension: UsageDimension, sinceMs: number): Promise<UsageGroup[]>;
   /** Sums per `bucketMs`-long bucket since `sinceMs`, oldest first; empty buckets are absent. */
   analyticsBuckets(sinceMs: number, bucketMs: number): Promise<AnalyticsBucket[]>;
+  /** Requests and tokens per model and `bucketMs`-long bucket since `sinceMs` (requests naming no model left out), oldest first. */
+  modelBuckets(sinceMs: number, bucketMs: number): Promise<ModelBucket[]>;
   /** How many routed requests each rule chose (null: rows written before routing was recorded). */
   routeCounts(sinceMs: number): Promise<Array<{ route: string | null; requests: number }>>;
   /** Retried requests by their comma-joined failure codes. */
@@ -112,6 +124,15 @@ export function auditStats(db: Kysely<Database>, dialect: Dialect): AuditStats {
           coalesce(sum(queue_ms), 0) as queue_ms_sum, count(queue_ms) as queue_count
         from ${requests} where time >= ${sinceMs}
         group by ${bucket} order by bucket`.execute(db);
+      return rows;
+    },
+    async modelBuckets(sinceMs, bucketMs) {
+      const bucket = sql<number>`time / ${sql.lit(Math.trunc(bucketMs))}`;
+      const { rows } = await sql<ModelBucket>`
+        select ${bucket} as bucket, model, count(*) as requests,
+          coalesce(sum(tokens_in), 0) as tokens_in, coalesce(sum(tokens_out), 0) as tokens_out
+        from ${requests} where time >= ${sinceMs} and model is not null
+        group by ${bucket}, model order by bucket, model`.execute(db);
       return rows;
     },
     async routeCounts(sinceMs) {

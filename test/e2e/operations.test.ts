@@ -147,7 +147,7 @@ describe("operations: the audit log, usage and analytics of traffic through simu
     assert.equal(usage.keys.length, 2);
   });
 
-  test("analytics: 4 of 5 routed to a loaded model, one cold load, one retry for upstream_error", async () => {
+  test("analytics: 4 of 5 routed to a loaded model, one cold load, one retry for upstream_error; tokens per model over time", async () => {
     const a = await json<{
       totals: { requests: number; loaded_hits: number; cold_loads: number; loaded_hit_ratio: number; retries: number; retried_requests: number };
       routes: Record<string, number>;
@@ -155,6 +155,7 @@ describe("operations: the audit log, usage and analytics of traffic through simu
       nodes: Array<{ server: string; model: string; requests: number; loaded_hit_ratio: number; ttft_ms: { p50: number; p95: number } }>;
       buckets: Array<{ requests: number }>;
       bucket_seconds: number;
+      model_buckets: Array<{ model: string; requests: number; tokens_in: number; tokens_out: number }>;
     }>("/api/analytics?hours=1");
     assert.deepEqual(a.totals, { ...a.totals, requests: 5, loaded_hits: 4, cold_loads: 1, loaded_hit_ratio: 0.8, retries: 1, retried_requests: 1 });
     assert.deepEqual(a.routes, { best: 4, pin: 1, affinity: 0, fallback: 0 });
@@ -165,6 +166,9 @@ describe("operations: the audit log, usage and analytics of traffic through simu
     assert.equal(a.nodes.find((n) => n.server === nameOf(s1))?.requests, 3);
     assert.equal(a.bucket_seconds, 60);
     assert.equal(a.buckets.reduce((n, b) => n + b.requests, 0), 5);
+    const perModel = (model: string) => a.model_buckets.filter((b) => b.model === model).reduce((n, b) => [n[0] + b.requests, n[1] + b.tokens_in, n[2] + b.tokens_out], [0, 0, 0]);
+    assert.deepEqual(perModel("m1"), [3, reported.m1.in, reported.m1.out], "tokens per model over time add up to what the simulators reported");
+    assert.deepEqual(perModel("m2"), [2, reported.m2.in, reported.m2.out]);
   });
 
   test("/metrics counts the routing, the queue waits, the tokens and the loaded models", async () => {

@@ -147,6 +147,11 @@ describe("the Traffic page", () => {
     const bars = await page.locator('[data-chart="tokens"] g.chart-bars').evaluateAll((groups) => groups.map((g) => g.getAttribute("data-item")));
     assert.deepEqual(bars.sort(), usage.models.map((m) => m.model).sort());
     assert.equal(await page.locator('[data-chart="tokens"] .chart-legend li').allTextContents().then((t) => t.join("|")), "Tokens in|Tokens out");
+    // Tokens over time: a line per model that had any, over every bucket of the window.
+    const lines = page.locator('[data-chart="tokens-over-time"] path.chart-line');
+    const withTokens = usage.models.filter((m) => m.tokens_in + m.tokens_out > 0).map((m) => m.model);
+    assert.deepEqual((await lines.evaluateAll((paths) => paths.map((p) => p.getAttribute("data-series")))).sort(), withTokens.sort());
+    assert.deepEqual(await lines.evaluateAll((paths) => paths.map((p) => Number(p.getAttribute("data-points")))), withTokens.map(() => slots));
 
     // Another window: the last hour, in one-minute buckets.
     await page.getByLabel("Window").selectOption({ label: "Last hour" });
