@@ -6,6 +6,7 @@ import { Fleet } from "./fleet.js";
 import { Keys } from "./keys.js";
 import { Notifications } from "./notifications.js";
 import { Playground } from "./playground.js";
+import { Queues } from "./queues.js";
 import { SignIn } from "./sign-in.js";
 import { Traffic } from "./traffic.js";
 import { Users } from "./users.js";
@@ -30,6 +31,7 @@ const PAGES: Array<{ path: string; title: string; adminOnly?: boolean; view: (pr
   { path: "/dashboard/users", title: "Users", adminOnly: true, view: ({ me }) => <Users me={me} /> },
   { path: "/dashboard/notifications", title: "Notifications", view: ({ me, admin }) => <Notifications admin={admin} guest={me.role === "guest"} /> },
   { path: "/dashboard/traffic", title: "Traffic", adminOnly: true, view: () => <Traffic /> },
+  { path: "/dashboard/queues", title: "Queues", adminOnly: true, view: () => <Queues /> },
 ];
 
 function pageOf(pathname: string): string {

@@ -46,3 +46,23 @@ export function useApi<T>(path: string | null, everyMs?: number): Loaded<T> {
   }, [path, round, everyMs]);
   return { data, error, reload };
 }
+
+/** A change the page makes on a click: `run` marks it busy, and keeps its error to show (and answers whether it worked). */
+export function useAction(): { busy: boolean; error?: string; run: (change: () => Promise<unknown>) => Promise<boolean> } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const run = useCallback(async (change: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await change();
+      return true;
+    } catch (err) {
+      setError((err as Error).message);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, run };
+}
