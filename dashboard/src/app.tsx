@@ -7,6 +7,7 @@ import { Keys } from "./keys.js";
 import { Notifications } from "./notifications.js";
 import { Playground } from "./playground.js";
 import { Queues } from "./queues.js";
+import { Schedules } from "./schedules.js";
 import { SignIn } from "./sign-in.js";
 import { Traffic } from "./traffic.js";
 import { Users } from "./users.js";
@@ -32,6 +33,7 @@ const PAGES: Array<{ path: string; title: string; adminOnly?: boolean; view: (pr
   { path: "/dashboard/notifications", title: "Notifications", view: ({ me, admin }) => <Notifications admin={admin} guest={me.role === "guest"} /> },
   { path: "/dashboard/traffic", title: "Traffic", adminOnly: true, view: () => <Traffic /> },
   { path: "/dashboard/queues", title: "Queues", adminOnly: true, view: () => <Queues /> },
+  { path: "/dashboard/schedules", title: "Schedules", adminOnly: true, view: () => <Schedules /> },
 ];
 
 function pageOf(pathname: string): string {
