@@ -56,10 +56,12 @@ function QueueCard({ queue, shown, onShow, onChanged }: { queue: QueueView; show
           </div>
         ))}
       </dl>
-      <p class="queue-rates">
-        <span>{queue.throughput_per_minute} done in the last minute</span>
-        <span>oldest waiting {queue.latency_ms > 0 ? millis(queue.latency_ms) : "–"}</span>
-      </p>
+      <dl class="queue-rates">
+        <dt>Done in the last minute</dt>
+        <dd>{queue.throughput_per_minute}</dd>
+        <dt>Oldest waiting for</dt>
+        <dd>{queue.latency_ms > 0 ? millis(queue.latency_ms) : "–"}</dd>
+      </dl>
       <div class="queue-actions">
         <button type="button" onClick={toggle} disabled={busy} aria-label={`${queue.paused ? "Unpause" : "Pause"} ${queue.name}`}>
           {queue.paused ? "Unpause" : "Pause"}
