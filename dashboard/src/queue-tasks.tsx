@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "./api.js";
+import { Alert } from "./controls.js";
 import { when } from "./format.js";
 import { useAction, useApi } from "./hooks.js";
 
@@ -98,11 +99,7 @@ export function TaskList({ queue, open, onOpen, onChanged }: { queue: { name: st
           </select>
         </label>
       </div>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <Alert text={error} />
       <div class="table-wrap">
         <table>
           <thead>
@@ -146,7 +143,7 @@ export function TaskList({ queue, open, onOpen, onChanged }: { queue: { name: st
           </tbody>
         </table>
       </div>
-      <div class="pager">
+      <div class="task-pager">
         <button type="button" onClick={() => setOffset(Math.max(0, offset - PAGE))} disabled={offset === 0}>
           Newer
         </button>
@@ -179,11 +176,7 @@ export function TaskDetail({ queue, id, onClose, onChanged }: { queue: string; i
           Close
         </button>
       </div>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <Alert text={error} />
       {task && (
         <>
           <dl class="task-times">

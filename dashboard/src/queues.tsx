@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { api } from "./api.js";
+import { Alert } from "./controls.js";
 import { millis, when } from "./format.js";
 import { useAction, useApi } from "./hooks.js";
 import { queuePath, STATES, TaskDetail, TaskList } from "./queue-tasks.js";
@@ -70,11 +71,7 @@ function QueueCard({ queue, shown, onShow, onChanged }: { queue: QueueView; show
           Tasks
         </button>
       </div>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <Alert text={error} />
     </li>
   );
 }
@@ -84,11 +81,7 @@ function Workers() {
   return (
     <section aria-labelledby="workers-title">
       <h2 id="workers-title">Queue workers</h2>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <Alert text={error} />
       <div class="table-wrap">
         <table class="workers">
           <thead>
@@ -140,11 +133,7 @@ export function Queues() {
         <h2 id="queues-title">Queues</h2>
         <span class="muted">refreshed every {REFRESH_MS / 1000} s</span>
       </div>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <Alert text={error} />
       {data?.queues.length === 0 && <p class="muted">No queues: add them under `queues:` in the config file, or as files in the queues directory.</p>}
       <ul class="queues">
         {data?.queues.map((q) => (

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "./api.js";
+import { Alert } from "./controls.js";
 import { useAction } from "./hooks.js";
 
 /** A scheduled job as /api/scheduled-jobs lists it (src/schedule/schemas.ts JobView). */
@@ -254,11 +255,7 @@ export function JobForm({ editing, queues, nodes, models, onSaved, onCancel }: {
           </button>
         )}
       </div>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <Alert text={error} />
     </form>
   );
 }

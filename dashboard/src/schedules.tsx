@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { api } from "./api.js";
+import { Alert } from "./controls.js";
 import { when } from "./format.js";
 import { useAction, useApi } from "./hooks.js";
 import { JobForm, type JobView } from "./schedule-form.js";
@@ -91,11 +92,7 @@ function FromDocker({ onImported }: { onImported: () => void }) {
   return (
     <details class="card discover" onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
       <summary>Jobs declared by Docker containers</summary>
-      {(found.error || error) && (
-        <p role="alert" class="error">
-          {found.error ?? error}
-        </p>
-      )}
+      <Alert text={found.error ?? error} />
       {data?.reason && <p class="muted">{data.reason}</p>}
       {data && data.jobs.length > 0 && (
         <>
@@ -154,11 +151,7 @@ export function Schedules() {
       <div class="section-head">
         <h2 id="schedules-title">Schedules</h2>
       </div>
-      {problem && (
-        <p role="alert" class="error">
-          {problem}
-        </p>
-      )}
+      <Alert text={problem} />
       <section class="card" aria-labelledby="timeline-title">
         <div class="section-head">
           <h3 id="timeline-title">Timeline</h3>
