@@ -21,6 +21,8 @@ export const NodeView = Type.Object({
     memory: Type.Union([Type.Number(), Type.Null()]),
     /** disk in use, 0–1 */
     disk: Type.Union([Type.Number(), Type.Null()]),
+    /** VRAM in use, 0–1: the GPUs a worker reports, else loaded models against the declared vram_bytes */
+    vram: Type.Union([Type.Number(), Type.Null()]),
   }),
   kind: ServerView.properties.kind,
   api: ServerView.properties.api,
@@ -40,6 +42,18 @@ function status(node: ServerNode): Static<typeof NodeStatus> {
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
+/** VRAM in use: the GPUs as the machine reports them, else what loaded models take of the declared total. */
+function vramInUse(node: ServerNode): number | null {
+  const gpus = node.system?.gpus;
+  if (gpus && gpus.length > 0) {
+    const total = gpus.reduce((sum, g) => sum + g.memory_total_bytes, 0);
+    return total > 0 ? round(gpus.reduce((sum, g) => sum + g.memory_used_bytes, 0) / total) : null;
+  }
+  const total = node.spec.vram_bytes;
+  const free = node.freeVram;
+  return total && free !== undefined ? round(Math.min(1, Math.max(0, 1 - free / total))) : null;
+}
+
 export function nodeView(node: ServerNode): Static<typeof NodeView> {
   const view = serverView(node);
   const cpu = node.system?.cpu;
@@ -55,6 +69,7 @@ export function nodeView(node: ServerNode): Static<typeof NodeView> {
       cpu: cpu && cpu.cores > 0 ? round(cpu.load_1m / cpu.cores) : null,
       memory: memory && memory.total_bytes > 0 ? round(1 - memory.free_bytes / memory.total_bytes) : null,
       disk: disk && disk.total_bytes > 0 ? round(1 - disk.free_bytes / disk.total_bytes) : null,
+      vram: vramInUse(node),
     },
     kind: view.kind as Static<typeof NodeView>["kind"],
     api: view.api,

@@ -202,6 +202,8 @@ export class WorkerHub {
       node.setLoaded(this.offered(node, allowed, message.models.loaded));
       changed ||= before !== modelNames(node.models.values()) + "|" + modelNames(node.loaded.values());
     }
+    // A new reading of the machine is a change too: the live views draw it as it comes.
+    changed ||= JSON.stringify(node.system) !== JSON.stringify(message.system);
     node.system = message.system as SystemMetrics | undefined;
     if (changed) this.fleet.changed(node);
   }

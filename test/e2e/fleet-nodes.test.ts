@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { startSim, type SimServer } from "../sim/index.js";
 import { simulators, startFlotilla, waitFor, type Flotilla } from "./harness.js";
@@ -12,7 +15,7 @@ interface Node {
   loaded: string[];
   drained: boolean;
   in_flight: number;
-  resources: { cpu: number | null; memory: number | null; disk: number | null };
+  resources: { cpu: number | null; memory: number | null; disk: number | null; vram: number | null };
 }
 interface Event {
   kind: string;
@@ -140,22 +143,42 @@ describe("system metrics history from a worker's heartbeats", () => {
     for (const stop of stops.splice(0).reverse()) await stop();
   });
 
-  test("a worker's machine is sampled and served by /api/system-metrics", async () => {
+  test("a worker's machine and GPUs are sampled, served by /api/system-metrics, and each new reading reaches the live stream", async () => {
     upstream = await startSim({ kind: "ollama", models: ["w:latest"] });
     stops.push(() => upstream.close());
     const gateway = await startFlotilla({ yaml: "events:\n  system_sample_ms: 100\nworkers:\n  heartbeat_interval_ms: 100\n" });
     stops.push(() => gateway.stop());
-    const worker = startWorker(["--server", gateway.url, "--name", "gpu-w", "--upstream", upstream.url]);
+    // The worker asks nvidia-smi for its GPUs: this one answers for a 24 GiB card with 6 GiB in use.
+    const bin = mkdtempSync(join(tmpdir(), "flotilla-gpu-"));
+    writeFileSync(join(bin, "nvidia-smi"), "#!/bin/sh\necho 'Test GPU, 24576, 6144, 30'\n", { mode: 0o755 });
+    const stream = await gateway.admin("/api/state/stream", { signal: AbortSignal.timeout(15_000) });
+    const worker = startWorker(["--server", gateway.url, "--name", "gpu-w", "--upstream", upstream.url], { PATH: `${bin}:${process.env.PATH ?? ""}` });
     stops.push(() => worker.stop());
     const samples = await waitFor("samples", async () => {
-      const body = (await (await gateway.admin("/api/system-metrics?serverId=gpu-w&hours=1")).json()) as { samples?: Array<{ memory: { total_bytes: number } | null; cpu: { cores: number } | null }> };
+      const body = (await (await gateway.admin("/api/system-metrics?serverId=gpu-w&hours=1")).json()) as {
+        samples?: Array<{ memory: { total_bytes: number } | null; cpu: { cores: number } | null; gpus: Array<{ memory_used_bytes: number }> | null }>;
+      };
       return (body.samples?.length ?? 0) >= 2 && body.samples;
     });
     assert.ok((samples[0].memory?.total_bytes ?? 0) > 0);
     assert.ok((samples[0].cpu?.cores ?? 0) > 0);
+    assert.equal(samples[0].gpus?.[0].memory_used_bytes, 6144 * 1024 * 1024);
     const node = (await (await gateway.admin("/api/v1/nodes/gpu-w")).json()) as Node;
     assert.ok(node.resources.memory !== null && node.resources.memory > 0 && node.resources.memory < 1);
     assert.ok(node.resources.disk !== null && node.resources.disk >= 0 && node.resources.disk <= 1, "the worker reports its disk");
+    assert.equal(node.resources.vram, 0.25, "VRAM in use from the worker's GPUs");
+    // The worker's models stay as they are: what the stream sends for it are new readings of its machine.
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    const readings = () => text.split("\n\n").filter((block) => block.startsWith("event: node\n") && block.includes('"id":"gpu-w"')).length;
+    while (readings() < 3) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    await reader.cancel();
+    assert.ok(readings() >= 3, "a node message per new reading");
     assert.equal((await gateway.admin("/api/system-metrics?serverId=nobody&hours=1")).status, 404);
   });
 });
@@ -184,7 +207,7 @@ describe("a plain server's machine from its node exporter", () => {
   }
 
   test("resources and history come from the exporter, and a node without disk room takes no new copy", async () => {
-    const holder = await startSim({ kind: "ollama", models: ["r:latest"] });
+    const holder = await startSim({ kind: "ollama", models: ["r:latest"], loaded: ["r:latest"] });
     const full = await startSim({ kind: "ollama", models: [] });
     const roomy = await startSim({ kind: "ollama", models: ["x:latest", "y:latest"] });
     stops.push(() => holder.close(), () => full.close(), () => roomy.close());
@@ -192,7 +215,7 @@ describe("a plain server's machine from its node exporter", () => {
       "poll:\n  interval_ms: 100",
       "events:\n  system_sample_ms: 100",
       "servers:",
-      `  - { name: holder, url: "${holder.url}", kind: ollama }`,
+      `  - { name: holder, url: "${holder.url}", kind: ollama, vram_bytes: 4000000000 }`,
       `  - { name: full, url: "${full.url}", kind: ollama, node_exporter_url: "${await exporter(1000)}" }`,
       `  - { name: roomy, url: "${roomy.url}", kind: ollama, node_exporter_url: "${await exporter(5e11)}" }`,
     ].join("\n");
@@ -202,7 +225,9 @@ describe("a plain server's machine from its node exporter", () => {
       const n = (await (await gateway.admin("/api/v1/nodes/full")).json()) as Node;
       return n.resources.cpu !== null && n;
     });
-    assert.deepEqual(node.resources, { cpu: 0.5, memory: 0.75, disk: 1 }, "a full disk");
+    assert.deepEqual(node.resources, { cpu: 0.5, memory: 0.75, disk: 1, vram: null }, "a full disk; no GPUs known");
+    const holding = (await (await gateway.admin("/api/v1/nodes/holder")).json()) as Node;
+    assert.equal(holding.resources.vram, 0.25, "a loaded 1 GB model of a declared 4 GB");
     const samples = await waitFor("samples", async () => {
       const body = (await (await gateway.admin("/api/system-metrics?serverId=full&hours=1")).json()) as { samples: Array<{ memory: { free_bytes: number } }> };
       return body.samples.length >= 1 && body.samples;
