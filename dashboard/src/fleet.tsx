@@ -1,58 +1,54 @@
-import { useEffect, useState } from "preact/hooks";
-import { send, sseEvents } from "./api.js";
+import { useState } from "preact/hooks";
+import { send } from "./api.js";
+import { Sparkline } from "./charts.js";
+import "./fleet.css";
+import { percent } from "./format.js";
+import { connectionText, useNodes, type FleetNode } from "./live.js";
+import { useNodeHistory, type Sample } from "./node-history.js";
 
-/** A node as /api/state and its stream describe it (src/fleet/node-routes.ts NodeView). */
-export interface FleetNode {
-  id: string;
-  status: "active" | "draining" | "drained" | "offline";
-  address: string;
-  kind: string;
-  api: string;
-  models: string[];
-  loaded: string[];
-  in_flight: number;
-  max_concurrency: number | null;
-  drained: boolean;
-  last_error: string | null;
+export type { FleetNode } from "./live.js";
+
+type Measure = "cpu" | "memory" | "vram" | "disk";
+const MEASURES: Array<{ key: Measure; name: string }> = [
+  { key: "cpu", name: "CPU" },
+  { key: "memory", name: "Memory" },
+  { key: "vram", name: "VRAM" },
+  { key: "disk", name: "Disk" },
+];
+
+function Gauge({ name, values, now, text, max }: { name: string; values: number[]; now: number | null; text: string; max?: number }) {
+  return (
+    <div class="gauge">
+      <span class="gauge-name">{name}</span>
+      <span class="gauge-now">{now === null ? "no data" : text}</span>
+      <Sparkline values={values} max={max} label={`${name}, recent: ${now === null ? "no data" : text}`} />
+    </div>
+  );
 }
 
-type Connection = "connecting" | "live" | "reconnecting";
-const RETRY_MS = 2_000;
-
-/** Follows /api/state/stream: a snapshot, then one message per node change, until unmounted. */
-function useNodes(): { nodes: Map<string, FleetNode>; connection: Connection; problem?: string } {
-  const [nodes, setNodes] = useState(new Map<string, FleetNode>());
-  const [connection, setConnection] = useState<Connection>("connecting");
-  const [problem, setProblem] = useState<string>();
-
-  useEffect(() => {
-    const stop = new AbortController();
-    const follow = async () => {
-      const res = await send("/api/state/stream", { signal: stop.signal });
-      setConnection("live");
-      setProblem(undefined);
-      for await (const { event, data } of sseEvents(res)) {
-        const message = JSON.parse(data);
-        if (event === "snapshot") setNodes(new Map((message.nodes as FleetNode[]).map((n) => [n.id, n])));
-        else if (event === "node") setNodes((now) => new Map(now).set(message.node.id, message.node));
-        else if (event === "node_removed") setNodes((now) => (now.delete(message.id) ? new Map(now) : now));
-      }
-    };
-    const loop = async () => {
-      while (!stop.signal.aborted) {
-        await follow().catch((err: Error) => setProblem(err.message));
-        if (stop.signal.aborted) return;
-        setConnection("reconnecting");
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-      }
-    };
-    void loop();
-    return () => stop.abort();
-  }, []);
-  return { nodes, connection, problem };
+/** The node's machine and its requests in flight, as small lines of their recent values; "no data" where nothing is reported. */
+function Gauges({ node, samples }: { node: FleetNode; samples: Sample[] }) {
+  const series = (key: Measure | "in_flight") => samples.flatMap((s) => (s[key] === null || s[key] === undefined ? [] : [s[key] as number]));
+  const machine = MEASURES.some(({ key }) => (node.resources[key] ?? null) !== null || series(key).length > 0);
+  const flights = series("in_flight");
+  return (
+    <div class="gauges">
+      {machine ? (
+        MEASURES.map(({ key, name }) => {
+          const values = series(key);
+          const now = node.resources[key] ?? null;
+          // CPU load per core can pass 1: the line's top is 1 or the highest load seen.
+          return <Gauge key={key} name={name} values={values} now={now} text={percent(now)} max={key === "cpu" ? Math.max(1, ...values) : 1} />;
+        })
+      ) : (
+        <p class="muted gauge-none">Machine: no data</p>
+      )}
+      <Gauge name="In flight" values={flights} now={node.in_flight} text={String(node.in_flight)} max={Math.max(1, node.max_concurrency ?? 0, ...flights)} />
+    </div>
+  );
 }
 
-function NodeCard({ node, admin }: { node: FleetNode; admin: boolean }) {
+function NodeCard({ node, admin, samples }: { node: FleetNode; admin: boolean; samples: Sample[] }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const verb = node.drained ? "undrain" : "drain";
@@ -91,6 +87,7 @@ function NodeCard({ node, admin }: { node: FleetNode; admin: boolean }) {
           </>
         )}
       </dl>
+      <Gauges node={node} samples={samples} />
       {admin && (
         <button type="button" onClick={toggle} disabled={busy} aria-label={`${verb === "drain" ? "Drain" : "Undrain"} ${node.id}`}>
           {verb === "drain" ? "Drain" : "Undrain"}
@@ -106,14 +103,15 @@ function NodeCard({ node, admin }: { node: FleetNode; admin: boolean }) {
 }
 
 export function Fleet({ admin }: { admin: boolean }) {
-  const { nodes, connection, problem } = useNodes();
+  const { history, observe } = useNodeHistory();
+  const { nodes, connection, problem } = useNodes(observe);
   const list = [...nodes.values()].sort((a, b) => a.id.localeCompare(b.id));
   return (
     <section aria-labelledby="fleet-title">
       <div class="section-head">
         <h2 id="fleet-title">Fleet</h2>
         <span class={`connection ${connection}`} aria-live="polite">
-          {connection === "live" ? "Live" : connection === "connecting" ? "Connecting…" : "Reconnecting…"}
+          {connectionText(connection)}
         </span>
       </div>
       {problem && (
@@ -124,7 +122,7 @@ export function Fleet({ admin }: { admin: boolean }) {
       {connection === "live" && list.length === 0 && <p class="muted">No nodes yet: add a server with --server URL, the admin API, or dial in a worker.</p>}
       <ul class="nodes">
         {list.map((node) => (
-          <NodeCard key={node.id} node={node} admin={admin} />
+          <NodeCard key={node.id} node={node} admin={admin} samples={history.get(node.id) ?? []} />
         ))}
       </ul>
     </section>
