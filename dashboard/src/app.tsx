@@ -4,6 +4,7 @@ import { api, ApiError, saveKey, savedKey, send, type Me } from "./api.js";
 import { Catalog } from "./catalog.js";
 import { Fleet } from "./fleet.js";
 import { Keys } from "./keys.js";
+import { Models } from "./models.js";
 import { Notifications } from "./notifications.js";
 import { Playground } from "./playground.js";
 import { Queues } from "./queues.js";
@@ -26,6 +27,7 @@ interface PageProps {
  */
 const PAGES: Array<{ path: string; title: string; adminOnly?: boolean; view: (props: PageProps) => JSX.Element }> = [
   { path: "/dashboard", title: "Fleet", view: ({ admin }) => <Fleet admin={admin} /> },
+  { path: "/dashboard/models", title: "Models", view: ({ admin }) => <Models admin={admin} /> },
   { path: "/dashboard/playground", title: "Playground", view: () => <Playground /> },
   { path: "/dashboard/keys", title: "API keys", view: ({ me, admin }) => <Keys admin={admin} hasUser={me.user !== null} /> },
   { path: "/dashboard/catalog", title: "Catalog", adminOnly: true, view: () => <Catalog /> },

@@ -34,7 +34,7 @@ describe("the dashboard in headless Chromium", () => {
     await sims.closeAll();
   });
 
-  test("first run: sets up the admin, signs in, follows a drain live, chats with streaming, shows a new key once and revokes it", async (t) => {
+  test("first run: sets up the admin, signs in, follows a drain live, pulls a model with live progress, chats with streaming, shows a new key once and revokes it", async (t) => {
     if (!browser) return t.skip(missing);
     const { page, problems } = await watchedPage(browser);
     const root = await page.goto(gw.url + "/");
@@ -72,6 +72,19 @@ describe("the dashboard in headless Chromium", () => {
     const nodes = (await (await page.request.get(`${gw.url}/api/v1/nodes`)).json()) as { nodes: Array<{ id: string; drained: boolean }> };
     assert.equal(nodes.nodes.find((n) => n.id === otherName)?.drained, true);
     await shot(page, "fleet");
+
+    // Models: pull one onto the serving node (the other is drained) and watch it arrive.
+    const servingName = (await serving.getAttribute("data-node")) as string;
+    await page.getByRole("link", { name: "Models" }).click();
+    await page.getByLabel("Model to pull").fill("pulled:latest");
+    await page.getByRole("combobox", { name: /^Onto\b/ }).selectOption(servingName);
+    await page.getByRole("button", { name: "Pull", exact: true }).click();
+    const bar = page.getByRole("progressbar", { name: `Pulling pulled:latest onto ${servingName}` });
+    await bar.waitFor();
+    await page.locator("li.transfer", { has: bar }).locator(".badge", { hasText: "completed" }).waitFor();
+    assert.equal(await bar.evaluate((p: HTMLProgressElement) => p.value), 100);
+    await page.locator("tr", { hasText: "pulled:latest" }).waitFor();
+    await shot(page, "models");
 
     await page.getByRole("link", { name: "Playground" }).click();
     assert.equal(new URL(page.url()).pathname, "/dashboard/playground");
