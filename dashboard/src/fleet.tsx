@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { send } from "./api.js";
 import { Sparkline } from "./charts.js";
+import { Alert } from "./controls.js";
 import "./fleet.css";
 import { percent } from "./format.js";
 import { connectionText, useNodes, type FleetNode } from "./live.js";
@@ -93,11 +94,7 @@ function NodeCard({ node, admin, samples }: { node: FleetNode; admin: boolean; s
           {verb === "drain" ? "Drain" : "Undrain"}
         </button>
       )}
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <Alert text={error} />
     </li>
   );
 }
@@ -114,11 +111,7 @@ export function Fleet({ admin }: { admin: boolean }) {
           {connectionText(connection)}
         </span>
       </div>
-      {problem && (
-        <p role="alert" class="error">
-          {problem}
-        </p>
-      )}
+      <Alert text={problem} />
       {connection === "live" && list.length === 0 && <p class="muted">No nodes yet: add a server with --server URL, the admin API, or dial in a worker.</p>}
       <ul class="nodes">
         {list.map((node) => (

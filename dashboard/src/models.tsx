@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "./api.js";
+import { Alert } from "./controls.js";
 import { bytes } from "./format.js";
 import { useApi } from "./hooks.js";
 import { connectionText, useLiveState, type FleetNode, type Transfer } from "./live.js";
@@ -193,11 +194,7 @@ export function Models({ admin }: { admin: boolean }) {
           </button>
         )}
       </div>
-      {(error ?? loadError) && (
-        <p role="alert" class="error">
-          {error ?? loadError}
-        </p>
-      )}
+      <Alert text={error ?? loadError} />
       {notice && <p role="status">{notice}</p>}
       {actions && (
         <div class="card rebalance-result" role="status" aria-label="What the rebalance did">
