@@ -26,7 +26,7 @@ export class AuditRetention {
   private closed = false;
 
   constructor(
-    private readonly audit: Pick<AuditRepo, "pruneRequests">,
+    private readonly audit: Pick<AuditRepo, "pruneRequests"> & Partial<Pick<AuditRepo, "pruneRollups">>,
     private readonly options: AuditRetentionOptions,
   ) {}
 
@@ -40,9 +40,9 @@ export class AuditRetention {
     this.timer = setTimeout(tick, Math.floor(Math.random() * every)).unref();
   }
 
-  /** Deletes every row past retention, batch by batch; answers how many. One prune at a time. */
+  /** Deletes every row past retention, batch by batch, then the hour rollups past theirs; answers how many rows. One prune at a time. */
   prune(now = Date.now()): Promise<number> {
-    this.running ??= this.pruneAll(now - this.options.retentionDays * DAY_MS).finally(() => (this.running = undefined));
+    this.running ??= this.pruneAll(now).finally(() => (this.running = undefined));
     return this.running;
   }
 
@@ -52,8 +52,14 @@ export class AuditRetention {
     await this.running?.catch(() => undefined);
   }
 
-  private async pruneAll(beforeMs: number): Promise<number> {
+  private async pruneAll(now: number): Promise<number> {
     if (this.options.retentionDays === 0) return 0;
+    const rows = await this.pruneRows(now - this.options.retentionDays * DAY_MS);
+    if (!this.closed) await this.audit.pruneRollups?.(now);
+    return rows;
+  }
+
+  private async pruneRows(beforeMs: number): Promise<number> {
     const batch = this.options.batch ?? 1000;
     let total = 0;
     for (;;) {

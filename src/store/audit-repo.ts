@@ -1,5 +1,7 @@
 import type { Kysely, Transaction } from "kysely";
-import { auditStats, type AuditStats } from "./audit-stats.js";
+import { rollupStats } from "./audit-rollup-stats.js";
+import { addToRollups, pruneRollups } from "./audit-rollups.js";
+import type { AuditStats } from "./audit-stats.js";
 import type { Dialect } from "./connect.js";
 import type { Database, RequestRow, UsageRow } from "./schema.js";
 
@@ -29,9 +31,10 @@ export interface UsageQuery {
 
 export interface AuditRepo extends AuditStats {
   /**
-   * Writes request rows (one multi-row INSERT per 500) and adds `usage` to the
-   * daily counts, all in one transaction. A request id already stored is skipped,
-   * so a batch retried after an unacknowledged commit does not fail for ever.
+   * Writes request rows (one multi-row INSERT per 500), adds the rows it stored
+   * to the rollups and `usage` to the daily counts, all in one transaction. A
+   * request id already stored is skipped (and not added up again), so a batch
+   * retried after an unacknowledged commit does not fail for ever.
    */
   insertRequests(rows: RequestRow[], usage?: UsageRow[]): Promise<void>;
   /** Adds these counts to usage_daily (rows with the same day, model and key add up). */
@@ -40,23 +43,29 @@ export interface AuditRepo extends AuditStats {
   listRequests(query: RequestQuery): Promise<RequestRow[]>;
   /** Deletes at most `batch` request rows older than `beforeMs`; answers how many went. */
   pruneRequests(beforeMs: number, batch: number): Promise<number>;
+  /** Deletes hour and minute rollups past their horizon (92 days; day rollups stay); answers how many. */
+  pruneRollups(nowMs: number): Promise<number>;
   /** By day, then model, then key. */
   usage(query: UsageQuery): Promise<UsageRow[]>;
 }
 
 export function auditRepo(db: Kysely<Database>, dialect: Dialect): AuditRepo {
   return {
-    ...auditStats(db, dialect),
+    ...rollupStats(db, dialect),
     async insertRequests(rows, usage = []) {
       if (rows.length === 0 && usage.length === 0) return;
       await db.transaction().execute(async (tx) => {
+        const stored = new Set<string>();
         for (let i = 0; i < rows.length; i += INSERT_BATCH) {
-          await tx
+          const inserted = await tx
             .insertInto("requests")
             .values(rows.slice(i, i + INSERT_BATCH))
             .onConflict((oc) => oc.column("id").doNothing())
+            .returning("id")
             .execute();
+          for (const { id } of inserted) stored.add(id);
         }
+        await addToRollups(tx, stored.size === rows.length ? rows : rows.filter((r) => stored.delete(r.id)));
         await upsertUsage(tx, usage);
       });
     },
@@ -82,6 +91,9 @@ export function auditRepo(db: Kysely<Database>, dialect: Dialect): AuditRepo {
         .where("id", "in", (eb) => eb.selectFrom("requests").select("id").where("time", "<", beforeMs).limit(batch))
         .executeTakeFirst();
       return Number(result.numDeletedRows);
+    },
+    pruneRollups(nowMs) {
+      return pruneRollups(db, nowMs);
     },
     usage(query) {
       let q = db.selectFrom("usage_daily").selectAll().where("day", ">=", query.sinceDay);

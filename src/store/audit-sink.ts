@@ -5,7 +5,7 @@ import type { Store, StoreOptions } from "./index.js";
 import { threadCalls } from "./thread-calls.js";
 
 /** What runs on the audit thread: the writes, the retention's deletes, and the aggregates that read the whole window. */
-export type AuditWork = Pick<AuditRepo, "insertRequests" | "pruneRequests"> & AuditStats;
+export type AuditWork = Pick<AuditRepo, "insertRequests" | "pruneRequests" | "pruneRollups"> & AuditStats;
 export type AuditCall = { [K in keyof AuditWork]: { method: K; args: Parameters<AuditWork[K]> } }[keyof AuditWork];
 
 /** Where the audit writer sends its batches, the retention its deletes and the operations views their aggregates. */
@@ -14,7 +14,7 @@ export interface AuditSink {
   close(): Promise<void>;
 }
 
-const METHODS: Array<keyof AuditWork> = ["insertRequests", "pruneRequests", "usageBy", "analyticsBuckets", "modelBuckets", "routeCounts", "retryReasons", "nodeModels", "percentiles"];
+const METHODS: Array<keyof AuditWork> = ["insertRequests", "pruneRequests", "pruneRollups", "usageBy", "analyticsBuckets", "modelBuckets", "routeCounts", "retryReasons", "nodeModels", "percentiles"];
 
 /**
  * better-sqlite3 is synchronous: a batch of a few thousand inserts, or an

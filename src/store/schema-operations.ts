@@ -60,3 +60,45 @@ export interface NotificationSendRow {
   /** the replica that sent it */
   owner: string;
 }
+
+/**
+ * One hour's or one day's sums of the audit rows with one value of one dimension
+ * (`model`, `key_id`, `user_id`, `source`; `route` over routed rows; `retry_reasons`
+ * over retried rows), kept current by every audit batch. Durations are integer microseconds.
+ */
+export interface RequestRollupRow {
+  dimension: string;
+  /** 3,600,000 (an hour) or 86,400,000 (a UTC day) */
+  span_ms: number;
+  start_ms: number;
+  /** the value; '' when is_null */
+  name: string;
+  /** 1: the rows had no value (SQL null) in this dimension */
+  is_null: number;
+  requests: number;
+  errors: number;
+  tokens_in: number;
+  tokens_out: number;
+  busy_us: number;
+  cold_loads: number;
+  cold_ttft_us: number;
+  cold_ttft_count: number;
+  first_time: number;
+  last_time: number;
+}
+
+/** One minute's sums of every audit row: the analytics chart's buckets. */
+export interface RequestMinuteRow {
+  minute: number;
+  requests: number;
+  errors: number;
+  loaded_hits: number;
+  cold_loads: number;
+  retries: number;
+  retried: number;
+  latency_us: number;
+  ttft_us: number;
+  ttft_count: number;
+  queue_us: number;
+  queue_count: number;
+}

@@ -1,8 +1,8 @@
 import type { MediaRow, ConversationRow, ConversationItemRow, ConversationShareRow, ProjectRow, ModelCatalogRow, ProviderModelRow } from "./schema-chat.js";
-import type { ScheduledJobRow, ScheduledRunRow, NotificationSubscriptionRow, NotificationSendRow } from "./schema-operations.js";
+import type { ScheduledJobRow, ScheduledRunRow, NotificationSubscriptionRow, NotificationSendRow, RequestRollupRow, RequestMinuteRow } from "./schema-operations.js";
 
 export type { MediaStatus, MediaRow, ConversationRow, ConversationItemRow, ConversationShareRow, ProjectRow, ModelCatalogRow, ProviderModelRow } from "./schema-chat.js";
-export type { ScheduledJobRow, ScheduledRunRow, NotificationSubscriptionRow, NotificationSendRow } from "./schema-operations.js";
+export type { ScheduledJobRow, ScheduledRunRow, NotificationSubscriptionRow, NotificationSendRow, RequestRollupRow, RequestMinuteRow } from "./schema-operations.js";
 
 /**
  * Tables as both backends store them: times are integer milliseconds since the
@@ -14,6 +14,8 @@ export interface Database {
   api_keys: ApiKeyRow;
   requests: RequestRow;
   usage_daily: UsageRow;
+  request_rollups: RequestRollupRow;
+  request_minutes: RequestMinuteRow;
   users: UserRow;
   sessions: SessionRow;
   spent_refresh_tokens: SpentRefreshTokenRow;

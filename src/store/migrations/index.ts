@@ -15,6 +15,7 @@ import * as media from "./013_media.js";
 import * as requestRouting from "./014_request_routing.js";
 import * as scheduledJobs from "./015_scheduled_jobs.js";
 import * as notifications from "./016_notifications.js";
+import * as requestRollups from "./017_request_rollups.js";
 
 /** Every migration, in order; names never change once released. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "014_request_routing": requestRouting,
   "015_scheduled_jobs": scheduledJobs,
   "016_notifications": notifications,
+  "017_request_rollups": requestRollups,
 };
 
 export const migrationProvider: MigrationProvider = {
