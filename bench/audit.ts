@@ -6,8 +6,11 @@
  * through the store's own batched insert, then times what the operations
  * routes run: /api/requests' query newest first with each filter (over the
  * last 24 hours and the whole week, and the second page by cursor), /api/usage's
- * four groupings and /api/analytics' seven queries over 24 hours, and the
- * retention's batched delete of the oldest day. Prints p50/p95 per query.
+ * four groupings and /api/analytics' seven queries over the last hour, day and
+ * week, from the rollups (what the routes read) and by a scan of the rows (what
+ * they read before 017; BENCH_SCAN_RUNS=0 skips it), the backfill migration 017
+ * runs on an upgraded database, and the retention's batched delete of the
+ * oldest day. Prints p50/p95 per query.
  * PostgreSQL is measured when it answers at FLOTILLA_TEST_DATABASE_URL (default
  * the local one), in a database of its own dropped afterwards. BENCH_ONLY=sqlite or
  * =postgres runs one.
@@ -19,6 +22,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
 import pg from "pg";
+import { auditStats, type AuditStats } from "../src/store/audit-stats.js";
+import { backfillRollups } from "../src/store/audit-rollups.js";
 import { openStore, type RequestQuery, type RequestRow, type Store } from "../src/store/index.js";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -112,19 +117,47 @@ async function measure(name: string, store: Store, now: number): Promise<void> {
     const page2 = await time(RUNS, (r) => store.audit.listRequests({ limit: 101, sinceMs: week, before: cursors[r], ...of(r) }));
     console.log(`| ${label} | ${ms(d.p50)} / ${ms(d.p95)} | ${ms(w.p50)} / ${ms(w.p95)} | ${ms(page2.p50)} / ${ms(page2.p95)} |`);
   }
-  console.log(`\n| aggregate (${HEAVY_RUNS} runs) | last 24 h | last 7 days |`);
-  console.log("| --- | --- | --- |");
-  const heavy: Array<[string, (since: number) => Promise<unknown>]> = [
-    ["usage: 4 groupings (/api/usage)", (since) => Promise.all((["model", "key_id", "user_id", "source"] as const).map((d) => store.audit.usageBy(d, since)))],
-    ["analytics: buckets", (since) => store.audit.analyticsBuckets(since, since === day ? 900_000 : 3_600_000)],
-    ["analytics: routes, retries, nodes", (since) => Promise.all([store.audit.routeCounts(since), store.audit.retryReasons(since), store.audit.nodeModels(since)])],
-    ["analytics: p50/p95 latency, ttft, queue", (since) => Promise.all((["latency_ms", "ttft_ms", "queue_ms"] as const).map((c) => store.audit.percentiles(c, since)))],
+  const hour = now - HOUR_MS;
+  const rollups = store.audit;
+  const scan = auditStats(store.db, store.dialect);
+  const views: Array<[string, (stats: AuditStats, since: number) => Promise<unknown>]> = [
+    ["usage: 4 groupings (/api/usage)", (stats, since) => Promise.all((["model", "key_id", "user_id", "source"] as const).map((d) => stats.usageBy(d, since)))],
+    ["analytics: buckets", (stats, since) => stats.analyticsBuckets(since, bucketSeconds(since) * 1000)],
+    ["analytics: routes, retries, nodes", (stats, since) => Promise.all([stats.routeCounts(since), stats.retryReasons(since), stats.nodeModels(since)])],
+    ["analytics: p50/p95 latency, ttft, queue", (stats, since) => Promise.all((["latency_ms", "ttft_ms", "queue_ms"] as const).map((c) => stats.percentiles(c, since)))],
+    ["all of /api/analytics (7 queries)", (stats, since) => Promise.all([stats.analyticsBuckets(since, bucketSeconds(since) * 1000), stats.routeCounts(since), stats.retryReasons(since), stats.nodeModels(since), ...(["latency_ms", "ttft_ms", "queue_ms"] as const).map((c) => stats.percentiles(c, since))])],
   ];
-  for (const [label, fn] of heavy) {
-    const d = await time(HEAVY_RUNS, () => fn(day));
-    const w = await time(HEAVY_RUNS, () => fn(week));
-    console.log(`| ${label} | ${ms(d.p50)} / ${ms(d.p95)} | ${ms(w.p50)} / ${ms(w.p95)} |`);
+  /** The chart's bucket for a window, as the route picks it. */
+  function bucketSeconds(since: number): number {
+    const hours = (now - since) / HOUR_MS;
+    return [60, 300, 900, 3600, 6 * 3600, 24 * 3600].find((s) => (hours * 3600) / s <= 120) ?? 86_400;
   }
+  const scanRuns = Number(process.env.BENCH_SCAN_RUNS ?? HEAVY_RUNS);
+  console.log(`\n| aggregate, ms p50 / p95 | rollups 1 h | rollups 24 h | rollups 7 days | row scan 1 h | row scan 24 h | row scan 7 days |`);
+  console.log("| --- | --- | --- | --- | --- | --- | --- |");
+  for (const [label, fn] of views) {
+    const cells: string[] = [];
+    for (const since of [hour, day, week]) {
+      const t = await time(RUNS, () => fn(rollups, since));
+      cells.push(`${ms(t.p50)} / ${ms(t.p95)}`);
+    }
+    for (const since of [hour, day, week]) {
+      if (scanRuns === 0) cells.push("–");
+      else {
+        const t = await time(scanRuns, () => fn(scan, since));
+        cells.push(`${ms(t.p50)} / ${ms(t.p95)}`);
+      }
+    }
+    console.log(`| ${label} | ${cells.join(" | ")} |`);
+  }
+  const sizes = await sql<{ dims: number; nodes: number; minutes: number }>`select (select count(*) from request_rollups) as dims,
+    (select count(*) from request_node_rollups) as nodes, (select count(*) from request_minutes) as minutes`.execute(store.db);
+  console.log(`\nrollup rows: ${JSON.stringify(sizes.rows[0])}`);
+  const backfillStarted = performance.now();
+  for (const table of ["request_rollups", "request_node_rollups", "request_minutes"]) await sql`delete from ${sql.table(table)}`.execute(store.db);
+  const added = await store.db.transaction().execute((tx) => backfillRollups(tx));
+  const backfillMs = performance.now() - backfillStarted;
+  console.log(`backfill (migration 017 on an upgraded database): ${added.toLocaleString("en")} rows in ${(backfillMs / 1000).toFixed(1)} s (${Math.round(added / (backfillMs / 1000)).toLocaleString("en")} rows/s)`);
   const batches: number[] = [];
   let deleted = 0;
   const started = performance.now();
@@ -147,7 +180,7 @@ async function run(name: string, open: () => Promise<Store>, cleanup: () => Prom
     const fillMs = await fill(store, now);
     console.log(`\n${name}: filled ${ROWS.toLocaleString("en")} rows in ${(fillMs / 1000).toFixed(1)} s (${Math.round(ROWS / (fillMs / 1000)).toLocaleString("en")} rows/s, ${FILL_BATCH} a transaction)`);
     // Autovacuum would analyze the fresh table in its own time; the figures are for a table it has seen.
-    if (name === "PostgreSQL") await sql`analyze requests`.execute(store.db);
+    if (name === "PostgreSQL") await sql`analyze`.execute(store.db);
     await measure(name, store, now);
   } finally {
     await store.close();

@@ -80,7 +80,7 @@ forEachBackend("migrations run once: reopening finds the schema and the data as 
   try {
     assert.equal((await again.servers.get("gpu1"))?.url, "http://a:1");
     const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(again.db);
-    assert.deepEqual(rows.map((r) => r.name), ["001_initial", "002_accounts", "003_tokens", "004_events", "005_tasks", "006_task_claims", "007_mcp_tools", "008_webhooks", "009_responses", "010_background_responses", "011_conversations", "012_model_catalogs", "013_media", "014_request_routing", "015_scheduled_jobs", "016_notifications"]);
+    assert.deepEqual(rows.map((r) => r.name), ["001_initial", "002_accounts", "003_tokens", "004_events", "005_tasks", "006_task_claims", "007_mcp_tools", "008_webhooks", "009_responses", "010_background_responses", "011_conversations", "012_model_catalogs", "013_media", "014_request_routing", "015_scheduled_jobs", "016_notifications", "017_request_rollups"]);
   } finally {
     await again.close();
   }
