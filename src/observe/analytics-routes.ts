@@ -8,7 +8,7 @@ const AnalyticsQuery = Type.Object({ hours: Type.Number({ exclusiveMinimum: 0, m
 const Spread = Nullable(
   Type.Object(
     { p50: Type.Number(), p95: Type.Number() },
-    { description: "Nearest-rank p50 and p95 in ms: exact while the window holds at most 20,000 such values, past that read from hourly histograms (3 buckets per doubling) as the middle of the bucket holding the value, so within one bucket (26%) of it" },
+    { description: "Nearest-rank p50 and p95 in ms: exact while the window holds at most 20,000 answered requests, past that read from hourly histograms (3 buckets per doubling) as the middle of the bucket holding the value, so within one bucket (26%) of it" },
   ),
 );
 const Ratio = Nullable(Type.Number({ minimum: 0, maximum: 1, description: "loaded_hits / (loaded_hits + cold_loads); null without routed requests" }));

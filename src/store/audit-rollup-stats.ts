@@ -6,7 +6,7 @@ import type { Dialect } from "./connect.js";
 import type { Database } from "./schema.js";
 
 export interface RollupStatsOptions {
-  /** Percentiles over at most this many values are taken from the rows themselves (exact); above, from the histograms. Default 20,000. */
+  /** Percentiles of a window with at most this many answered requests are taken from the rows themselves (exact); above, from the histograms. Default 20,000. */
   exactPercentileRows?: number;
 }
 
@@ -17,7 +17,7 @@ export interface RollupStatsOptions {
  * on (the current hour and day included: every audit batch adds to them). Counts
  * and sums are exact — durations are summed in integer microseconds, the
  * precision the audit rows keep. Percentiles are exact up to
- * `exactPercentileRows` values, past that the middle of the histogram bucket
+ * `exactPercentileRows` answered requests in the window, past that the middle of the histogram bucket
  * holding the nearest-rank value: within one bucket (26%) of it.
  */
 export function rollupStats(db: Kysely<Database>, dialect: Dialect, options: RollupStatsOptions = {}): AuditStats {
@@ -103,9 +103,8 @@ export function rollupStats(db: Kysely<Database>, dialect: Dialect, options: Rol
       return rows;
     },
     async percentiles(column, sinceMs) {
+      if ((await answeredRows(sinceMs)) <= exactBelow) return scan.percentiles(column, sinceMs);
       const histograms = await nodeHistograms(column, sinceMs);
-      const total = [...histograms.values()].reduce((n, h) => n + h.counts.reduce((a, b) => a + b, 0), 0);
-      if (total <= exactBelow) return scan.percentiles(column, sinceMs);
       const out: NodeModelPercentiles[] = [];
       for (const h of histograms.values()) {
         const p = histogramPercentiles(h.counts);
@@ -114,6 +113,14 @@ export function rollupStats(db: Kysely<Database>, dialect: Dialect, options: Rol
       return out;
     },
   };
+
+  /** How many answered requests the window holds, from the rollups and its first partial hour: at least as many as it has values of any timed column. */
+  async function answeredRows(sinceMs: number): Promise<number> {
+    const { rows } = await sql<{ n: number }>`
+      select coalesce((select sum(requests) from request_node_rollups where ${spans(sinceMs)}), 0)
+        + (select count(*) from ${requests} where ${head(sinceMs)} and server is not null) as n`.execute(db);
+    return Number(rows[0].n);
+  }
 
   /** Per server and model, the histogram of one timed column over the window: the rollups' counts plus the first partial hour's values. */
   async function nodeHistograms(column: TimedColumn, sinceMs: number) {
