@@ -6,7 +6,7 @@
  * through the store's own batched insert, then times what the operations
  * routes run: /api/requests' query newest first with each filter (over the
  * last 24 hours and the whole week, and the second page by cursor), /api/usage's
- * four groupings and /api/analytics' seven queries over the last hour, day and
+ * four groupings and /api/analytics' eight queries over the last hour, day and
  * week, from the rollups (what the routes read) and by a scan of the rows (what
  * they read before 017; BENCH_SCAN_RUNS=0 skips it), the backfill migration 017
  * runs on an upgraded database, and the retention's batched delete of the
@@ -123,9 +123,10 @@ async function measure(name: string, store: Store, now: number): Promise<void> {
   const views: Array<[string, (stats: AuditStats, since: number) => Promise<unknown>]> = [
     ["usage: 4 groupings (/api/usage)", (stats, since) => Promise.all((["model", "key_id", "user_id", "source"] as const).map((d) => stats.usageBy(d, since)))],
     ["analytics: buckets", (stats, since) => stats.analyticsBuckets(since, bucketSeconds(since) * 1000)],
+    ["analytics: model buckets", (stats, since) => stats.modelBuckets(since, bucketSeconds(since) * 1000)],
     ["analytics: routes, retries, nodes", (stats, since) => Promise.all([stats.routeCounts(since), stats.retryReasons(since), stats.nodeModels(since)])],
     ["analytics: p50/p95 latency, ttft, queue", (stats, since) => Promise.all((["latency_ms", "ttft_ms", "queue_ms"] as const).map((c) => stats.percentiles(c, since)))],
-    ["all of /api/analytics (7 queries)", (stats, since) => Promise.all([stats.analyticsBuckets(since, bucketSeconds(since) * 1000), stats.routeCounts(since), stats.retryReasons(since), stats.nodeModels(since), ...(["latency_ms", "ttft_ms", "queue_ms"] as const).map((c) => stats.percentiles(c, since))])],
+    ["all of /api/analytics (8 queries)", (stats, since) => Promise.all([stats.analyticsBuckets(since, bucketSeconds(since) * 1000), stats.modelBuckets(since, bucketSeconds(since) * 1000), stats.routeCounts(since), stats.retryReasons(since), stats.nodeModels(since), ...(["latency_ms", "ttft_ms", "queue_ms"] as const).map((c) => stats.percentiles(c, since))])],
   ];
   /** The chart's bucket for a window, as the route picks it. */
   function bucketSeconds(since: number): number {
@@ -150,11 +151,11 @@ async function measure(name: string, store: Store, now: number): Promise<void> {
     }
     console.log(`| ${label} | ${cells.join(" | ")} |`);
   }
-  const sizes = await sql<{ dims: number; nodes: number; minutes: number }>`select (select count(*) from request_rollups) as dims,
-    (select count(*) from request_node_rollups) as nodes, (select count(*) from request_minutes) as minutes`.execute(store.db);
+  const sizes = await sql<{ dims: number; nodes: number; minutes: number; model_minutes: number }>`select (select count(*) from request_rollups) as dims,
+    (select count(*) from request_node_rollups) as nodes, (select count(*) from request_minutes) as minutes, (select count(*) from request_model_minutes) as model_minutes`.execute(store.db);
   console.log(`\nrollup rows: ${JSON.stringify(sizes.rows[0])}`);
   const backfillStarted = performance.now();
-  for (const table of ["request_rollups", "request_node_rollups", "request_minutes"]) await sql`delete from ${sql.table(table)}`.execute(store.db);
+  for (const table of ["request_rollups", "request_node_rollups", "request_minutes", "request_model_minutes"]) await sql`delete from ${sql.table(table)}`.execute(store.db);
   const added = await store.db.transaction().execute((tx) => backfillRollups(tx));
   const backfillMs = performance.now() - backfillStarted;
   console.log(`backfill (migration 017 on an upgraded database): ${added.toLocaleString("en")} rows in ${(backfillMs / 1000).toFixed(1)} s (${Math.round(added / (backfillMs / 1000)).toLocaleString("en")} rows/s)`);

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import { bucketOf, HISTOGRAM_BUCKETS, histogramColumns, histogramPercentiles } from "./audit-histogram.js";
 import { DAY_MS, HOUR_MS, MINUTE_MS, type RollupDimension } from "./audit-rollups.js";
-import { auditStats, type AnalyticsBucket, type AuditStats, type NodeModelPercentiles, type TimedColumn, type UsageGroup } from "./audit-stats.js";
+import { auditStats, type AnalyticsBucket, type AuditStats, type ModelBucket, type NodeModelPercentiles, type TimedColumn, type UsageGroup } from "./audit-stats.js";
 import type { Dialect } from "./connect.js";
 import type { Database } from "./schema.js";
 
@@ -82,6 +82,26 @@ export function rollupStats(db: Kysely<Database>, dialect: Dialect, options: Rol
         ) parts
         group by bucket order by bucket`.execute(db);
       return rows.map(({ latency_us, ttft_us, queue_us, ...b }) => ({ ...b, latency_ms_sum: latency_us / 1000, ttft_ms_sum: ttft_us / 1000, queue_ms_sum: queue_us / 1000 }));
+    },
+    async modelBuckets(sinceMs, bucketMs) {
+      // Buckets of whole hours from the hour rollups; shorter whole-minute ones (windows under 30 h) from the per-model minutes.
+      const perHour = bucketMs % HOUR_MS === 0;
+      if (!perHour && bucketMs % MINUTE_MS !== 0) return scan.modelBuckets(sinceMs, bucketMs);
+      const { h1 } = edges(sinceMs);
+      const rollup = perHour
+        ? sql`select start_ms / ${sql.lit(bucketMs)} as bucket, name as model, requests, tokens_in, tokens_out
+            from request_rollups where dimension = 'model' and span_ms = ${HOUR_MS} and start_ms >= ${h1} and is_null = 0`
+        : sql`select minute / ${sql.lit(bucketMs / MINUTE_MS)} as bucket, model, requests, tokens_in, tokens_out from request_model_minutes where minute >= ${h1 / MINUTE_MS}`;
+      const { rows } = await sql<ModelBucket>`
+        select bucket, model, sum(requests) as requests, sum(tokens_in) as tokens_in, sum(tokens_out) as tokens_out
+        from (
+          ${rollup}
+          union all
+          select time / ${sql.lit(bucketMs)}, model, 1, coalesce(tokens_in, 0), coalesce(tokens_out, 0)
+          from ${requests} where ${head(sinceMs)} and model is not null
+        ) parts
+        group by bucket, model order by bucket, model`.execute(db);
+      return rows;
     },
     async routeCounts(sinceMs) {
       return (await groups("route", sinceMs, sql`server is not null`)).map((g) => ({ route: g.name, requests: g.requests }));

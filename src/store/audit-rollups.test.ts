@@ -84,6 +84,7 @@ async function compare(rollups: AuditStats, scan: AuditStats) {
         for (const sum of ["latency_ms_sum", "ttft_ms_sum", "queue_ms_sum"] as const) close(bucket[sum], b[i][sum], `${at} ${sum} of bucket ${bucket.bucket}`);
       });
     }
+    for (const bucketMs of [60_000, 900_000, HOUR_MS, 6 * HOUR_MS, 24 * HOUR_MS]) assert.deepEqual(await rollups.modelBuckets(since, bucketMs), await scan.modelBuckets(since, bucketMs), `${at} model buckets of ${bucketMs}`);
     assert.deepEqual(await rollups.routeCounts(since), await scan.routeCounts(since), `${at} routes`);
     const byReasons = (rs: Array<{ reasons: string | null; requests: number }>) => [...rs].sort((x, y) => String(x.reasons).localeCompare(String(y.reasons)));
     assert.deepEqual(byReasons(await rollups.retryReasons(since)), byReasons(await scan.retryReasons(since)), `${at} retry reasons`);
@@ -126,7 +127,7 @@ forEachBackend("migration 017 adds up the rows an upgraded database holds, and t
   const scan = auditStats(store.db, store.dialect);
   await compare(histogramsOnly(store), scan);
   // The backfill pages through the rows by (time, id): in pages of 7, ties within a millisecond included, the same sums.
-  for (const table of ["request_rollups", "request_node_rollups", "request_minutes"]) await sql`delete from ${sql.table(table)}`.execute(store.db);
+  for (const table of ["request_rollups", "request_node_rollups", "request_minutes", "request_model_minutes"]) await sql`delete from ${sql.table(table)}`.execute(store.db);
   await store.db.insertInto("requests").values(rows(20, 6).map((r) => ({ ...r, time: T0 + 5 }))).execute();
   assert.equal(await backfillRollups(store.db, 7), 1520);
   await compare(histogramsOnly(store), scan);
@@ -138,18 +139,18 @@ forEachBackend("migration 017 adds up the rows an upgraded database holds, and t
   await compare(histogramsOnly(store), scan);
 });
 
-forEachBackend("hour and minute rollups go after 92 days, day rollups stay", async (store) => {
+forEachBackend("hour and minute rollups go after 92 days (per-model minutes after 2), day rollups stay", async (store) => {
   await store.audit.insertRequests(rows(300, 5));
   const counts = async () => {
     const { rows: r } = await sql<{ hours: number; days: number; minutes: number }>`select
       (select count(*) from request_rollups where span_ms = ${HOUR_MS}) + (select count(*) from request_node_rollups where span_ms = ${HOUR_MS}) as hours,
       (select count(*) from request_rollups where span_ms <> ${HOUR_MS}) + (select count(*) from request_node_rollups where span_ms <> ${HOUR_MS}) as days,
-      (select count(*) from request_minutes) as minutes`.execute(store.db);
+      (select count(*) from request_minutes) + (select count(*) from request_model_minutes) as minutes`.execute(store.db);
     return r[0];
   };
   const before = await counts();
   assert.ok(before.hours > 0 && before.days > 0 && before.minutes > 0);
-  assert.equal(await store.audit.pruneRollups(T0 + 92 * 24 * HOUR_MS), 0);
+  assert.equal(await store.audit.pruneRollups(T0 + 2 * 24 * HOUR_MS), 0);
   assert.equal(await store.audit.pruneRollups(T0 + SPREAD_MS + 92 * 24 * HOUR_MS), before.hours + before.minutes);
   assert.deepEqual(await counts(), { hours: 0, days: before.days, minutes: 0 });
 });

@@ -1,12 +1,14 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import { bucketOf, histogramColumns, TIMED_COLUMNS } from "./audit-histogram.js";
-import type { Database, RequestMinuteRow, RequestRollupRow, RequestRow } from "./schema.js";
+import type { Database, RequestMinuteRow, RequestModelMinuteRow, RequestRollupRow, RequestRow } from "./schema.js";
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 export const MINUTE_MS = 60_000;
 /** Hour and minute rollups are kept this long (the operations views look back at most 90 days); day rollups are kept for good, like usage_daily. */
 export const ROLLUP_DETAIL_MS = 92 * DAY_MS;
+/** Per-model minutes serve charts of windows under 30 h (their buckets are shorter than an hour); longer ones read hour rollups. */
+export const MODEL_MINUTES_MS = 2 * DAY_MS;
 /** The spans every row is added to: its hour and its UTC day. */
 const SPANS = [HOUR_MS, DAY_MS];
 /** Rows per upsert statement: a node row has 224 columns, and SQLite takes at most 32,766 parameters. */
@@ -43,10 +45,11 @@ export const NODE_COLUMNS = ["span_ms", "start_ms", "server", "model", "model_nu
 const micros = (ms: number) => Math.round(ms * 1000);
 
 /** What a set of newly stored audit rows adds to each rollup, summed per key. */
-export function rollupsOf(rows: readonly RequestRow[]): { dimensions: RequestRollupRow[]; nodes: NodeRollup[]; minutes: RequestMinuteRow[] } {
+export function rollupsOf(rows: readonly RequestRow[]): { dimensions: RequestRollupRow[]; nodes: NodeRollup[]; minutes: RequestMinuteRow[]; modelMinutes: RequestModelMinuteRow[] } {
   const dimensions = new Map<string, RequestRollupRow>();
   const nodes = new Map<string, NodeRollup>();
   const minutes = new Map<number, RequestMinuteRow>();
+  const modelMinutes = new Map<string, RequestModelMinuteRow>();
   for (const row of rows) {
     const failed = row.status >= 400 ? 1 : 0;
     const cold = row.loaded === 0 ? 1 : 0;
@@ -109,10 +112,17 @@ export function rollupsOf(rows: readonly RequestRow[]): { dimensions: RequestRol
       m.queue_us += micros(row.queue_ms);
       m.queue_count++;
     }
+    if (row.model === null) continue;
+    const id = `${minute}\u0000${row.model}`;
+    let mm = modelMinutes.get(id);
+    if (!mm) modelMinutes.set(id, (mm = { minute, model: row.model, requests: 0, tokens_in: 0, tokens_out: 0 }));
+    mm.requests++;
+    mm.tokens_in += row.tokens_in ?? 0;
+    mm.tokens_out += row.tokens_out ?? 0;
   }
   // One order for every writer: replicas upserting the same rows lock them in the same order, so they never deadlock.
   const sorted = <T>(map: Map<string | number, T>) => [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
-  return { dimensions: sorted(dimensions), nodes: sorted(nodes), minutes: sorted(minutes) };
+  return { dimensions: sorted(dimensions), nodes: sorted(nodes), minutes: sorted(minutes), modelMinutes: sorted(modelMinutes) };
 }
 
 /** `t.c = t.c + excluded.c` for sums; the smaller or larger of the two for first and last times. */
@@ -121,7 +131,7 @@ const add = (table: string, column: string) => sql`${sql.ref(column)} = ${sql.re
 /** Adds newly stored audit rows to the rollups (in the caller's transaction: the rows and their sums commit together). */
 export async function addToRollups(tx: Db, rows: readonly RequestRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const { dimensions, nodes, minutes } = rollupsOf(rows);
+  const { dimensions, nodes, minutes, modelMinutes } = rollupsOf(rows);
   for (let i = 0; i < dimensions.length; i += UPSERT_BATCH * 5) {
     await tx
       .insertInto("request_rollups")
@@ -163,6 +173,19 @@ export async function addToRollups(tx: Db, rows: readonly RequestRow[]): Promise
       )
       .execute();
   }
+  for (let i = 0; i < modelMinutes.length; i += UPSERT_BATCH * 5) {
+    await tx
+      .insertInto("request_model_minutes")
+      .values(modelMinutes.slice(i, i + UPSERT_BATCH * 5))
+      .onConflict((oc) =>
+        oc.columns(["minute", "model"]).doUpdateSet((eb) => ({
+          requests: eb("request_model_minutes.requests", "+", eb.ref("excluded.requests")),
+          tokens_in: eb("request_model_minutes.tokens_in", "+", eb.ref("excluded.tokens_in")),
+          tokens_out: eb("request_model_minutes.tokens_out", "+", eb.ref("excluded.tokens_out")),
+        })),
+      )
+      .execute();
+  }
 }
 
 /**
@@ -185,11 +208,12 @@ export async function backfillRollups(db: Db, batch = 5000): Promise<number> {
   }
 }
 
-/** Deletes hour and minute rollups older than ROLLUP_DETAIL_MS; day rollups stay. */
+/** Deletes hour and minute rollups older than ROLLUP_DETAIL_MS (per-model minutes: MODEL_MINUTES_MS); day rollups stay. */
 export async function pruneRollups(db: Kysely<Database>, nowMs: number): Promise<number> {
   const before = nowMs - ROLLUP_DETAIL_MS;
   const dims = await db.deleteFrom("request_rollups").where("span_ms", "=", HOUR_MS).where("start_ms", "<", before).executeTakeFirst();
   const nodes = await sql`delete from request_node_rollups where span_ms = ${HOUR_MS} and start_ms < ${before}`.execute(db);
   const minutes = await db.deleteFrom("request_minutes").where("minute", "<", Math.floor(before / MINUTE_MS)).executeTakeFirst();
-  return Number(dims.numDeletedRows) + Number(nodes.numAffectedRows ?? 0) + Number(minutes.numDeletedRows);
+  const modelMinutes = await db.deleteFrom("request_model_minutes").where("minute", "<", Math.floor((nowMs - MODEL_MINUTES_MS) / MINUTE_MS)).executeTakeFirst();
+  return Number(dims.numDeletedRows) + Number(nodes.numAffectedRows ?? 0) + Number(minutes.numDeletedRows) + Number(modelMinutes.numDeletedRows);
 }

@@ -102,3 +102,12 @@ export interface RequestMinuteRow {
   queue_us: number;
   queue_count: number;
 }
+
+/** One minute's requests and tokens of one model: the chart of tokens per model over a day or less. */
+export interface RequestModelMinuteRow {
+  minute: number;
+  model: string;
+  requests: number;
+  tokens_in: number;
+  tokens_out: number;
+}

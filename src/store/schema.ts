@@ -1,8 +1,8 @@
 import type { MediaRow, ConversationRow, ConversationItemRow, ConversationShareRow, ProjectRow, ModelCatalogRow, ProviderModelRow } from "./schema-chat.js";
-import type { ScheduledJobRow, ScheduledRunRow, NotificationSubscriptionRow, NotificationSendRow, RequestRollupRow, RequestMinuteRow } from "./schema-operations.js";
+import type { ScheduledJobRow, ScheduledRunRow, NotificationSubscriptionRow, NotificationSendRow, RequestRollupRow, RequestMinuteRow, RequestModelMinuteRow } from "./schema-operations.js";
 
 export type { MediaStatus, MediaRow, ConversationRow, ConversationItemRow, ConversationShareRow, ProjectRow, ModelCatalogRow, ProviderModelRow } from "./schema-chat.js";
-export type { ScheduledJobRow, ScheduledRunRow, NotificationSubscriptionRow, NotificationSendRow, RequestRollupRow, RequestMinuteRow } from "./schema-operations.js";
+export type { ScheduledJobRow, ScheduledRunRow, NotificationSubscriptionRow, NotificationSendRow, RequestRollupRow, RequestMinuteRow, RequestModelMinuteRow } from "./schema-operations.js";
 
 /**
  * Tables as both backends store them: times are integer milliseconds since the
@@ -16,6 +16,7 @@ export interface Database {
   usage_daily: UsageRow;
   request_rollups: RequestRollupRow;
   request_minutes: RequestMinuteRow;
+  request_model_minutes: RequestModelMinuteRow;
   users: UserRow;
   sessions: SessionRow;
   spent_refresh_tokens: SpentRefreshTokenRow;

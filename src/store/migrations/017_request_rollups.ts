@@ -9,7 +9,8 @@ import type { Database } from "../schema.js";
  * value, the counts and sums those views show. `request_node_rollups`: per hour
  * or day, server and model, the counts and a fixed histogram (see
  * audit-histogram.ts) of latency, time to first byte and queue wait, for the
- * percentiles. `request_minutes`: per minute, the chart's sums. Null values are
+ * percentiles. `request_minutes`: per minute, the chart's sums;
+ * `request_model_minutes`: per minute and model, requests and tokens. Null values are
  * stored as '' with a flag: a primary key column cannot be null in PostgreSQL.
  * The rows already stored are added up here, so an upgraded database answers as before.
  */
@@ -46,9 +47,12 @@ async function create(db: Kysely<Database>): Promise<void> {
   let minutes = db.schema.createTable("request_minutes").addColumn("minute", "bigint", (c) => c.primaryKey());
   for (const c of ["requests", "errors", "loaded_hits", "cold_loads", "retries", "retried", "latency_us", "ttft_us", "ttft_count", "queue_us", "queue_count"]) minutes = count(c)(minutes);
   await minutes.execute();
+  let modelMinutes = db.schema.createTable("request_model_minutes").addColumn("minute", "bigint", (c) => c.notNull()).addColumn("model", "text", (c) => c.notNull());
+  for (const c of ["requests", "tokens_in", "tokens_out"]) modelMinutes = count(c)(modelMinutes);
+  await modelMinutes.addPrimaryKeyConstraint("request_model_minutes_pk", ["minute", "model"]).execute();
   await backfillRollups(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ["request_minutes", "request_node_rollups", "request_rollups"]) await db.schema.dropTable(table).execute();
+  for (const table of ["request_model_minutes", "request_minutes", "request_node_rollups", "request_rollups"]) await db.schema.dropTable(table).execute();
 }
