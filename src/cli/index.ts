@@ -1,12 +1,17 @@
-import { serve } from "./serve.js";
-import { worker, WORKER_HELP } from "./worker.js";
-import { mcpRelay, MCP_RELAY_HELP } from "./mcp-relay.js";
-import { makeTinyModel } from "./make-tiny-model.js";
-import { models, MODELS_HELP } from "./models.js";
-import { queueCommands, QUEUE_HELP } from "./queue-commands.js";
 import { BUILD } from "../kernel/index.js";
 
-const HELP = `flotilla — one OpenAI- and Ollama-compatible gateway for a fleet of inference servers
+// Each command's module is loaded when that command runs: `flotilla queues list` need not load
+// the gateway (its HTTP framework, database drivers and schemas), nor a worker the gateway.
+
+/** The help text, with each command group's own part. */
+async function help(): Promise<string> {
+  const [{ WORKER_HELP }, { MCP_RELAY_HELP }, { MODELS_HELP }, { QUEUE_HELP }] = await Promise.all([
+    import("./worker.js"),
+    import("./mcp-relay.js"),
+    import("./models.js"),
+    import("./queue-commands.js"),
+  ]);
+  return `flotilla — one OpenAI- and Ollama-compatible gateway for a fleet of inference servers
 
 Usage:
   flotilla serve [options]     start the gateway (default: port 8080, data in ./data)
@@ -40,26 +45,27 @@ ${WORKER_HELP}
 ${MCP_RELAY_HELP}
 ${MODELS_HELP}
 ${QUEUE_HELP}`;
+}
 
 export async function runCli(argv: string[]): Promise<number | void> {
   const [command = "serve", ...rest] = argv;
   switch (command) {
     case "serve":
-      return serve(rest);
+      return (await import("./serve.js")).serve(rest);
     case "worker":
-      return worker(rest);
+      return (await import("./worker.js")).worker(rest);
     case "mcp-relay":
-      return mcpRelay(rest);
+      return (await import("./mcp-relay.js")).mcpRelay(rest);
     case "models":
     case "transfers":
-      return models(command, rest);
+      return (await import("./models.js")).models(command, rest);
     case "queues":
     case "tasks":
     case "configs":
     case "workers":
-      return queueCommands(command, rest);
+      return (await import("./queue-commands.js")).queueCommands(command, rest);
     case "make-tiny-model":
-      return makeTinyModel(rest);
+      return (await import("./make-tiny-model.js")).makeTinyModel(rest);
     case "version":
     case "--version":
       process.stdout.write(`flotilla ${BUILD.version}\n`);
@@ -67,10 +73,10 @@ export async function runCli(argv: string[]): Promise<number | void> {
     case "help":
     case "--help":
     case "-h":
-      process.stdout.write(HELP);
+      process.stdout.write(await help());
       return 0;
     default:
-      process.stderr.write(`flotilla: unknown command "${command}"\n\n${HELP}`);
+      process.stderr.write(`flotilla: unknown command "${command}"\n\n${await help()}`);
       return 2;
   }
 }
