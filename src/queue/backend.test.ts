@@ -3,7 +3,8 @@ import { test } from "node:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bullmqTaskRepo, openStore, redisTaskRepo } from "../store/index.js";
+import { openStore, redisTaskRepo } from "../store/index.js";
+import { bullmqTaskRepo } from "../store/bullmq-task-repo.js";
 import { FlotillaError } from "../kernel/index.js";
 import { redisAccess, taskBackendOf, unavailableAs503, warnOfTasksLeftInDatabase } from "./backend.js";
 

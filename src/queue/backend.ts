@@ -2,7 +2,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { ReplyError } from "ioredis";
 import type { Config } from "../config/index.js";
 import { FlotillaError } from "../kernel/index.js";
-import { bullmqKeyPrefix, bullmqTaskRepo, redisTaskRepo, taskRepoInThread, type Store, type TaskRepo } from "../store/index.js";
+import { bullmqKeyPrefix, redisTaskRepo, taskRepoInThread, type Store, type TaskRepo } from "../store/index.js";
 
 /** The database; Redis with Flotilla's own scripts; Redis as BullMQ queues. */
 export type TaskBackend = "sql" | "redis" | "bullmq";
@@ -21,15 +21,21 @@ export function taskBackendOf(config: Pick<Config, "queue_backend" | "redis_url"
   return config.queue_backend ?? (config.redis_url ? "redis" : "sql");
 }
 
-/** The task backend the config chooses, and how to let go of it. On SQLite the task statements run in a thread of their own. */
-export function openTaskBackend(config: Config, store: Store, log: OutageLog): { backend: TaskBackend; tasks: TaskRepo; close(): Promise<void> } {
+/**
+ * The task backend the config chooses, and how to let go of it. On SQLite the task statements run in a thread of their own.
+ * BullMQ (some 300 modules) is loaded only when it is the backend: every other start, and every CLI command, goes without it.
+ */
+export async function openTaskBackend(config: Config, store: Store, log: OutageLog): Promise<{ backend: TaskBackend; tasks: TaskRepo; close(): Promise<void> }> {
   const backend = taskBackendOf(config);
   if (backend === "sql") {
     if (store.dialect !== "sqlite") return { backend: "sql", tasks: store.tasks, close: async () => undefined };
     const tasks = taskRepoInThread({ dataDir: config.data_dir });
     return { backend: "sql", tasks, close: () => tasks.close() };
   }
-  const tasks = backend === "bullmq" ? bullmqTaskRepo(config.redis_url as string, config.redis_prefix) : redisTaskRepo(config.redis_url as string, luaTaskPrefix(config.redis_prefix));
+  const tasks =
+    backend === "bullmq"
+      ? (await import("../store/bullmq-task-repo.js")).bullmqTaskRepo(config.redis_url as string, config.redis_prefix)
+      : redisTaskRepo(config.redis_url as string, luaTaskPrefix(config.redis_prefix));
   return { backend, tasks: unavailableAs503(tasks, log), close: () => tasks.close() };
 }
 

@@ -152,7 +152,7 @@ async function openGateway(config: Readonly<Config>, opened: OpenedOnStart): Pro
   });
   opened.add(() => events.close());
   const live = new LiveState(fleet, events);
-  const taskBackend = openTaskBackend(config, store, log);
+  const taskBackend = await openTaskBackend(config, store, log);
   opened.add(() => taskBackend.close());
   const replicaId = `gw_${randomBytes(6).toString("hex")}`;
   const queues = new Queues(taskBackend.tasks, new QueueConfigs(config.queues, config.queues_dir ?? join(config.data_dir, "queues")), {

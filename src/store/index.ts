@@ -31,7 +31,6 @@ export type { SettingRepo } from "./setting-repo.js";
 export type { TransferRepo, TransferProgress } from "./transfer-repo.js";
 export type { TaskRepo, TaskEnd, QueueCounts } from "./task-repo.js";
 export { bullmqKeyPrefix } from "./bullmq-jobs.js";
-export { bullmqTaskRepo } from "./bullmq-task-repo.js";
 export { redisTaskRepo, type RedisTaskRepo } from "./redis-task-repo.js";
 export { taskRepoInThread, type TaskThread } from "./task-thread.js";
 export type { UserRepo, SessionRepo, UserUpdate } from "./user-repo.js";
