@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from "kysely";
+import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect, type SqliteDialectConfig } from "kysely";
 import pg from "pg";
 import { migrationProvider } from "./migrations/index.js";
 import type { Database } from "./schema.js";
@@ -83,9 +83,15 @@ function connectPostgres(connectionString: string, schema: string | undefined): 
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-/** Applies every pending migration; several replicas may start at once (the migrator locks). */
-export async function migrate(db: Kysely<Database>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+/**
+ * Applies every pending migration; several replicas may start at once (the migrator locks).
+ * On PostgreSQL the migrator is told the schema its tables are in: left to itself it looks for
+ * them in every schema, and another schema of the database holding Flotilla's tables would make
+ * it skip creating its own (then fail on the missing lock table).
+ */
+export async function migrate(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+  const migrationTableSchema = dialect === "postgres" ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  const { error, results } = await new Migrator({ db, provider: migrationProvider, ...(migrationTableSchema ? { migrationTableSchema } : {}) }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
     throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

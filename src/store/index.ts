@@ -80,7 +80,7 @@ export interface Store {
 export async function openStore(options: StoreOptions): Promise<Store> {
   const { db, dialect } = connect(options);
   try {
-    await migrate(db);
+    await migrate(db, dialect);
   } catch (err) {
     await db.destroy();
     throw err;

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { type KyselyPlugin, type RootOperationNode, InsertQueryNode, sql, ValuesNode } from "kysely";
 import { auditRepo } from "./audit-repo.js";
 import { openStore, type ApiKeyRow, type RequestRow, type ServerInput, type Store } from "./index.js";
-import { forEachBackend } from "./test-backends.js";
+import { forEachBackend, TEST_DATABASE_URL } from "./test-backends.js";
 
 // The storage contract: every case runs against SQLite and PostgreSQL alike.
 
@@ -86,6 +86,27 @@ forEachBackend("migrations run once: reopening finds the schema and the data as 
   }
   await store.close();
   await store.close(); // closing twice is harmless
+});
+
+forEachBackend("a new PostgreSQL schema migrates while another schema of the database already holds Flotilla's tables", async (store, backend) => {
+  if (backend.name !== "postgres") return; // SQLite has no schemas
+  // The store under test is one such schema; the migrator must create its tables in the new one all the same.
+  const schema = `flotilla_test_${Date.now().toString(36)}`;
+  await sql`create schema ${sql.id(schema)}`.execute(store.db);
+  const dir = mkdtempSync(join(tmpdir(), "flotilla-store-"));
+  try {
+    const other = await openStore({ dataDir: dir, databaseUrl: TEST_DATABASE_URL, schema });
+    try {
+      const applied = (db: Store["db"]) => sql<{ name: string }>`select name from kysely_migration order by name`.execute(db).then((r) => r.rows.map((row) => row.name));
+      assert.deepEqual(await applied(other.db), await applied(store.db));
+      assert.equal(await other.servers.get("gpu1"), undefined);
+    } finally {
+      await other.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await sql`drop schema ${sql.id(schema)} cascade`.execute(store.db);
+  }
 });
 
 forEachBackend("an MCP tool's settings: the first change creates them, later ones change only what they name, null clears", async (store, _backend, t) => {
