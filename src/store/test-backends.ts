@@ -2,16 +2,16 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test, type TestContext } from "node:test";
+import { after, test, type TestContext } from "node:test";
 import pg from "pg";
 import { openStore, type Store, type TaskRepo } from "./index.js";
-import { bullmqTaskRepo } from "./bullmq-task-repo.js";
 import { redisTaskRepo } from "./redis-task-repo.js";
 import { taskRepoInThread } from "./task-thread.js";
 
 /**
- * Test helper: runs one test body against every store backend, each on a fresh
- * database (a temp SQLite dir, a new PostgreSQL schema) removed afterwards.
+ * Test helper: runs one test body against every store backend, each on an empty
+ * database: a temp SQLite dir, removed afterwards; on PostgreSQL, the test file's
+ * one migrated schema, emptied of rows before each case (see sharedSchema).
  * PostgreSQL: FLOTILLA_TEST_DATABASE_URL, else the local default. When it does
  * not answer, its cases skip with a notice, or fail under FLOTILLA_REQUIRE_SERVICES=1.
  */
@@ -32,6 +32,7 @@ interface Prepared extends Backend {
 
 /** Registers `${name} [sqlite]` and `${name} [postgres]`, each given a migrated store that is closed afterwards. */
 export function forEachBackend(name: string, fn: (store: Store, backend: Backend, t: TestContext) => Promise<void>): void {
+  dropSharedSchemaAfterwards();
   for (const backendName of ["sqlite", "postgres"] as const) {
     test(`${name} [${backendName}]`, async (t) => {
       const backend = backendName === "sqlite" ? sqliteBackend() : await postgresBackend(t);
@@ -58,17 +59,84 @@ function sqliteBackend(): Prepared & { dataDir: string } {
 /** undefined when PostgreSQL is unreachable and not required (the test is then marked skipped). */
 async function postgresBackend(t: TestContext): Promise<Prepared | undefined> {
   if (!(await postgresOrSkip(t))) return undefined;
-  const schema = `flotilla_test_${randomBytes(6).toString("hex")}`;
+  const { schema, empty } = await sharedSchema();
+  await admin(empty);
   const dir = mkdtempSync(join(tmpdir(), "flotilla-store-"));
-  await admin(`create schema ${schema}`);
   return {
     name: "postgres",
     open: () => openStore({ dataDir: dir, databaseUrl: TEST_DATABASE_URL, schema }),
-    async cleanup() {
-      rmSync(dir, { recursive: true, force: true });
-      await admin(`drop schema ${schema} cascade`);
-    },
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** The schema a test file's PostgreSQL cases share, and the statements that empty it. */
+let shared: Promise<{ schema: string; empty: string }> | undefined;
+
+/**
+ * Creating and migrating a schema costs PostgreSQL seconds (a hundred DDL statements and
+ * Kysely's catalog reads), more than most cases themselves: each test file migrates one
+ * schema, at its first PostgreSQL case, and every case starts on it emptied of rows. A
+ * table's rows go before the rows they reference, in one round trip.
+ */
+function sharedSchema(): Promise<{ schema: string; empty: string }> {
+  shared ??= (async () => {
+    const schema = `flotilla_test_${randomBytes(6).toString("hex")}`;
+    await admin(`create schema ${schema}`);
+    const dir = mkdtempSync(join(tmpdir(), "flotilla-store-"));
+    await (await openStore({ dataDir: dir, databaseUrl: TEST_DATABASE_URL, schema })).close();
+    rmSync(dir, { recursive: true, force: true });
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 3000 });
+    await client.connect();
+    try {
+      const tables = await client.query<{ name: string }>(
+        "select tablename as name from pg_tables where schemaname = $1 and tablename not like 'kysely_migration%' order by tablename",
+        [schema],
+      );
+      const references = await client.query<{ child: string; parent: string }>(
+        `select c.relname as child, p.relname as parent from pg_constraint f
+         join pg_class c on c.oid = f.conrelid join pg_class p on p.oid = f.confrelid join pg_namespace n on n.oid = f.connamespace
+         where f.contype = 'f' and n.nspname = $1 and c.relname <> p.relname`,
+        [schema],
+      );
+      const order = referencingFirst(
+        tables.rows.map((r) => r.name),
+        references.rows,
+      );
+      return { schema, empty: order.map((table) => `delete from ${schema}."${table}";`).join("\n") };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  })();
+  return shared;
+}
+
+/** Tables ordered so that each comes before every table it references. */
+function referencingFirst(tables: string[], references: Array<{ child: string; parent: string }>): string[] {
+  const order: string[] = [];
+  const placed = new Set<string>();
+  const place = (table: string, path: Set<string>) => {
+    if (placed.has(table) || path.has(table)) return;
+    path.add(table);
+    for (const { child } of references.filter((r) => r.parent === table)) place(child, path);
+    placed.add(table);
+    order.push(table);
+  };
+  for (const table of tables) place(table, new Set());
+  return order;
+}
+
+let dropRegistered = false;
+
+/** Registered once, where the first forEachBackend is called (the file's root, or its suite): drops the shared schema at the end. */
+function dropSharedSchemaAfterwards(): void {
+  if (dropRegistered) return;
+  dropRegistered = true;
+  after(async () => {
+    const made = shared;
+    shared = undefined;
+    dropRegistered = false;
+    if (made) await admin(`drop schema ${(await made).schema} cascade`);
+  });
 }
 
 /**
@@ -210,10 +278,12 @@ export function forEachTaskBackend(name: string, fn: (tasks: TaskRepo, t0: numbe
       await backend.cleanup();
     }
   });
-  for (const [label, open] of [["redis", redisTaskRepo], ["bullmq", bullmqTaskRepo]] as const) {
+  for (const label of ["redis", "bullmq"] as const) {
     test(`${name} [${label}]`, async (t) => {
       if (!(await requireRedis(t))) return;
       const { prefix, cleanup } = redisTestPrefix();
+      // BullMQ is loaded by the cases that use it: every suite that imports these helpers would pay for it.
+      const open = label === "redis" ? redisTaskRepo : (await import("./bullmq-task-repo.js")).bullmqTaskRepo;
       const tasks = open(TEST_REDIS_URL, prefix);
       try {
         if (label === "redis") await fn(tasks, FIXED_T0);
