@@ -148,7 +148,11 @@ export function simulators(): { start(options: SimOptions): Promise<SimServer>; 
 /** A gateway in front of one simulated Ollama server with model `m` loaded: what the accounts tests call models through. */
 export async function startWithModelM(options: StartOptions = {}): Promise<{ gw: Flotilla; upstream: SimServer; stop(): Promise<void> }> {
   const upstream = await startSim({ kind: "ollama", models: ["m:latest"], loaded: ["m:latest"] });
-  const gw = await startFlotilla({ ...options, servers: [`${upstream.url},ollama`, ...(options.servers ?? [])] });
+  // A gateway that fails to start must not leave the simulator open: it would keep the test file from ever ending.
+  const gw = await startFlotilla({ ...options, servers: [`${upstream.url},ollama`, ...(options.servers ?? [])] }).catch(async (err: unknown) => {
+    await upstream.close();
+    throw err;
+  });
   return {
     gw,
     upstream,
