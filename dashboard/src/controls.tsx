@@ -3,13 +3,18 @@ import { api } from "./api.js";
 
 /** The admin lists' controls: a switch, a pager, an error line, and a list that a change can read again and wait for. */
 
-/** What went wrong, when something did. */
-export function Alert({ text }: { text?: string }) {
-  return text ? (
+/** What went wrong, when something did: a paragraph, or `inline` beside buttons and in table cells. */
+export function Alert({ text, inline = false }: { text?: string; inline?: boolean }) {
+  if (!text) return null;
+  return inline ? (
+    <span role="alert" class="error">
+      {text}
+    </span>
+  ) : (
     <p role="alert" class="error">
       {text}
     </p>
-  ) : null;
+  );
 }
 
 /**

@@ -7,7 +7,6 @@ import { percent } from "./format.js";
 import { connectionText, useNodes, type FleetNode } from "./live.js";
 import { useNodeHistory, type Sample } from "./node-history.js";
 
-export type { FleetNode } from "./live.js";
 
 type Measure = "cpu" | "memory" | "vram" | "disk";
 const MEASURES: Array<{ key: Measure; name: string }> = [

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api.js";
+import { Alert } from "./controls.js";
 import { when } from "./format.js";
 import { KeyShownOnce } from "./key-once.js";
 
@@ -44,11 +45,7 @@ function NewKey({ admin, onMade }: { admin: boolean; onMade: (key: KeyView) => v
       <button type="submit" class="primary">
         Make the key
       </button>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <Alert text={error} />
     </form>
   );
 }
@@ -70,11 +67,7 @@ export function Keys({ admin, hasUser }: { admin: boolean; hasUser: boolean }) {
     <section aria-labelledby="keys-title">
       <h2 id="keys-title">API keys</h2>
       {!hasUser && <p class="muted">You are signed in with a key that belongs to no user (such as the admin key from the first start): keys made here belong to a user, so sign in with an account to make them.</p>}
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <Alert text={error} />
       {made?.key && <KeyShownOnce name={made.name} secret={made.key} onDone={() => setMade(undefined)} />}
       {hasUser && (
         <NewKey

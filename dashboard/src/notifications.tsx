@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api.js";
-import type { FleetNode } from "./fleet.js";
+import { Alert } from "./controls.js";
+import type { FleetNode } from "./live.js";
 import { useApi } from "./hooks.js";
 import "./notifications.css";
 
@@ -40,14 +41,6 @@ const EVENTS: Array<[string, string]> = [
   ["server.up", "comes back"],
   ["server.reboot", "reboots"],
 ];
-
-function Alert({ text }: { text?: string }) {
-  return text ? (
-    <p role="alert" class="error">
-      {text}
-    </p>
-  ) : null;
-}
 
 function Telegram() {
   const { data, error: loadError, reload } = useApi<TelegramView>("/api/settings/telegram");

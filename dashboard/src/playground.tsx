@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, send, sseEvents } from "./api.js";
+import { Alert } from "./controls.js";
 
 interface Message {
   role: "user" | "assistant";
@@ -101,11 +102,7 @@ export function Playground() {
           </div>
         ))}
       </div>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <Alert text={error} />
       <form class="composer" onSubmit={submit}>
         <label class="visually-hidden" for="prompt">
           Message

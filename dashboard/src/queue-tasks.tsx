@@ -55,11 +55,7 @@ function TaskActions({ task, onDone }: { task: TaskView; onDone: (deleted: boole
           Delete
         </button>
       )}
-      {error && (
-        <span role="alert" class="error">
-          {error}
-        </span>
-      )}
+      <Alert text={error} inline />
     </span>
   );
 }

@@ -124,11 +124,7 @@ function SuggestedTimes({ draft, onPick }: { draft: Draft; onPick: (cron: string
       <button type="button" onClick={ask} disabled={busy}>
         Suggest open times
       </button>
-      {error && (
-        <span role="alert" class="error">
-          {error}
-        </span>
-      )}
+      <Alert text={error} inline />
       {found && found.length === 0 && <span class="muted">No open daily time in the next 24 hours.</span>}
       {found?.map((s) => (
         <button type="button" key={s.cron} class="slot" onClick={() => onPick(s.cron, s.timezone)} aria-label={`Use ${s.cron}`}>

@@ -66,11 +66,7 @@ function JobRow({ job, onEdit, onChanged }: { job: JobView; onEdit: () => void; 
         <button type="button" onClick={remove} disabled={busy} aria-label={`Delete ${job.name}`}>
           Delete
         </button>
-        {error && (
-          <span role="alert" class="error">
-            {error}
-          </span>
-        )}
+        <Alert text={error} inline />
       </td>
     </tr>
   );

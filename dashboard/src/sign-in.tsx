@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, ApiError, saveKey } from "./api.js";
+import { Alert } from "./controls.js";
 
 interface Props {
   /** No account exists yet: the first form creates the admin. */
@@ -49,11 +50,7 @@ export function SignIn({ setup, problem, onSignedIn }: Props) {
     <main class="narrow">
       <h1>{setup ? "Welcome to Flotilla" : "Sign in to Flotilla"}</h1>
       {setup && <p>No account exists yet. Create the admin account: it can do everything, including making more users.</p>}
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <Alert text={error} />
       <form class="card stack" onSubmit={submitAccount} aria-label={setup ? "Create the admin" : "Sign in"}>
         <label>
           Username

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, type Me } from "./api.js";
+import { Alert } from "./controls.js";
 import { when } from "./format.js";
 import { useApi } from "./hooks.js";
 import { KeyShownOnce } from "./key-once.js";
@@ -30,14 +31,6 @@ interface CreatedKey {
 }
 
 const field = (form: HTMLFormElement, name: string) => (form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).value;
-
-function Alert({ text }: { text?: string }) {
-  return text ? (
-    <p role="alert" class="error">
-      {text}
-    </p>
-  ) : null;
-}
 
 function RoleSelect({ value }: { value: Role }) {
   return (
